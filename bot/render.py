@@ -1,0 +1,214 @@
+"""Rendering decisions with the Jinja2 templates: terminal text and Slack Block Kit.
+
+Block Kit output is parsed and validated with `slack_sdk.models.blocks` and checked against the
+limits slack_sdk does not check (50 blocks, 3,000 chars a section, 10 fields of 2,000 chars).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from slack_sdk.models.blocks import Block
+
+import templates
+from knowledge.decision import Decision, Verdict
+from knowledge.facts import Facts
+from knowledge.prices import PriceSheet
+
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_FIELDS = 10
+MAX_FIELD_TEXT = 2000
+MAX_HEADER_TEXT = 150
+MAX_CONTEXT_ELEMENTS = 10
+
+VERDICT_TITLES = {
+    Verdict.fine_tune: "Fine-tune",
+    Verdict.prompt: "Prompt the frontier model",
+    Verdict.rag: "RAG or long context with caching",
+    Verdict.measure_baseline: "Measure the prompted baseline first",
+    Verdict.build_dataset: "Build the training set first",
+    Verdict.need_info: "More facts needed",
+}
+
+GATE_TITLES = {
+    "q1_baseline": "Q1 baseline measured",
+    "q2_data": "Q2 labeled data",
+    "q3_volume": "Q3 volume",
+}
+GATE_ICONS = {
+    "pass": "✅",
+    "fail": "❌",
+    "skipped": "⏭️",
+    "unknown": "❔",
+    "not_reached": "▫️",
+}
+CASE_TITLES = {
+    "C1": "C1 volume",
+    "C2": "C2 domain language",
+    "C3": "C3 latency",
+    "C4": "C4 output format",
+}
+
+
+FIELD_HELP = {name: field.description or name for name, field in Facts.model_fields.items()}
+
+
+class RenderError(RuntimeError):
+    """A template produced something Slack would reject."""
+
+
+def mrkdwn_escape(text: object) -> str:
+    """Slack's three control characters, escaped so user text can't ping or link."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def usd(value: float | None, per_call: bool = False) -> str:
+    if value is None or not math.isfinite(value):
+        return "∞"
+    if per_call:
+        return f"${value:.6f}" if abs(value) < 1 else f"${value:,.2f}"
+    return f"-${-value:,.0f}" if value < 0 else f"${value:,.0f}"
+
+
+def calls(value: float | None) -> str:
+    if value is None or not math.isfinite(value):
+        return "never"
+    for size, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if value >= size:
+            return (
+                f"{value / size:,.3g}{unit}"
+                if value < 1000 * size
+                else f"{value / size:,.0f}{unit}"
+            )
+    return f"{value:,.0f}"
+
+
+def percent(value: float | None) -> str:
+    return "n/a" if value is None or not math.isfinite(value) else f"{value:.0%}"
+
+
+def months(value: float | None) -> str:
+    if value is None or not math.isfinite(value):
+        return "never"
+    return f"{value:.1f} months"
+
+
+def per_million(value: float | None) -> str:
+    if value is None:
+        return "—"
+    per_mtok = value * 1e6
+    return f"${per_mtok:,.2f}" if per_mtok >= 0.01 else f"${per_mtok:.3g}"
+
+
+def truncate(text: object, limit: int) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(templates.__file__).parent),
+        autoescape=False,  # JSON templates escape with `tojson`, mrkdwn with `mrkdwn`
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
+    env.filters.update(
+        mrkdwn=mrkdwn_escape,
+        usd=usd,
+        calls=calls,
+        percent=percent,
+        months=months,
+        truncate_to=truncate,
+        per_million=per_million,
+    )
+    env.globals.update(
+        VERDICT_TITLES=VERDICT_TITLES,
+        GATE_TITLES=GATE_TITLES,
+        GATE_ICONS=GATE_ICONS,
+        CASE_TITLES=CASE_TITLES,
+        FIELD_HELP=FIELD_HELP,
+        inf=math.inf,
+    )
+    return env
+
+
+def render_text(template: str, **context: Any) -> str:
+    return environment().get_template(template).render(**context)
+
+
+def render_blocks(template: str, **context: Any) -> list[dict[str, Any]]:
+    """Render a Block Kit template, then parse, validate and limit-check its blocks."""
+    raw = render_text(template, **context)
+    try:
+        blocks = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise RenderError(f"{template} rendered invalid JSON: {exc}") from exc
+    return validate_blocks(blocks)
+
+
+def validate_blocks(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if not isinstance(blocks, list) or not blocks:
+        raise RenderError("a message needs at least one block")
+    if len(blocks) > MAX_BLOCKS:
+        raise RenderError(f"{len(blocks)} blocks; Slack allows {MAX_BLOCKS}")
+    parsed = Block.parse_all(blocks)
+    if len(parsed) != len(blocks) or any(b is None for b in parsed):
+        raise RenderError("a block has an unknown type")
+    for block in blocks:
+        _check_limits(block)
+    # to_dict() runs slack_sdk's own validators; its output is what Slack would receive
+    normalised = [b.to_dict() for b in parsed]
+    if normalised != blocks:
+        raise RenderError("blocks changed in validation: a field slack_sdk does not know")
+    return blocks
+
+
+def _check_limits(block: dict[str, Any]) -> None:
+    kind = block.get("type")
+    text = (block.get("text") or {}).get("text", "")
+    if kind == "header" and len(text) > MAX_HEADER_TEXT:
+        raise RenderError(f"header text is {len(text)} chars; Slack allows {MAX_HEADER_TEXT}")
+    if kind == "section":
+        if len(text) > MAX_SECTION_TEXT:
+            raise RenderError(f"section text is {len(text)} chars; Slack allows {MAX_SECTION_TEXT}")
+        fields = block.get("fields") or []
+        if len(fields) > MAX_FIELDS:
+            raise RenderError(f"{len(fields)} fields; Slack allows {MAX_FIELDS}")
+        for f in fields:
+            if len(f.get("text", "")) > MAX_FIELD_TEXT:
+                raise RenderError(
+                    f"a field is {len(f['text'])} chars; Slack allows {MAX_FIELD_TEXT}"
+                )
+    if kind == "context" and len(block.get("elements", [])) > MAX_CONTEXT_ELEMENTS:
+        raise RenderError(f"context has more than {MAX_CONTEXT_ELEMENTS} elements")
+
+
+def verdict_context(decision: Decision) -> dict[str, Any]:
+    return {"d": decision, "facts": decision.facts, "m": decision.breakeven}
+
+
+def verdict_blocks(decision: Decision) -> list[dict[str, Any]]:
+    return render_blocks("verdict.blocks.json.j2", **verdict_context(decision))
+
+
+def verdict_text(decision: Decision) -> str:
+    return render_text("verdict.txt.j2", **verdict_context(decision))
+
+
+def verdict_fallback_text(decision: Decision) -> str:
+    """The notification text that goes with the blocks (and screen readers use)."""
+    return f"Verdict: {VERDICT_TITLES[decision.verdict]} ({decision.summary})"
+
+
+def price_sheet_text(sheet: PriceSheet) -> str:
+    return render_text("prices.txt.j2", sheet=sheet)

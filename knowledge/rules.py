@@ -1,0 +1,448 @@
+"""The playbook as a procedure: facts in, verdict out, the same way every time.
+
+spec/decision.md is the source: anti-patterns first, then the four cases that can favour
+fine-tuning, then the three scoping questions in order. An unknown fact the procedure needs
+gives `need_info` listing every field the remaining steps need, so the bot asks once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from knowledge.assumptions import Assumptions
+from knowledge.breakeven import Breakeven, Workload, breakeven, cheapest_frontier
+from knowledge.decision import CASE_NAMES, GATE_NAMES, Decision, Gate, Verdict
+from knowledge.errors import InputError
+from knowledge.facts import Domain, Facts, Request, TaskType
+from knowledge.prices import PriceSheet
+
+CASE_FOR_REQUEST = {
+    Request.domain_vocabulary: "C2",
+    Request.latency: "C3",
+    Request.output_format: "C4",
+}
+CASE_TITLES = {
+    "C1": "C1 volume",
+    "C2": "C2 domain language",
+    "C3": "C3 latency",
+    "C4": "C4 output format",
+}
+
+
+@dataclass(frozen=True)
+class CaseCheck:
+    """A case's three-valued state: True, False, or None (unknown, with the facts it lacks)."""
+
+    holds: bool | None
+    note: str = ""
+    unknown: tuple[str, ...] = ()
+
+
+def _count(n: float) -> str:
+    if n >= 1_000_000 and n % 100_000 == 0:
+        return f"{n / 1_000_000:g}M"
+    return f"{n:,.0f}"
+
+
+def check_volume(facts: Facts, a: Assumptions) -> CaseCheck:
+    unknown = tuple(f for f in ("task_type", "monthly_calls") if getattr(facts, f) is None)
+    if unknown:
+        return CaseCheck(None, unknown=unknown)
+    assert facts.task_type is not None and facts.monthly_calls is not None
+    bulk = facts.task_type in (TaskType.classification, TaskType.extraction)
+    big = facts.monthly_calls >= a.volume_case_min_calls
+    if not bulk:
+        return CaseCheck(False, f"{facts.task_type.value} is not classification or extraction")
+    sign = "≥" if big else "<"
+    note = (
+        f"{_count(facts.monthly_calls)} {facts.task_type.value} calls/month {sign} "
+        f"{_count(a.volume_case_min_calls)}"
+    )
+    return CaseCheck(big, note)
+
+
+def check_domain(facts: Facts) -> CaseCheck:
+    if facts.domain is Domain.general:
+        return CaseCheck(False, "general domain")
+    if facts.frontier_drift is False:
+        return CaseCheck(False, "frontier models were not seen to drift on the terminology")
+    if facts.domain is not None and facts.frontier_drift:
+        return CaseCheck(True, f"{facts.domain.value} terminology, frontier models drift on it")
+    unknown = tuple(f for f in ("domain", "frontier_drift") if getattr(facts, f) is None)
+    return CaseCheck(None, unknown=unknown)
+
+
+def check_latency(facts: Facts, a: Assumptions) -> CaseCheck:
+    limit = a.latency_case_max_first_token_ms
+    if facts.on_device:
+        return CaseCheck(True, "must run on device / at the edge")
+    if facts.first_token_ms is not None and facts.first_token_ms <= limit:
+        return CaseCheck(True, f"first token within {facts.first_token_ms} ms ≤ {limit} ms")
+    unknown = tuple(f for f in ("first_token_ms", "on_device") if getattr(facts, f) is None)
+    if unknown:
+        return CaseCheck(None, unknown=unknown)
+    return CaseCheck(False, f"first token budget {facts.first_token_ms} ms > {limit} ms")
+
+
+def check_format(facts: Facts, a: Assumptions) -> CaseCheck:
+    floor = a.format_case_min_calls
+    if facts.strict_format is False:
+        return CaseCheck(False, "no strict output format")
+    if facts.monthly_calls is not None and facts.monthly_calls < floor:
+        return CaseCheck(False, f"{_count(facts.monthly_calls)} calls/month < {_count(floor)}")
+    unknown = tuple(f for f in ("strict_format", "monthly_calls") if getattr(facts, f) is None)
+    if unknown:
+        return CaseCheck(None, unknown=unknown)
+    assert facts.monthly_calls is not None
+    note = f"strict format at {_count(facts.monthly_calls)} calls/month ≥ {_count(floor)}"
+    return CaseCheck(True, note)
+
+
+def check_cases(facts: Facts, a: Assumptions) -> dict[str, CaseCheck]:
+    return {
+        "C1": check_volume(facts, a),
+        "C2": check_domain(facts),
+        "C3": check_latency(facts, a),
+        "C4": check_format(facts, a),
+    }
+
+
+@dataclass(frozen=True)
+class TokenPlan:
+    workload: Workload | None
+    assumptions: list[str]
+
+
+def plan_workload(facts: Facts, a: Assumptions) -> TokenPlan:
+    """The workload the math uses: given token sizes, or the task type's defaults (flagged)."""
+    if facts.monthly_calls is None:
+        return TokenPlan(None, [])
+    notes: list[str] = []
+    defaults = a.default_tokens.get(facts.task_type) if facts.task_type else None
+    sizes: dict[str, int] = {}
+    for fact, default_key in (("input_tokens", "input"), ("output_tokens", "output")):
+        value = getattr(facts, fact)
+        if value is None:
+            if defaults is None:
+                return TokenPlan(None, [])
+            assert facts.task_type is not None
+            value = getattr(defaults, default_key)
+            notes.append(f"{fact} defaulted to {value:,} for {facts.task_type.value}")
+        sizes[fact] = value
+    cached = facts.cached_prefix_tokens
+    if cached is None:
+        cached = 0
+        notes.append("cached_prefix_tokens assumed 0 (no stable prompt prefix to cache)")
+    elif cached > sizes["input_tokens"]:
+        raise InputError(
+            [
+                f"cached_prefix_tokens: must be ≤ input_tokens ({sizes['input_tokens']:,}, "
+                f"assumed for {facts.task_type.value if facts.task_type else 'this task'}), "
+                f"got {cached:,}; give input_tokens"
+            ]
+        )
+    workload = Workload(facts.monthly_calls, sizes["input_tokens"], sizes["output_tokens"], cached)
+    return TokenPlan(workload, notes)
+
+
+def _money(x: float) -> str:
+    return f"${x:,.0f}"
+
+
+def validate_against_sheet(facts: Facts, prices: PriceSheet, a: Assumptions) -> None:
+    problems = []
+    if facts.frontier_model is not None and facts.frontier_model not in prices.models:
+        known = ", ".join(sorted(prices.models))
+        problems.append(
+            f"frontier_model: {facts.frontier_model!r} is not in the price sheet (known: {known})"
+        )
+    if a.default_frontier_model not in prices.models:
+        problems.append(
+            f"assumptions.default_frontier_model: {a.default_frontier_model!r} is not in the "
+            "price sheet"
+        )
+    if problems:
+        raise InputError(problems)
+
+
+class _Procedure:
+    """One run of the procedure; collects reasons and notes as rules fire."""
+
+    def __init__(self, facts: Facts, prices: PriceSheet, a: Assumptions) -> None:
+        self.facts, self.prices, self.a = facts, prices, a
+        self.reasons: list[str] = []
+        self.assumptions: list[str] = []
+        self.gates = dict.fromkeys(GATE_NAMES, Gate.not_reached)
+        self.gate_notes: dict[str, str] = {}
+        self.checks = check_cases(facts, a)
+        self.workload: Workload | None = None
+        self.math = self._math()
+
+    def _math(self) -> Breakeven | None:
+        facts, a = self.facts, self.a
+        plan = plan_workload(facts, a)
+        if plan.workload is None:
+            return None
+        self.workload = plan.workload
+        model = facts.frontier_model or a.default_frontier_model
+        assumed = list(plan.assumptions)
+        if facts.frontier_model is None:
+            assumed.append(f"frontier_model defaulted to {model}")
+        if facts.build_cost_usd is not None:
+            build = facts.build_cost_usd
+        else:
+            build = a.computed_build_cost
+            assumed.append(
+                f"build cost {_money(build)} = {a.engineering_weeks:g} engineering weeks × "
+                f"{_money(a.weekly_rate_usd)} + {_money(a.training_compute_usd)} training + "
+                f"{_money(a.eval_suite_usd)} eval suite"
+            )
+        if facts.monthly_ops_usd is not None:
+            ops = facts.monthly_ops_usd
+        else:
+            ops = a.monthly_ops_usd
+            assumed.append(f"ops overhead {_money(ops)}/month")
+        self.assumptions.extend(assumed)
+        return breakeven(self.prices, model, plan.workload, build, ops)
+
+    def holding(self) -> list[str]:
+        return [name for name in CASE_NAMES if self.checks[name].holds]
+
+    def decision(self, verdict: Verdict, summary: str, missing: Iterable[str] = ()) -> Decision:
+        math_reasons = self._math_reasons()
+        alternative = None
+        if self.math is not None and self.workload is not None:
+            cheapest = cheapest_frontier(self.prices, self.workload)
+            if cheapest and cheapest.cost_per_call < self.math.frontier_cost_per_call:
+                alternative = cheapest
+        return Decision(
+            verdict=verdict,
+            cases=self.holding(),
+            gates=self.gates,
+            missing=list(dict.fromkeys(missing)),
+            breakeven=self.math,
+            assumptions=self.assumptions,
+            price_sheet_as_of=self.prices.as_of.isoformat(),
+            price_sheet_source=self.prices.source,
+            reasons=self.reasons + math_reasons,
+            summary=summary,
+            facts=self.facts,
+            case_notes={n: c.note for n, c in self.checks.items() if c.note},
+            gate_notes=self.gate_notes,
+            cheaper_frontier=alternative,
+        )
+
+    def _math_reasons(self) -> list[str]:
+        m = self.math
+        if m is None:
+            return []
+        lines = []
+        if m.savings_per_call <= 0:
+            lines.append(
+                "breakeven_calls is null (infinite): the fine-tuned model saves nothing per call"
+            )
+        if m.payback_months == math.inf:
+            lines.append(
+                "payback_months is null (infinite): monthly savings do not cover "
+                f"{_money(m.monthly_ops)}/month of ops"
+            )
+        if not math.isfinite(m.serving.per_call):
+            lines.append("finetune_cost_per_call is null: a monthly GPU bill spread over 0 calls")
+        retiring = self.prices.models[m.frontier_model].deprecation_date
+        if retiring is not None:
+            lines.append(f"{m.frontier_model} retires on {retiring.isoformat()}")
+        return lines
+
+    # -- the procedure -----------------------------------------------------------------
+
+    def run(self) -> Decision:
+        early = self.anti_patterns()
+        if early is not None:
+            return early
+        missing = self.unsettled_cases()
+        if missing:
+            self.reasons.append("facts needed to settle the cases are unknown")
+            return self.decision(
+                Verdict.need_info, "a few facts are missing", missing + self.later_needs()
+            )
+        holding = self.holding()
+        if not holding:
+            self.reasons.append(
+                "no case for fine-tuning holds: default position, a frontier model with a good "
+                "prompt, caching and an eval suite"
+            )
+            return self.decision(Verdict.prompt, "no case for fine-tuning holds")
+        for name in holding:
+            self.reasons.append(f"{CASE_TITLES[name]} holds: {self.checks[name].note}")
+        return self.questions(holding)
+
+    def anti_patterns(self) -> Decision | None:
+        request, facts = self.facts.request, self.facts
+        if request is Request.knowledge_base:
+            self.reasons.append(
+                "knowledge base request: RAG or long context with caching; fine-tuning on "
+                "documents doesn't make a model know them"
+            )
+            return self.decision(Verdict.rag, "fine-tuning on documents doesn't teach them")
+        if request is Request.brand_voice and not self.checks["C3"].holds:
+            self.reasons.append(
+                "brand voice request: system prompt + 3–5 example outputs; fine-tuning locks "
+                "you into the base model"
+            )
+            return self.decision(Verdict.prompt, "brand voice is a prompt job")
+        if request is Request.improve_quality and facts.baseline_measured is not True:
+            self.gates["q1_baseline"] = Gate.failed
+            self.gate_notes["q1_baseline"] = "not measured yet"
+            self.reasons.append(
+                "improve-quality request with no measured baseline: a prompt or eval problem "
+                "70% of the time, fix those first"
+            )
+            return self.decision(Verdict.measure_baseline, "quality is unmeasured")
+        return None
+
+    def unsettled_cases(self) -> list[str]:
+        """Facts that must be asked before the cases are settled (empty when settled)."""
+        missing = [f for f in ("task_type", "monthly_calls") if getattr(self.facts, f) is None]
+        named = CASE_FOR_REQUEST.get(self.facts.request) if self.facts.request else None
+        if named is not None and self.checks[named].holds is None:
+            missing.extend(self.checks[named].unknown)
+        return missing
+
+    def _only_quality_cases(self) -> bool:
+        """Only C2/C4 can hold: the quality gap is what fine-tuning would buy."""
+        named = CASE_FOR_REQUEST.get(self.facts.request) if self.facts.request else None
+
+        def possible(name: str) -> bool:
+            check = self.checks[name]
+            return bool(check.holds) or (check.holds is None and name == named)
+
+        return (
+            not self.checks["C1"].holds
+            and not self.checks["C3"].holds
+            and (possible("C2") or possible("C4"))
+        )
+
+    def later_needs(self) -> list[str]:
+        """Unknown facts the scoping questions will need, asked together with the cases'."""
+        f = self.facts
+        needs: list[str] = []
+        if not self.checks["C3"].holds:
+            if f.baseline_measured is None:
+                needs.append("baseline_measured")
+            if f.baseline_measured is False:
+                return needs
+            if self._only_quality_cases():
+                needs.extend(
+                    q for q in ("baseline_quality", "target_quality") if getattr(f, q) is None
+                )
+        if f.labeled_examples is None:
+            needs.append("labeled_examples")
+        return needs
+
+    def questions(self, holding: list[str]) -> Decision:
+        f, a = self.facts, self.a
+        # Q1: what does prompting the frontier model already give?
+        if "C3" in holding:
+            self.gates["q1_baseline"] = Gate.skipped
+            self.gate_notes["q1_baseline"] = "skipped: frontier APIs can't meet the latency"
+            self.reasons.append("Q1 skipped under C3: frontier APIs can't meet the latency")
+        elif f.baseline_measured is None:
+            self.gates["q1_baseline"] = Gate.unknown
+            self.reasons.append("Q1: has the prompted frontier model been measured? unknown")
+            return self.decision(Verdict.need_info, "a few facts are missing", self.later_needs())
+        elif f.baseline_measured is False:
+            self.gates["q1_baseline"] = Gate.failed
+            self.gate_notes["q1_baseline"] = "not measured yet"
+            self.reasons.append(
+                "Q1 fails: measure a well-prompted frontier model with caching first; the gap "
+                "to good enough is the budget for fine-tuning"
+            )
+            return self.decision(Verdict.measure_baseline, "the prompted baseline is unmeasured")
+        else:
+            gap_only = set(holding) <= {"C2", "C4"}
+            quality = (f.baseline_quality, f.target_quality)
+            if gap_only and None in quality:
+                self.gates["q1_baseline"] = Gate.unknown
+                self.reasons.append("Q1: measured and target quality are needed for C2/C4")
+                return self.decision(
+                    Verdict.need_info, "quality figures are missing", self.later_needs()
+                )
+            if (
+                gap_only
+                and f.baseline_quality is not None
+                and f.target_quality is not None
+                and f.baseline_quality >= f.target_quality
+            ):
+                self.gates["q1_baseline"] = Gate.failed
+                self.gate_notes["q1_baseline"] = (
+                    f"{f.baseline_quality:.0%} already meets the {f.target_quality:.0%} target"
+                )
+                self.reasons.append(
+                    "Q1: the prompted frontier model already meets the target, so there "
+                    "is no quality gap for fine-tuning to buy"
+                )
+                return self.decision(Verdict.prompt, "no quality gap to buy")
+            self.gates["q1_baseline"] = Gate.passed
+            self.gate_notes["q1_baseline"] = _baseline_note(f)
+            self.reasons.append(f"Q1 passes: baseline measured ({self.gate_notes['q1_baseline']})")
+        # Q2: at least N labeled examples of correct output?
+        if f.labeled_examples is None:
+            self.gates["q2_data"] = Gate.unknown
+            self.reasons.append("Q2: how many labeled examples exist? unknown")
+            return self.decision(Verdict.need_info, "labeled data is unknown", ["labeled_examples"])
+        floor = a.min_labeled_examples
+        if f.labeled_examples < floor:
+            self.gates["q2_data"] = Gate.failed
+            self.gate_notes["q2_data"] = f"{f.labeled_examples:,} < {floor:,}"
+            self.reasons.append(
+                f"Q2 fails: {f.labeled_examples:,} labeled examples < {floor:,}; building the "
+                "training set is a different project and comes first"
+            )
+            return self.decision(Verdict.build_dataset, "too few labeled examples")
+        self.gates["q2_data"] = Gate.passed
+        self.gate_notes["q2_data"] = f"{f.labeled_examples:,} ≥ {floor:,}"
+        self.reasons.append(f"Q2 passes: {f.labeled_examples:,} labeled examples ≥ {floor:,}")
+        # Q3: does the volume pay back the build?
+        m = self.math
+        assert m is not None  # task_type and monthly_calls are known by now
+        horizon = a.payback_horizon_months
+        pays_back = m.payback_months <= horizon
+        self.gates["q3_volume"] = Gate.passed if pays_back else Gate.failed
+        shown = "never" if m.payback_months == math.inf else f"{m.payback_months:.1f} months"
+        sign = "≤" if pays_back else ">"
+        self.gate_notes["q3_volume"] = (
+            f"payback {shown} {sign} {horizon:g}" if shown != "never" else "never pays back"
+        )
+        if "C3" in holding:
+            self.reasons.append(
+                f"Q3 reported, not a gate under C3 ({self.gate_notes['q3_volume']}): when "
+                "latency is the requirement, fine-tuning is the only path"
+            )
+            return self.decision(Verdict.fine_tune, "latency rules out frontier APIs")
+        if not pays_back:
+            self.reasons.append(
+                f"Q3 fails: {self.gate_notes['q3_volume']} months horizon; fine-tuning doesn't "
+                "pay back at this volume"
+                if shown != "never"
+                else "Q3 fails: fine-tuning never pays back at this volume"
+            )
+            return self.decision(Verdict.prompt, "fine-tuning doesn't pay back")
+        self.reasons.append(f"Q3 passes: {self.gate_notes['q3_volume']} months")
+        return self.decision(Verdict.fine_tune, "all three questions favour it")
+
+
+def _baseline_note(f: Facts) -> str:
+    if f.baseline_quality is not None and f.target_quality is not None:
+        gap = (f.target_quality - f.baseline_quality) * 100
+        return f"{f.baseline_quality:.0%} vs {f.target_quality:.0%} target (gap {gap:.0f} pts)"
+    if f.baseline_quality is not None:
+        return f"{f.baseline_quality:.0%}"
+    return "measured"
+
+
+def decide(facts: Facts, prices: PriceSheet, assumptions: Assumptions) -> Decision:
+    """The verdict for these facts under this price sheet and these assumptions."""
+    validate_against_sheet(facts, prices, assumptions)
+    return _Procedure(facts, prices, assumptions).run()
