@@ -1,0 +1,50 @@
+"""The one place that reads the environment."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_CLAUDE_MODEL = "claude-haiku-4-5"
+
+
+class Settings(BaseSettings):
+    """Everything ftscope reads from its environment (or a `.env` file)."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_ignore_empty=True, extra="ignore", populate_by_name=True
+    )
+
+    slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(None, alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field("https://slack.com/api/", alias="SLACK_API_URL")
+    anthropic_api_key: SecretStr | None = Field(None, alias="ANTHROPIC_API_KEY")
+    anthropic_base_url: str | None = Field(None, alias="ANTHROPIC_BASE_URL")
+    claude_model: str = Field(DEFAULT_CLAUDE_MODEL, alias="FTSCOPE_CLAUDE_MODEL")
+    claude_timeout_s: float = Field(25.0, gt=0, alias="FTSCOPE_CLAUDE_TIMEOUT_S")
+    claude_max_retries: int = Field(1, ge=0, le=5, alias="FTSCOPE_CLAUDE_MAX_RETRIES")
+    database_url: str = Field("sqlite:///ftscope.db", alias="DATABASE_URL")
+    price_sources: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, alias="FTSCOPE_PRICE_SOURCES"
+    )
+    digest_channel: str | None = Field(None, alias="FTSCOPE_DIGEST_CHANNEL")
+    digest_cron: str = Field("0 9 * * mon", alias="FTSCOPE_DIGEST_CRON")
+    timezone: str = Field("UTC", alias="FTSCOPE_TIMEZONE")
+    workers: int = Field(8, ge=1, le=256, alias="FTSCOPE_WORKERS")
+
+    @field_validator("price_sources", mode="before")
+    @classmethod
+    def _split_sources(cls, value: object) -> object:
+        """A comma- or whitespace-separated list, as an environment variable can hold."""
+        if isinstance(value, str):
+            return [part for part in value.replace(",", " ").split() if part]
+        return value
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,157 @@
+"""The Claude extraction call, against a mocked Messages API (pytest-httpx2)."""
+
+import json
+
+import httpcore2
+import httpx
+import pytest
+
+from bot.claude import ClaudeClient, ClaudeUnavailable
+from bot.prompt import Exchange, build_request, estimated_tokens, system_prompt
+from knowledge import Facts
+
+API = "https://api.anthropic.test"
+REPLY = {
+    "updates": [
+        {"field": "task_type", "value": "classification", "quote": "ticket routing"},
+        {"field": "monthly_calls", "value": "15000000", "quote": "~15M tickets/mo"},
+    ],
+    "question": "Has anyone measured a prompted frontier model on this?",
+}
+
+
+def message_body(text: str, *, read: int = 0, write: int = 0) -> dict:
+    return {
+        "id": "msg_01",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-haiku-4-5",
+        "content": [{"type": "text", "text": text}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {
+            "input_tokens": 120,
+            "output_tokens": 60,
+            "cache_creation_input_tokens": write,
+            "cache_read_input_tokens": read,
+        },
+    }
+
+
+@pytest.fixture
+def client():
+    return ClaudeClient("test-key", "claude-haiku-4-5", timeout_s=2, max_retries=1, base_url=API)
+
+
+def sent(route, index=-1) -> dict:
+    return json.loads(route.calls[index].request.content)
+
+
+def test_extracts_updates_and_records_usage(httpx2_mock, client):
+    route = httpx2_mock.post(f"{API}/v1/messages").respond(
+        200, json=message_body(json.dumps(REPLY), write=4500)
+    )
+    result = client.extract([], "Acme: ticket routing, ~15M tickets/mo", Facts(), ["task_type"])
+
+    assert [u.field for u in result.reply.updates] == ["task_type", "monthly_calls"]
+    assert result.usage.cache_creation_input_tokens == 4500
+    body = sent(route)
+    assert body["model"] == "claude-haiku-4-5"
+    assert "temperature" not in body and "top_p" not in body and "tool_choice" not in body
+    assert body["output_config"]["format"]["type"] == "json_schema"
+
+
+def test_cache_markers_and_stable_prefix_across_turns(httpx2_mock, client):
+    route = httpx2_mock.post(f"{API}/v1/messages").respond(
+        200, json=message_body(json.dumps(REPLY))
+    )
+    first = client.extract([], "first message", Facts(), [])
+    client.extract(
+        [Exchange("first message", first.raw_text)],
+        "second message",
+        Facts(task_type="classification"),
+        ["monthly_calls"],
+    )
+    turn1, turn2 = sent(route, 0), sent(route, 1)
+
+    assert turn1["system"] == turn2["system"]
+    assert turn1["system"][0]["cache_control"] == {"type": "ephemeral"}
+    # the first turn's user message is replayed byte for byte, so turn 2 reads it from cache
+    assert turn2["messages"][0]["content"][0]["text"] == turn1["messages"][0]["content"][0]["text"]
+    assert turn2["messages"][1] == {
+        "role": "assistant",
+        "content": [{"type": "text", "text": first.raw_text}],
+    }
+    newest = turn2["messages"][-1]["content"]
+    assert newest[0]["cache_control"] == {"type": "ephemeral"}
+    assert "cache_control" not in newest[1]  # known facts change every turn: after the breakpoint
+    markers = json.dumps(turn2).count('"cache_control"')
+    assert markers <= 4
+
+
+def test_system_prompt_is_long_enough_to_cache_on_haiku_4_5():
+    """Below 4,096 tokens Haiku 4.5 silently caches nothing."""
+    assert estimated_tokens(system_prompt()) >= 4096
+
+
+def test_system_prompt_is_identical_across_threads():
+    a = build_request("m", [], "thread A", Facts(monthly_calls=5), [])
+    b = build_request("m", [], "thread B", Facts(), ["task_type"])
+    assert a["system"] == b["system"]
+
+
+@pytest.mark.parametrize(
+    ("status", "error_type", "expected"),
+    [
+        (429, "rate_limit_error", r"rate-limiting us \(429\)"),
+        (529, "overloaded_error", "529"),
+        (500, "api_error", "500"),
+    ],
+)
+def test_errors_become_claude_unavailable(httpx2_mock, client, status, error_type, expected):
+    route = httpx2_mock.post(f"{API}/v1/messages").respond(
+        status,
+        json={"type": "error", "error": {"type": error_type, "message": "no"}},
+        headers={"retry-after-ms": "1"},
+    )
+    with pytest.raises(ClaudeUnavailable, match=expected):
+        client.extract([], "hello", Facts(), [])
+    assert route.call_count == 2  # one retry, then give up: a chat turn can't wait longer
+
+
+def test_a_retry_that_succeeds_is_transparent(httpx2_mock, client):
+    httpx2_mock.post(f"{API}/v1/messages").mock(
+        side_effect=[
+            httpx.Response(
+                529,
+                json={"type": "error", "error": {"type": "overloaded_error", "message": "busy"}},
+                headers={"retry-after-ms": "1"},
+            ),
+            httpx.Response(200, json=message_body(json.dumps(REPLY))),
+        ]
+    )
+    assert client.extract([], "hello", Facts(), []).reply.question
+
+
+def test_timeout_becomes_claude_unavailable(httpx2_mock, client):
+    def timeout(request):
+        raise httpcore2.ConnectTimeout("slow")
+
+    httpx2_mock.post(f"{API}/v1/messages").mock(side_effect=timeout)
+    with pytest.raises(ClaudeUnavailable, match="timed out"):
+        client.extract([], "hello", Facts(), [])
+
+
+def test_malformed_output_becomes_claude_unavailable(httpx2_mock, client):
+    httpx2_mock.post(f"{API}/v1/messages").respond(200, json=message_body("Sure! fine-tune it."))
+    with pytest.raises(ClaudeUnavailable, match="not the agreed JSON"):
+        client.extract([], "hello", Facts(), [])
+
+
+def test_usage_cost_comes_from_the_price_sheet(prices, httpx2_mock, client):
+    httpx2_mock.post(f"{API}/v1/messages").respond(
+        200, json=message_body(json.dumps(REPLY), read=4400)
+    )
+    usage = client.extract([], "hello", Facts(), []).usage
+    expected = 120 * 1e-6 + 4400 * 1e-7 + 60 * 5e-6
+    assert usage.cost_usd(prices) == pytest.approx(expected)
