@@ -104,6 +104,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return EXIT_BAD_INPUT
+    except ValueError as exc:  # e.g. a rendered message beyond Slack's limits
+        print(f"cannot render: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except BrokenPipeError:  # `ftscope ... | head` is fine
         return 0
 

@@ -19,6 +19,7 @@ import templates
 from knowledge.decision import Decision, Verdict
 from knowledge.facts import Facts
 from knowledge.prices import PriceSheet
+from knowledge.rules import CASE_TITLES
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -48,18 +49,12 @@ GATE_ICONS = {
     "unknown": "❔",
     "not_reached": "▫️",
 }
-CASE_TITLES = {
-    "C1": "C1 volume",
-    "C2": "C2 domain language",
-    "C3": "C3 latency",
-    "C4": "C4 output format",
-}
 
 
 FIELD_HELP = {name: field.description or name for name, field in Facts.model_fields.items()}
 
 
-class RenderError(RuntimeError):
+class RenderError(ValueError):
     """A template produced something Slack would reject."""
 
 

@@ -64,6 +64,9 @@ def _describe(error: ErrorDetails) -> str:
         return f"must be a number, got {_shown(value)}"
     if kind.startswith("bool_"):
         return f"must be true or false, got {_shown(value)}"
+    if kind in ("string_too_long", "too_long"):
+        limit = ctx.get("max_length")
+        return f"must be at most {limit:,} long, got {len(value):,}" if limit else error["msg"]
     if kind.startswith("string_"):
         return f"must be text, got {_shown(value)}"
     if kind in ("finite_number",):

@@ -38,9 +38,14 @@ class Domain(StrEnum):
     other_specialized = "other_specialized"
 
 
-Count = Annotated[int, Field(ge=0)]
-Share = Annotated[float, Field(ge=0.0, le=1.0)]
-Dollars = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+# Strict: JSON `true` is not 1 call, and "5000" is not a number; a wrong type is an error that
+# names the field, never a silent conversion. Upper bounds keep absurd input out of the math.
+Calls = Annotated[int, Field(ge=0, le=10**13, strict=True)]
+Tokens = Annotated[int, Field(ge=0, le=10_000_000, strict=True)]
+Examples = Annotated[int, Field(ge=0, le=10**12, strict=True)]
+Share = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False, strict=True)]
+Dollars = Annotated[float, Field(ge=0.0, le=1e12, allow_inf_nan=False, strict=True)]
+Flag = Annotated[bool, Field(strict=True)]
 
 
 class Facts(BaseModel):
@@ -48,37 +53,39 @@ class Facts(BaseModel):
 
     model_config = ConfigDict(extra="forbid", use_enum_values=False, validate_assignment=True)
 
-    use_case: str | None = Field(None, description="One line: what the workload is.")
+    use_case: Annotated[str, Field(max_length=2000)] | None = Field(
+        None, description="One line: what the workload is."
+    )
     request: Request | None = Field(None, description="What the buyer asks for.")
     task_type: TaskType | None = Field(None, description="Kind of task the model performs.")
-    monthly_calls: Count | None = Field(None, description="Production calls per month.")
-    input_tokens: Count | None = Field(None, description="Average input tokens per call.")
-    output_tokens: Count | None = Field(None, description="Average output tokens per call.")
-    cached_prefix_tokens: Count | None = Field(
+    monthly_calls: Calls | None = Field(None, description="Production calls per month.")
+    input_tokens: Tokens | None = Field(None, description="Average input tokens per call.")
+    output_tokens: Tokens | None = Field(None, description="Average output tokens per call.")
+    cached_prefix_tokens: Tokens | None = Field(
         None,
         description="Stable part of the prompt (instructions, examples) that prompt caching "
         "serves; at most input_tokens.",
     )
-    frontier_model: str | None = Field(
+    frontier_model: Annotated[str, Field(max_length=200)] | None = Field(
         None, description="Model id prompted today or would be (a key of the price sheet)."
     )
-    baseline_measured: bool | None = Field(
+    baseline_measured: Flag | None = Field(
         None, description="Quality of the prompted frontier model was measured on the workload."
     )
     baseline_quality: Share | None = Field(None, description="That measured quality, 0-1.")
     target_quality: Share | None = Field(None, description="'Good enough' quality, 0-1.")
-    labeled_examples: Count | None = Field(
+    labeled_examples: Examples | None = Field(
         None, description="Labeled examples of correct output they have."
     )
     domain: Domain | None = Field(None, description="Subject domain of the workload.")
-    frontier_drift: bool | None = Field(
+    frontier_drift: Flag | None = Field(
         None, description="Frontier models were seen to get the domain's terminology wrong."
     )
-    first_token_ms: Annotated[int, Field(gt=0)] | None = Field(
+    first_token_ms: Annotated[int, Field(gt=0, le=10**7, strict=True)] | None = Field(
         None, description="Required time to first token, in milliseconds."
     )
-    on_device: bool | None = Field(None, description="Must run on device / at the edge.")
-    strict_format: bool | None = Field(
+    on_device: Flag | None = Field(None, description="Must run on device / at the edge.")
+    strict_format: Flag | None = Field(
         None, description="Output must match a format exactly, every call, no parser fallback."
     )
     format_failure_rate: Share | None = Field(

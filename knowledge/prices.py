@@ -13,7 +13,10 @@ from knowledge.documents import parse_document, read_document, require_mapping
 from knowledge.errors import InputError, problems_from
 
 PositivePrice = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
-PositiveRate = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+# At least a token a second: anything slower is a typo, and would overflow the replica count.
+PositiveRate = Annotated[float, Field(ge=1.0, le=1e9, allow_inf_nan=False)]
+ServingId = Annotated[str, Field(min_length=1, max_length=100)]
+Label = Annotated[str, Field(max_length=200)]
 
 HOURS_PER_MONTH = 730  # 8,760 h / 12, the convention cloud price pages use
 
@@ -63,9 +66,9 @@ class PerTokenServing(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str
+    id: ServingId
     kind: Literal["per_token"]
-    label: str | None = None
+    label: Label | None = None
     provider: str | None = None
     input_cost_per_token: PositivePrice
     output_cost_per_token: PositivePrice
@@ -81,16 +84,16 @@ class DedicatedGpuServing(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str
+    id: ServingId
     kind: Literal["dedicated_gpu"]
-    label: str | None = None
+    label: Label | None = None
     provider: str | None = None
     gpu: str | None = None
     gpu_hourly_usd: PositivePrice
     prefill_tokens_per_s: PositiveRate
     decode_tokens_per_s: PositiveRate
-    min_replicas: Annotated[int, Field(ge=1)] = 1
-    max_utilization: Annotated[float, Field(gt=0.0, le=1.0)] = 0.6
+    min_replicas: Annotated[int, Field(ge=1, le=10_000, strict=True)] = 1
+    max_utilization: Annotated[float, Field(ge=0.01, le=1.0)] = 0.6
     source: str | None = None
 
     @property

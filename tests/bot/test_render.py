@@ -69,7 +69,7 @@ def test_verdict_shows_questions_math_and_sheet_date(prices, assumptions):
 
 
 def test_user_text_cannot_ping_or_break_json(prices, assumptions):
-    hostile = 'Acme <!channel> "quoted" \\ back\nslash <https://evil|click> & more ' + "x" * 5000
+    hostile = 'Acme <!channel> "quoted" \\ back\nslash <https://evil|click> & more ' + "x" * 1500
     decision = decide(Facts(use_case=hostile, task_type="classification"), prices, assumptions)
     blocks = render.verdict_blocks(decision)
     intro = blocks[1]["text"]["text"]

@@ -42,6 +42,14 @@ def problems(call, *args):
         ({"on_device": "sometimes"}, "on_device: must be true or false, got 'sometimes'"),
         ({"build_cost_usd": float("inf")}, "build_cost_usd: must be a finite number"),
         ({"calls": 5}, "calls: is not a known field"),
+        ({"use_case": "x" * 2001}, "use_case: must be at most 2,000 long, got 2,001"),
+        ({"first_token_ms": True}, "first_token_ms: must be a whole number, got True"),
+        ({"labeled_examples": "5000"}, "labeled_examples: must be a whole number, got '5000'"),
+        ({"baseline_measured": "yes"}, "baseline_measured: must be true or false, got 'yes'"),
+        ({"on_device": 1}, "on_device: must be true or false, got 1"),
+        ({"monthly_calls": 10**400}, "monthly_calls: must be ≤ 10000000000000"),
+        ({"input_tokens": 10**30}, "input_tokens: must be ≤ 10000000"),
+        ({"baseline_quality": float("nan")}, "baseline_quality: must be a finite number"),
         (
             {"input_tokens": 10, "cached_prefix_tokens": 20},
             "cached_prefix_tokens: must be ≤ input_tokens (10), got 20",
@@ -82,6 +90,18 @@ def test_facts_must_be_an_object():
         (
             lambda s: s["finetune_serving"][0].update(gpu_hourly_usd=-3),
             "sheet: finetune_serving[0].dedicated_gpu.gpu_hourly_usd: must be > 0.0",
+        ),
+        (
+            lambda s: s["finetune_serving"][0].update(prefill_tokens_per_s=1e-300),
+            "sheet: finetune_serving[0].dedicated_gpu.prefill_tokens_per_s: must be ≥ 1.0",
+        ),
+        (
+            lambda s: s["finetune_serving"][0].update(min_replicas=True),
+            "sheet: finetune_serving[0].dedicated_gpu.min_replicas: must be a whole number",
+        ),
+        (
+            lambda s: s["finetune_serving"][0].update(label="x" * 2500),
+            "sheet: finetune_serving[0].dedicated_gpu.label",
         ),
         (lambda s: s["finetune_serving"][0].update(kind="magic"), "sheet: finetune_serving[0]"),
         (lambda s: s["finetune_serving"].clear(), "sheet: finetune_serving"),
