@@ -1,0 +1,358 @@
+"""Persistence for scoping threads, their messages, processed Slack events and Claude usage.
+
+SQLite (a file next to the bot) by default, PostgreSQL when `DATABASE_URL` says so. Every write
+that two processes can race on (Slack retries, the double delivery of an @mention) goes through
+INSERT ... ON CONFLICT DO NOTHING, so the database, not the process, decides who won.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy import JSON, CheckConstraint, DateTime, Dialect, Text, UniqueConstraint, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, Session, SQLModel, create_engine, func, select
+
+ThreadStatus = Literal["open", "decided", "closed"]
+MessageRole = Literal["user", "bot"]
+THREAD_STATUSES: tuple[str, ...] = ("open", "decided", "closed")
+MESSAGE_ROLES: tuple[str, ...] = ("user", "bot")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in and out, on both databases.
+
+    SQLite has no timezone type and silently drops tzinfo without converting, so a non-UTC
+    datetime would be stored as the wrong instant. Converting to UTC before binding and
+    re-attaching UTC on the way out makes SQLite and PostgreSQL (timestamptz) return the same
+    value. Naive datetimes are refused: which zone they meant is a guess.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: pass a timezone-aware datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# none_as_null: a Python None must be SQL NULL (so "IS NULL" finds it), not the JSON text 'null'.
+_JSON = JSON(none_as_null=True)
+
+
+class ScopingThread(SQLModel, table=True):
+    __tablename__ = "scoping_threads"
+    __table_args__ = (
+        UniqueConstraint("team_id", "channel_id", "thread_ts"),
+        CheckConstraint("status IN ('open', 'decided', 'closed')", name="ck_thread_status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str
+    channel_id: str
+    thread_ts: str
+    started_by: str
+    status: str = "open"
+    # JSON columns don't track in-place mutation: always assign a new dict.
+    facts: dict[str, Any] = Field(default_factory=dict, sa_type=_JSON)
+    last_verdict: str | None = None
+    last_decision: dict[str, Any] | None = Field(default=None, sa_type=_JSON)
+    # Copied out of facts so the weekly digest can find verdicts per model without parsing JSON.
+    frontier_model: str | None = Field(default=None, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ThreadMessage(SQLModel, table=True):
+    __tablename__ = "thread_messages"
+    __table_args__ = (
+        # A bot reply and the user message it answers may share a ts; role keeps both.
+        UniqueConstraint("thread_id", "slack_ts", "role"),
+        CheckConstraint("role IN ('user', 'bot')", name="ck_message_role"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    thread_id: int = Field(foreign_key="scoping_threads.id", index=True)
+    slack_ts: str
+    user_id: str | None = None
+    role: str
+    # Text, not VARCHAR: a pasted spec can run to tens of kilobytes.
+    text: str = Field(sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ProcessedEvent(SQLModel, table=True):
+    __tablename__ = "processed_events"
+
+    key: str = Field(primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ClaudeUsage(SQLModel, table=True):
+    __tablename__ = "claude_usage"
+
+    id: int | None = Field(default=None, primary_key=True)
+    thread_id: int | None = Field(default=None, foreign_key="scoping_threads.id", index=True)
+    model: str
+    input_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    latency_ms: int | None = None
+    # Indexed because usage_between scans by time.
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+@dataclass(frozen=True)
+class UsageTotals:
+    calls: int
+    input_tokens: int
+    cache_creation_input_tokens: int
+    cache_read_input_tokens: int
+    output_tokens: int
+    cost_usd: float
+
+
+def normalize_database_url(url: str) -> str:
+    """Point PostgreSQL URLs at psycopg 3.
+
+    Fly hands out `postgres://`, which SQLAlchemy doesn't know, and plain `postgresql://`
+    means psycopg2, which isn't installed.
+    """
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, _connection_record: Any) -> None:
+    # WAL lets the scheduler read while a Slack turn writes; busy_timeout makes a second
+    # writer wait instead of failing with "database is locked"; SQLite ignores foreign keys
+    # unless asked, per connection; NORMAL is durable enough under WAL and much faster.
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    url = normalize_database_url(url)
+    if make_url(url).get_backend_name() == "sqlite":
+        # The scheduler thread shares the engine with the Slack handlers.
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _set_sqlite_pragmas)
+        return engine
+    # Managed Postgres drops idle connections: test before use, and recycle before it does.
+    return create_engine(url, pool_pre_ping=True, pool_recycle=600)
+
+
+def create_schema(engine: Engine) -> None:
+    # Stand-in until Alembic migrations exist.
+    SQLModel.metadata.create_all(engine)
+
+
+class Store:
+    """The repository: each method is one short transaction on its own session."""
+
+    def __init__(self, engine: Engine) -> None:
+        if engine.dialect.name not in ("sqlite", "postgresql"):
+            raise ValueError(
+                f"unsupported database {engine.dialect.name!r}: use SQLite or PostgreSQL"
+            )
+        self.engine = engine
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        # expire_on_commit=False: callers read the returned rows after the session has closed.
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def _insert_ignore(self, model: type[SQLModel]) -> Any:
+        # Both dialects spell it ON CONFLICT DO NOTHING; PostgreSQL waits for a concurrent
+        # inserter of the same key to commit, so exactly one caller sees its row inserted.
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        return dialect.insert(model).on_conflict_do_nothing()
+
+    def claim_event(self, key: str) -> bool:
+        """True the first time a key is seen, False for every retry or duplicate delivery."""
+        stmt = self._insert_ignore(ProcessedEvent).values(key=key, created_at=utcnow())
+        with self.session() as session:
+            inserted = session.exec(stmt.returning(ProcessedEvent.key)).first()
+        return inserted is not None
+
+    def find_thread(self, team_id: str, channel_id: str, thread_ts: str) -> ScopingThread | None:
+        with self.session() as session:
+            return session.exec(
+                select(ScopingThread).where(
+                    ScopingThread.team_id == team_id,
+                    ScopingThread.channel_id == channel_id,
+                    ScopingThread.thread_ts == thread_ts,
+                )
+            ).first()
+
+    def get_or_create_thread(
+        self, team_id: str, channel_id: str, thread_ts: str, started_by: str
+    ) -> ScopingThread:
+        found = self.find_thread(team_id, channel_id, thread_ts)
+        if found is not None:
+            return found
+        now = utcnow()
+        stmt = self._insert_ignore(ScopingThread).values(
+            team_id=team_id,
+            channel_id=channel_id,
+            thread_ts=thread_ts,
+            started_by=started_by,
+            status="open",
+            facts={},
+            created_at=now,
+            updated_at=now,
+        )
+        with self.session() as session:
+            session.exec(stmt)
+        # Whoever won the race, the row exists now (committed by us or by the winner).
+        thread = self.find_thread(team_id, channel_id, thread_ts)
+        if thread is None:  # only if someone deleted it in between; don't hand back None
+            raise LookupError(f"thread {team_id}/{channel_id}/{thread_ts} vanished after insert")
+        return thread
+
+    def get_thread(self, thread_id: int) -> ScopingThread | None:
+        with self.session() as session:
+            return session.get(ScopingThread, thread_id)
+
+    def save_thread_state(
+        self,
+        thread_id: int,
+        facts: dict[str, Any],
+        decision: dict[str, Any] | None,
+        verdict: str | None,
+        status: ThreadStatus,
+    ) -> ScopingThread:
+        if status not in THREAD_STATUSES:
+            raise ValueError(f"status must be one of {THREAD_STATUSES}, got {status!r}")
+        with self.session() as session:
+            thread = session.get(ScopingThread, thread_id)
+            if thread is None:
+                raise LookupError(f"no scoping thread with id {thread_id}")
+            # New dict objects: the ORM only notices a JSON column change on reassignment,
+            # and the caller's dicts stay theirs to mutate.
+            thread.facts = dict(facts)
+            thread.last_decision = dict(decision) if decision is not None else None
+            thread.last_verdict = verdict
+            frontier_model = facts.get("frontier_model")
+            thread.frontier_model = str(frontier_model) if frontier_model is not None else None
+            thread.status = status
+            thread.updated_at = utcnow()
+            session.add(thread)
+            return thread
+
+    def add_message(
+        self,
+        thread_id: int,
+        role: MessageRole,
+        text: str,
+        slack_ts: str,
+        user_id: str | None = None,
+    ) -> bool:
+        """Store a message once; True if it was new, False if (thread, ts, role) was stored."""
+        if role not in MESSAGE_ROLES:
+            raise ValueError(f"role must be one of {MESSAGE_ROLES}, got {role!r}")
+        stmt = self._insert_ignore(ThreadMessage).values(
+            thread_id=thread_id,
+            role=role,
+            text=text,
+            slack_ts=slack_ts,
+            user_id=user_id,
+            created_at=utcnow(),
+        )
+        with self.session() as session:
+            inserted = session.exec(stmt.returning(ThreadMessage.id)).first()
+        return inserted is not None
+
+    def thread_messages(self, thread_id: int) -> list[ThreadMessage]:
+        # Insertion order is the order the bot read and answered the thread; Slack ts strings
+        # would also sort, but only while every ts has the same number of digits.
+        with self.session() as session:
+            return list(
+                session.exec(
+                    select(ThreadMessage)
+                    .where(ThreadMessage.thread_id == thread_id)
+                    .order_by(ThreadMessage.id)  # type: ignore[arg-type]
+                ).all()
+            )
+
+    def record_usage(
+        self,
+        *,
+        model: str,
+        input_tokens: int,
+        output_tokens: int,
+        cache_creation_input_tokens: int = 0,
+        cache_read_input_tokens: int = 0,
+        cost_usd: float,
+        latency_ms: int | None = None,
+        thread_id: int | None = None,
+        created_at: datetime | None = None,
+    ) -> ClaudeUsage:
+        usage = ClaudeUsage(
+            thread_id=thread_id,
+            model=model,
+            input_tokens=input_tokens,
+            cache_creation_input_tokens=cache_creation_input_tokens,
+            cache_read_input_tokens=cache_read_input_tokens,
+            output_tokens=output_tokens,
+            cost_usd=cost_usd,
+            latency_ms=latency_ms,
+            created_at=created_at or utcnow(),
+        )
+        with self.session() as session:
+            session.add(usage)
+        return usage
+
+    def usage_between(self, start: datetime, end: datetime) -> UsageTotals:
+        """Totals of the calls made in [start, end)."""
+        with self.session() as session:
+            row = session.exec(
+                select(
+                    func.count(ClaudeUsage.id),  # type: ignore[arg-type]
+                    func.coalesce(func.sum(ClaudeUsage.input_tokens), 0),
+                    func.coalesce(func.sum(ClaudeUsage.cache_creation_input_tokens), 0),
+                    func.coalesce(func.sum(ClaudeUsage.cache_read_input_tokens), 0),
+                    func.coalesce(func.sum(ClaudeUsage.output_tokens), 0),
+                    func.coalesce(func.sum(ClaudeUsage.cost_usd), 0.0),
+                ).where(ClaudeUsage.created_at >= start, ClaudeUsage.created_at < end)
+            ).one()
+        return UsageTotals(
+            calls=int(row[0]),
+            input_tokens=int(row[1]),
+            cache_creation_input_tokens=int(row[2]),
+            cache_read_input_tokens=int(row[3]),
+            output_tokens=int(row[4]),
+            cost_usd=float(row[5]),
+        )

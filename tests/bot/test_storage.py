@@ -1,0 +1,254 @@
+import sqlite3
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta, timezone
+from typing import TypeVar
+
+import pytest
+from sqlalchemy import text
+
+from bot.storage import (
+    ClaudeUsage,
+    Store,
+    UsageTotals,
+    create_schema,
+    make_engine,
+    normalize_database_url,
+)
+
+T = TypeVar("T")
+
+FACTS = {
+    "use_case": "Acme: route support tickets to one of 40 queues",
+    "task_type": "classification",
+    "monthly_calls": 15_000_000,
+    "frontier_model": "claude-haiku-4-5",
+    "baseline_quality": 0.91,
+}
+
+
+def race(n: int, fn: Callable[[], T]) -> list[T]:
+    """Run fn in n threads released at the same instant, each on its own connection."""
+    barrier = threading.Barrier(n)
+
+    def go() -> T:
+        barrier.wait()
+        return fn()
+
+    with ThreadPoolExecutor(n) as pool:
+        return [f.result() for f in [pool.submit(go) for _ in range(n)]]
+
+
+def test_thread_state_survives_a_restart(database_url: str):
+    first = make_engine(database_url)
+    create_schema(first)
+    store = Store(first)
+    thread = store.get_or_create_thread("T1", "C1", "1700000000.000100", "U1")
+    decision = {"verdict": "prompt", "gates": {"q3_volume": "fail"}, "math": None}
+    store.save_thread_state(thread.id, FACTS, decision, "prompt", "decided")
+    first.dispose()
+
+    reopened = Store(make_engine(database_url))
+    try:
+        again = reopened.find_thread("T1", "C1", "1700000000.000100")
+        assert again is not None
+        assert again.id == thread.id
+        assert again.facts == FACTS
+        assert again.last_decision == decision
+        assert again.last_verdict == "prompt"
+        assert again.status == "decided"
+        assert again.frontier_model == "claude-haiku-4-5"
+        assert again.updated_at >= again.created_at
+    finally:
+        reopened.engine.dispose()
+
+
+def test_facts_can_be_replaced_and_decision_cleared(store: Store):
+    thread = store.get_or_create_thread("T1", "C1", "1.1", "U1")
+    store.save_thread_state(thread.id, {"monthly_calls": 5}, {"verdict": "x"}, "x", "decided")
+    facts = {"monthly_calls": 6}
+    store.save_thread_state(thread.id, facts, None, None, "open")
+    facts["monthly_calls"] = 7  # the caller's dict is not the stored one
+
+    again = store.find_thread("T1", "C1", "1.1")
+    assert again is not None
+    assert again.facts == {"monthly_calls": 6}
+    assert again.last_decision is None
+    assert again.frontier_model is None
+    assert again.status == "open"
+    with store.session() as session:
+        nulls = session.exec(
+            text("SELECT count(*) FROM scoping_threads WHERE last_decision IS NULL")
+        ).one()
+    assert nulls[0] == 1  # SQL NULL, not the JSON text 'null'
+
+
+def test_unknown_status_is_refused(store: Store):
+    thread = store.get_or_create_thread("T1", "C1", "1.1", "U1")
+    with pytest.raises(ValueError, match="status"):
+        store.save_thread_state(thread.id, {}, None, None, "done")  # type: ignore[arg-type]
+    with pytest.raises(LookupError):
+        store.save_thread_state(thread.id + 1000, {}, None, None, "open")
+
+
+def test_timestamps_come_back_as_the_same_utc_instant(store: Store):
+    paris = timezone(timedelta(hours=2))
+    at = datetime(2026, 11, 28, 9, 30, 15, 123456, tzinfo=paris)
+    usage = store.record_usage(
+        model="claude-haiku-4-5", input_tokens=1, output_tokens=1, cost_usd=0.0, created_at=at
+    )
+    thread = store.get_or_create_thread("T1", "C1", "1.1", "U1")
+
+    with store.session() as session:
+        stored = session.get(ClaudeUsage, usage.id)
+    assert stored is not None
+    assert stored.created_at == at
+    assert stored.created_at.tzinfo == UTC
+    assert stored.created_at.hour == 7
+    again = store.find_thread("T1", "C1", "1.1")
+    assert again is not None
+    assert again.created_at.tzinfo == UTC
+    assert again.created_at == thread.created_at
+    with pytest.raises(Exception, match="naive"):
+        store.usage_between(datetime(2026, 1, 1), datetime(2027, 1, 1))
+
+
+def test_claim_event_is_exactly_once(store: Store):
+    assert store.claim_event("Ev123") is True
+    assert store.claim_event("Ev123") is False
+    assert store.claim_event("msg:C1:1700000000.000100") is True
+
+
+def test_claim_event_racing_threads_get_one_true(store: Store):
+    results = race(8, lambda: store.claim_event("Ev-race"))
+    assert sorted(results) == [False] * 7 + [True]
+
+
+def test_concurrent_get_or_create_thread_makes_one_row(store: Store):
+    threads = race(8, lambda: store.get_or_create_thread("T1", "C1", "9.9", "U1"))
+    assert len({t.id for t in threads}) == 1
+    with store.session() as session:
+        rows = session.exec(text("SELECT count(*) FROM scoping_threads")).one()
+    assert rows[0] == 1
+
+
+def test_threads_are_told_apart_by_team_channel_and_ts(store: Store):
+    a = store.get_or_create_thread("T1", "C1", "1.1", "U1")
+    assert store.get_or_create_thread("T1", "C1", "1.1", "U2").id == a.id
+    others = {
+        store.get_or_create_thread("T2", "C1", "1.1", "U1").id,
+        store.get_or_create_thread("T1", "C2", "1.1", "U1").id,
+        store.get_or_create_thread("T1", "C1", "1.2", "U1").id,
+    }
+    assert a.id not in others and len(others) == 3
+    assert a.started_by == "U1"
+    assert store.find_thread("T9", "C1", "1.1") is None
+
+
+def test_messages_keep_order_and_long_text_and_are_idempotent(store: Store):
+    thread = store.get_or_create_thread("T1", "C1", "100.000001", "U1")
+    spec = "x" * 50_000 + " é ✅ 🙂"
+    assert store.add_message(thread.id, "user", "we want a fine-tune", "100.000001", "U1")
+    assert store.add_message(thread.id, "bot", "How many calls a month?", "100.000002", None)
+    assert store.add_message(thread.id, "user", spec, "100.000003", "U1")
+    # Slack retries and the app_mention/message double delivery: same key, stored once.
+    assert not store.add_message(thread.id, "user", "we want a fine-tune", "100.000001", "U1")
+    # A bot reply may carry the ts of the message it answers: a different row.
+    assert store.add_message(thread.id, "bot", "Got it.", "100.000003", None)
+
+    messages = store.thread_messages(thread.id)
+    assert [(m.role, m.slack_ts) for m in messages] == [
+        ("user", "100.000001"),
+        ("bot", "100.000002"),
+        ("user", "100.000003"),
+        ("bot", "100.000003"),
+    ]
+    assert messages[2].text == spec
+    assert messages[0].user_id == "U1" and messages[1].user_id is None
+    other = store.get_or_create_thread("T1", "C1", "200.000001", "U1")
+    assert store.thread_messages(other.id) == []
+
+
+def test_message_needs_an_existing_thread(store: Store):
+    with pytest.raises(Exception, match=r"(?i)foreign key"):
+        store.add_message(424242, "user", "orphan", "1.1", "U1")
+
+
+def test_usage_totals_between_two_instants(store: Store):
+    day = datetime(2026, 11, 28, tzinfo=UTC)
+    thread = store.get_or_create_thread("T1", "C1", "1.1", "U1")
+    for hours, cost in [(1, 0.25), (5, 0.5), (25, 4.0)]:
+        store.record_usage(
+            model="claude-haiku-4-5",
+            input_tokens=1000,
+            cache_creation_input_tokens=4096,
+            cache_read_input_tokens=8192,
+            output_tokens=200,
+            cost_usd=cost,
+            latency_ms=850,
+            thread_id=thread.id,
+            created_at=day + timedelta(hours=hours),
+        )
+    store.record_usage(
+        model="claude-sonnet-4-5",
+        input_tokens=10,
+        output_tokens=5,
+        cost_usd=0.125,
+        created_at=day,  # start is inclusive
+    )
+
+    totals = store.usage_between(day, day + timedelta(days=1))
+    assert totals == UsageTotals(
+        calls=3,
+        input_tokens=2010,
+        cache_creation_input_tokens=8192,
+        cache_read_input_tokens=16384,
+        output_tokens=405,
+        cost_usd=pytest.approx(0.875),
+    )
+    assert store.usage_between(day - timedelta(days=1), day) == UsageTotals(0, 0, 0, 0, 0, 0.0)
+
+
+def test_sqlite_file_database_runs_in_wal_mode(tmp_path):
+    path = tmp_path / "bot.db"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        create_schema(engine)
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    finally:
+        engine.dispose()
+    # WAL is a property of the file: a plain sqlite3 connection sees it too.
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgres://u:p@db.internal:5432/app", "postgresql+psycopg://u:p@db.internal:5432/app"),
+        (
+            "postgresql://u@host/app?sslmode=require",
+            "postgresql+psycopg://u@host/app?sslmode=require",
+        ),
+        ("postgresql+psycopg://u@host/app", "postgresql+psycopg://u@host/app"),
+        ("sqlite:///ftscope.db", "sqlite:///ftscope.db"),
+        ("sqlite://", "sqlite://"),
+    ],
+)
+def test_database_url_normalisation(url: str, expected: str):
+    assert normalize_database_url(url) == expected
+
+
+def test_fly_postgres_url_gives_a_psycopg_engine():
+    engine = make_engine("postgres://u:p@db.internal:5432/app")
+    assert engine.dialect.name == "postgresql"
+    assert engine.dialect.driver == "psycopg"
+    # Managed Postgres drops idle connections: the pool must test and recycle them.
+    assert engine.pool._pre_ping is True
+    assert engine.pool._recycle == 600
+    engine.dispose()
