@@ -126,12 +126,6 @@ class PriceSheet(BaseModel):
     def model(self, name: str) -> ModelPrice:
         return self.models[name]
 
-    def require_model(self, name: str, field: str) -> ModelPrice:
-        if name not in self.models:
-            known = ", ".join(sorted(self.models))
-            raise InputError([f"{field}: {name!r} is not in the price sheet (known: {known})"])
-        return self.models[name]
-
 
 def price_sheet_from(data: Any, name: str = "price sheet") -> PriceSheet:
     try:
