@@ -1,0 +1,209 @@
+"""Which of an extractor's fact updates the user's own words support.
+
+The extractor (Claude, or the offline one) reports each fact as a field, a value written as a
+string and the words it came from. Nothing reaches the facts unless the thread backs it: a
+number must be stated in the user's messages (units and rates allowed: "20M", "5k", "500k a day"
+is 15M a month), any other value must quote words the user wrote. What this module does not
+accept it explains, so the bot can say what it ignored and why.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from knowledge.facts import FACT_FIELDS, Domain, Request, TaskType
+from knowledge.quantities import find_quantities, supports
+
+# How each field's value is read and checked against the user's words.
+COUNT_FIELDS = frozenset({"input_tokens", "output_tokens", "cached_prefix_tokens"})
+RATE_FIELDS = frozenset({"monthly_calls"})
+EXAMPLE_FIELDS = frozenset({"labeled_examples"})
+SHARE_FIELDS = frozenset({"baseline_quality", "target_quality", "format_failure_rate"})
+DOLLAR_FIELDS = frozenset({"build_cost_usd", "monthly_ops_usd"})
+MILLISECOND_FIELDS = frozenset({"first_token_ms"})
+FLAG_FIELDS = frozenset(
+    {"baseline_measured", "frontier_drift", "on_device", "strict_format"},
+)
+ENUM_FIELDS: dict[str, type[Request] | type[TaskType] | type[Domain]] = {
+    "request": Request,
+    "task_type": TaskType,
+    "domain": Domain,
+}
+NUMBER_FIELDS = (
+    COUNT_FIELDS | RATE_FIELDS | EXAMPLE_FIELDS | SHARE_FIELDS | DOLLAR_FIELDS | MILLISECOND_FIELDS
+)
+# A one-line description the extractor writes in its own words; shown escaped, decides nothing.
+SUMMARY_FIELDS = frozenset({"use_case"})
+MAX_SUMMARY_CHARS = 300
+
+_TRUE = frozenset({"true", "yes", "y", "1"})
+_FALSE = frozenset({"false", "no", "n", "0"})
+
+
+@dataclass(frozen=True)
+class Update:
+    """One fact as an extractor reports it."""
+
+    field: str
+    value: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class Accepted:
+    field: str
+    value: Any  # typed for the Facts model: int, float, bool, enum value or str
+    quote: str
+
+
+@dataclass(frozen=True)
+class Rejected:
+    field: str
+    value: str
+    why: str
+
+
+@dataclass(frozen=True)
+class Checked:
+    accepted: list[Accepted]
+    rejected: list[Rejected]
+
+
+def _normalised(text: str) -> str:
+    """Case, width, quote and dash variants and runs of whitespace don't matter."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = re.sub(r"[‘’`´]", "'", text)
+    text = re.sub(r"[“”]", '"', text)
+    text = re.sub(r"[‐‑‒–—―]", "-", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def quoted_from(quote: str, words: str) -> bool:
+    """The quote is a span of the user's words (up to case, whitespace and quote styles)."""
+    needle = _normalised(quote).strip(" \"'.,;:!?")
+    return bool(needle) and needle in _normalised(words)
+
+
+def _number(raw: str) -> float | None:
+    text = raw.strip().replace(",", "").replace("_", "").replace("$", "")
+    percent = text.endswith("%")
+    try:
+        value = float(text.removesuffix("%"))
+    except ValueError:
+        return None
+    if not math.isfinite(value):
+        return None
+    return value / 100 if percent else value
+
+
+def _whole(value: float) -> int | None:
+    return int(value) if value == int(value) else None
+
+
+def _stated(field: str, value: float, words: str) -> bool:
+    """The number (in the field's unit) is one the words state."""
+    if field in RATE_FIELDS:
+        return supports(words, value, monthly_rate=True) is not None
+    if field in SHARE_FIELDS:
+        return supports(words, value, share=True) is not None
+    if field in MILLISECOND_FIELDS:
+        return _stated_duration_ms(value, words)
+    return supports(words, value) is not None
+
+
+_MILLISECONDS = re.compile(r"\s*(?:ms\b|msec|millis)", re.IGNORECASE)
+_SECONDS = re.compile(r"\s*(?:s\b|sec)", re.IGNORECASE)
+
+
+def _stated_duration_ms(value: float, words: str) -> bool:
+    """A duration with its unit: "80ms", "80 milliseconds", "0.2 s" (not a bare "80")."""
+    for q in find_quantities(words):
+        # the unit may be part of the quantity's span ("80ms") or follow it ("0.2 s")
+        after = re.sub(r"^\D*[\d.,]+", "", q.text) + words[q.end : q.end + 16]
+        if q.period is not None or q.is_percent:
+            continue
+        if _MILLISECONDS.match(after) and math.isclose(q.value, value, rel_tol=0.005):
+            return True
+        if _SECONDS.match(after) and math.isclose(q.value * 1000, value, rel_tol=0.005):
+            return True
+    return False
+
+
+def _typed(update: Update) -> tuple[Any, str | None]:
+    """The value in the field's type, or None and why it can't be read."""
+    field, raw = update.field, update.value.strip()
+    if field in NUMBER_FIELDS:
+        number = _number(raw)
+        if number is None:
+            return None, f"{raw!r} is not a number"
+        if field in SHARE_FIELDS:
+            # "91" for 91%: a share above 1 can only have been meant as a percent
+            return (number / 100 if 1 < number <= 100 else number), None
+        if field in DOLLAR_FIELDS:
+            return number, None
+        whole = _whole(number)
+        if whole is None:
+            return None, f"{raw!r} is not a whole number"
+        return whole, None
+    if field in FLAG_FIELDS:
+        lowered = raw.casefold()
+        if lowered in _TRUE:
+            return True, None
+        if lowered in _FALSE:
+            return False, None
+        return None, f"{raw!r} is not yes or no"
+    if field in ENUM_FIELDS:
+        kind = ENUM_FIELDS[field]
+        lowered = raw.casefold().replace(" ", "_").replace("-", "_")
+        if lowered not in kind.__members__:
+            allowed = ", ".join(kind.__members__)
+            return None, f"{raw!r} is not one of {allowed}"
+        return kind(lowered).value, None
+    if field in SUMMARY_FIELDS:
+        text = " ".join(raw.split())
+        if len(text) > MAX_SUMMARY_CHARS:
+            text = text[: MAX_SUMMARY_CHARS - 1] + "…"
+        return (text, None) if text else (None, "it is empty")
+    if not raw:
+        return None, "it is empty"
+    return raw, None
+
+
+def check_updates(updates: list[Update], words: str, newest: str) -> Checked:
+    """Split updates into those the user's words back and those they don't (with why).
+
+    `words` is everything the user wrote in the thread so far, `newest` the message(s) this
+    turn reads. A number must be stated in its quote, and the quote must be the user's words;
+    or, if the extractor paraphrased the quote, the number must be stated in the newest message
+    (in any unit or rate `knowledge.quantities` reads). A number from some other sentence of
+    the thread ("10 out" is not a 10 ms latency) is not enough. Any other fact must quote the
+    user's words. Only the summary line (`use_case`) is the extractor's own phrasing.
+    """
+    accepted: list[Accepted] = []
+    rejected: list[Rejected] = []
+    for update in updates:
+        if update.field not in FACT_FIELDS:
+            rejected.append(Rejected(update.field, update.value, "it is not a fact I track"))
+            continue
+        value, problem = _typed(update)
+        if problem is None and update.field in NUMBER_FIELDS and isinstance(value, int | float):
+            quoted = quoted_from(update.quote, words) and _stated(
+                update.field, float(value), update.quote
+            )
+            if not quoted and not _stated(update.field, float(value), newest):
+                problem = "that number isn't in your messages"
+        elif (
+            problem is None
+            and update.field not in SUMMARY_FIELDS
+            and not quoted_from(update.quote, words)
+        ):
+            problem = "I couldn't find the words it came from in your messages"
+        if problem is not None:
+            rejected.append(Rejected(update.field, update.value, problem))
+        else:
+            accepted.append(Accepted(update.field, value, update.quote.strip()))
+    return Checked(accepted, rejected)
