@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import anthropic
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from bot.extraction import Extraction, ExtractorUnavailable, Usage
 from bot.prompt import Exchange, build_request
 from knowledge.facts import Facts
-from knowledge.prices import PriceSheet
+from knowledge.provenance import Update
 
 
-class ClaudeUnavailable(RuntimeError):
+class ClaudeUnavailable(ExtractorUnavailable):
     """Claude could not answer this turn (rate limit, overload, timeout, outage, bad output)."""
 
 
@@ -34,38 +34,18 @@ class RawReply(BaseModel):
     question: str = ""
 
 
-@dataclass(frozen=True)
-class Usage:
-    model: str
-    input_tokens: int
-    cache_creation_input_tokens: int
-    cache_read_input_tokens: int
-    output_tokens: int
-    latency_ms: int
-
-    def cost_usd(self, sheet: PriceSheet) -> float | None:
-        """The call's price from the sheet (None for a model the sheet doesn't list)."""
-        price = sheet.models.get(self.model)
-        if price is None:
-            return None
-        write = price.cache_creation_input_token_cost or price.input_cost_per_token
-        return (
-            self.input_tokens * price.input_cost_per_token
-            + self.cache_creation_input_tokens * write
-            + self.cache_read_input_tokens * price.cache_read_cost
-            + self.output_tokens * price.output_cost_per_token
-        )
-
-
-@dataclass(frozen=True)
-class ClaudeReply:
-    reply: RawReply
-    raw_text: str  # kept verbatim: the next turn replays it so the cached prefix still matches
-    usage: Usage
+# Below this, another attempt can't finish in what is left of the turn: don't start it.
+MIN_ATTEMPT_S = 2.0
+MAX_BACKOFF_S = 4.0
 
 
 class ClaudeClient:
-    """Extraction calls to Claude. Timeouts and retries fit a chat turn, not a batch job."""
+    """Extraction calls to Claude, bounded by one deadline for the whole turn.
+
+    `timeout_s` is the turn's total budget, retries and their waits included: the SDK's own
+    retries are off, because they would honour a `retry-after` of up to a minute and give each
+    attempt the full timeout, and a Slack user would be left waiting well past 30 s.
+    """
 
     def __init__(
         self,
@@ -76,20 +56,35 @@ class ClaudeClient:
         base_url: str | None = None,
     ) -> None:
         self.model = model
+        self.timeout_s = timeout_s
+        self.max_retries = max_retries
         self._client = anthropic.Anthropic(
-            api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=max_retries
+            api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0
         )
 
     def extract(
         self, history: list[Exchange], message: str, known: Facts, still_needed: list[str]
-    ) -> ClaudeReply:
+    ) -> Extraction:
         request = build_request(self.model, history, message, known, still_needed)
-        started = time.perf_counter()
-        try:
-            response = self._client.messages.create(**request)
-        except anthropic.APIError as exc:  # status, connection and timeout errors alike
-            raise ClaudeUnavailable(_describe(exc)) from exc
-        latency_ms = round((time.perf_counter() - started) * 1000)
+        started = time.monotonic()
+        deadline = started + self.timeout_s
+        attempt = 0
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                response = self._client.with_options(timeout=remaining).messages.create(**request)
+                break
+            except anthropic.APIError as exc:  # status, connection and timeout errors alike
+                wait = _retry_wait(exc, attempt)
+                if (
+                    wait is None
+                    or attempt >= self.max_retries
+                    or time.monotonic() + wait + min(MIN_ATTEMPT_S, self.timeout_s / 4) > deadline
+                ):
+                    raise ClaudeUnavailable(_describe(exc)) from exc
+                time.sleep(wait)
+                attempt += 1
+        latency_ms = round((time.monotonic() - started) * 1000)
         text = "".join(block.text for block in response.content if block.type == "text")
         try:
             reply = RawReply.model_validate(json.loads(text))
@@ -104,7 +99,27 @@ class ClaudeClient:
             output_tokens=u.output_tokens,
             latency_ms=latency_ms,
         )
-        return ClaudeReply(reply, text, usage)
+        updates = [Update(u.field, u.value, u.quote) for u in reply.updates]
+        return Extraction(updates, reply.question, text, usage)
+
+
+def _retry_wait(exc: anthropic.APIError, attempt: int) -> float | None:
+    """Seconds to wait before retrying, or None when retrying can't help."""
+    if isinstance(exc, anthropic.APIConnectionError):  # includes timeouts
+        return 0.0
+    if not isinstance(exc, anthropic.APIStatusError):
+        return None
+    if exc.status_code not in (408, 409, 429) and exc.status_code < 500:
+        return None
+    headers = exc.response.headers
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is not None:
+            try:
+                return max(0.0, float(value) * scale)
+            except ValueError:
+                break
+    return min(MAX_BACKOFF_S, 0.5 * 2**attempt)
 
 
 def _describe(exc: anthropic.APIError) -> str:

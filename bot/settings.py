@@ -5,10 +5,18 @@ from __future__ import annotations
 from functools import cache
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_CLAUDE_MODEL = "claude-haiku-4-5"
+
+
+class ConfigError(ValueError):
+    """The environment can't run this command; each problem says what to set."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
 
 
 class Settings(BaseSettings):
@@ -47,4 +55,12 @@ class Settings(BaseSettings):
 
 @cache
 def get_settings() -> Settings:
-    return Settings()
+    """The settings, or a ConfigError naming each variable that can't be read."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = ".".join(str(part) for part in error["loc"])
+            problems.append(f"{name}: {error['msg']} (got {error.get('input')!r})")
+        raise ConfigError(problems) from exc

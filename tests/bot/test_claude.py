@@ -53,7 +53,7 @@ def test_extracts_updates_and_records_usage(httpx2_mock, client):
     )
     result = client.extract([], "Acme: ticket routing, ~15M tickets/mo", Facts(), ["task_type"])
 
-    assert [u.field for u in result.reply.updates] == ["task_type", "monthly_calls"]
+    assert [u.field for u in result.updates] == ["task_type", "monthly_calls"]
     assert result.usage.cache_creation_input_tokens == 4500
     body = sent(route)
     assert body["model"] == "claude-haiku-4-5"
@@ -130,7 +130,7 @@ def test_a_retry_that_succeeds_is_transparent(httpx2_mock, client):
             httpx.Response(200, json=message_body(json.dumps(REPLY))),
         ]
     )
-    assert client.extract([], "hello", Facts(), []).reply.question
+    assert client.extract([], "hello", Facts(), []).question
 
 
 def test_timeout_becomes_claude_unavailable(httpx2_mock, client):

@@ -1,6 +1,9 @@
 """The one settings class: defaults, parsing, and secrets that never print."""
 
-from bot.settings import Settings
+import pytest
+
+from bot.cli import main
+from bot.settings import ConfigError, Settings, get_settings
 
 
 def test_defaults(monkeypatch):
@@ -22,3 +25,25 @@ def test_environment_is_read(monkeypatch):
     assert settings.claude_model == "claude-haiku-5-5"
     assert "xoxb-secret-value" not in repr(settings)
     assert settings.slack_bot_token.get_secret_value() == "xoxb-secret-value"
+
+
+def test_a_bad_value_is_a_config_error_naming_the_variable(monkeypatch):
+    monkeypatch.setenv("FTSCOPE_WORKERS", "abc")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(ConfigError) as caught:
+            get_settings()
+    finally:
+        get_settings.cache_clear()
+    (problem,) = caught.value.problems
+    assert problem.startswith("FTSCOPE_WORKERS:") and "'abc'" in problem
+
+
+def test_the_cli_reports_a_bad_setting_and_exits_2(monkeypatch, capsys):
+    monkeypatch.setenv("FTSCOPE_CLAUDE_TIMEOUT_S", "-3")
+    get_settings.cache_clear()
+    try:
+        assert main(["chat"]) == 2
+    finally:
+        get_settings.cache_clear()
+    assert "FTSCOPE_CLAUDE_TIMEOUT_S" in capsys.readouterr().err
