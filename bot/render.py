@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ import jinja2
 from slack_sdk.models.blocks import Block
 
 import templates
+from bot.wording import FIELD_LABELS, Question, optional_asks, questions_for, show_fact
+from knowledge.assumptions import Assumptions
 from knowledge.decision import Decision, Verdict
 from knowledge.facts import Facts
 from knowledge.prices import PriceSheet
@@ -132,6 +135,8 @@ def environment() -> jinja2.Environment:
         GATE_ICONS=GATE_ICONS,
         CASE_TITLES=CASE_TITLES,
         FIELD_HELP=FIELD_HELP,
+        FIELD_LABELS=FIELD_LABELS,
+        show_fact=show_fact,
         inf=math.inf,
     )
     return env
@@ -207,3 +212,97 @@ def verdict_fallback_text(decision: Decision) -> str:
 
 def price_sheet_text(sheet: PriceSheet) -> str:
     return render_text("prices.txt.j2", sheet=sheet)
+
+
+# -- replies to a scoping turn ---------------------------------------------------------
+
+
+@dataclass
+class TurnContext:
+    """What a reply to one message says, before it is worded."""
+
+    decision: Decision
+    assumptions: Assumptions
+    learned: list[tuple[str, Any, str]] = field(default_factory=list)  # field, value, quote
+    changes: list[tuple[str, str, str]] = field(default_factory=list)  # field, old, new (shown)
+    rejected: list[tuple[str, str, str]] = field(default_factory=list)  # field, value, why
+    previous_verdict: Verdict | None = None
+
+    def __post_init__(self) -> None:
+        if self.previous_verdict is Verdict.need_info:  # a first verdict is not a change
+            self.previous_verdict = None
+
+    @property
+    def questions(self) -> list[Question]:
+        return questions_for(self.decision.missing)
+
+    @property
+    def optional(self) -> list[str]:
+        return optional_asks(self.decision.facts, self.assumptions)
+
+
+def turn_reply(kind: str, c: TurnContext) -> tuple[str, list[dict[str, Any]]]:
+    """The notification text and the blocks of the reply to a message."""
+    if kind == "question":
+        blocks = render_blocks("question.blocks.json.j2", c=c)
+    elif kind == "unchanged":
+        blocks = render_blocks("unchanged.blocks.json.j2", c=c)
+    else:
+        lead = json.loads(render_text("turn_lead.blocks.json.j2", c=c))
+        blocks = validate_blocks(lead + verdict_blocks(c.decision))
+    return turn_text(kind, c, terminal=False), blocks
+
+
+def turn_text(kind: str, c: TurnContext, terminal: bool = True) -> str:
+    """The reply as plain text: the whole of it in a terminal, a short one as notification."""
+    if not terminal:
+        if kind == "question":
+            count = len(c.questions)
+            return f"To decide I still need {count} more fact{'s' if count != 1 else ''}."
+        return verdict_fallback_text(c.decision)
+    verdict = verdict_text(c.decision) if kind == "verdict" else ""
+    return render_text("turn.txt.j2", c=c, kind=kind, verdict_text=verdict)
+
+
+OUTAGE_TEXT = (
+    "I couldn't reach Claude just now, so I've kept everything from this thread ({facts}). "
+    "Reply again in a minute and I'll pick up where we left off."
+)
+
+
+def outage_reply(known_facts: int) -> tuple[str, list[dict[str, Any]]]:
+    facts = f"{known_facts} fact{'s' if known_facts != 1 else ''}"
+    text = OUTAGE_TEXT.format(facts=facts)
+    return text, render_blocks("outage.blocks.json.j2", text=text)
+
+
+def problem_reply(problems: list[str]) -> tuple[str, list[dict[str, Any]]]:
+    """Facts that contradict each other: keep them and say which, so the user can fix one."""
+    listed = "\n".join(f"• {mrkdwn_escape(p)}" for p in problems)
+    text = (
+        "I've kept these facts, but they don't fit together yet:\n"
+        f"{listed}\nCould you check those numbers?"
+    )
+    return text, render_blocks("outage.blocks.json.j2", text=truncate(text, MAX_SECTION_TEXT))
+
+
+INTERNAL_ERROR_TEXT = (
+    "Something went wrong on my side with that message. Everything from this thread so far is "
+    "saved: reply again and I'll pick up from there."
+)
+
+
+def help_text() -> str:
+    return render_text("help.txt.j2").strip()
+
+
+def scoping_parent_text(description: str, user_id: str) -> str:
+    """The channel message a `/ftscope` thread hangs from."""
+    return render_text(
+        "scoping_parent.txt.j2", description=" ".join(description.split()), user=user_id
+    ).strip()
+
+
+def prices_reply(sheet: PriceSheet) -> str:
+    """`/ftscope prices`: the sheet as a monospace table (ephemeral, so no block limits)."""
+    return f"```\n{price_sheet_text(sheet).strip()}\n```"

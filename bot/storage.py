@@ -14,6 +14,7 @@ from typing import Any, Literal
 from sqlalchemy import JSON, CheckConstraint, DateTime, Dialect, Text, UniqueConstraint, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, Session, SQLModel, create_engine, func, select
 
@@ -72,6 +73,8 @@ class ScopingThread(SQLModel, table=True):
     status: str = "open"
     # JSON columns don't track in-place mutation: always assign a new dict.
     facts: dict[str, Any] = Field(default_factory=dict, sa_type=_JSON)
+    # field -> the user's words it came from, shown next to the fact in replies.
+    fact_quotes: dict[str, str] = Field(default_factory=dict, sa_type=_JSON)
     last_verdict: str | None = None
     last_decision: dict[str, Any] | None = Field(default=None, sa_type=_JSON)
     # Copied out of facts so the weekly digest can find verdicts per model without parsing JSON.
@@ -95,6 +98,11 @@ class ThreadMessage(SQLModel, table=True):
     role: str
     # Text, not VARCHAR: a pasted spec can run to tens of kilobytes.
     text: str = Field(sa_type=Text)
+    # For user messages the extractor has read: the exact text it was sent (earlier messages
+    # of a failed turn are folded into the next one) and its raw reply. Replayed byte for byte
+    # in later turns so the cached prompt prefix still matches.
+    extracted_text: str | None = Field(default=None, sa_type=Text)
+    extraction: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -200,6 +208,15 @@ class Store:
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         return dialect.insert(model).on_conflict_do_nothing()
 
+    def ping(self) -> bool:
+        """The database answers (for /healthz)."""
+        try:
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("SELECT 1")
+        except SQLAlchemyError:
+            return False
+        return True
+
     def claim_event(self, key: str) -> bool:
         """True the first time a key is seen, False for every retry or duplicate delivery."""
         stmt = self._insert_ignore(ProcessedEvent).values(key=key, created_at=utcnow())
@@ -253,6 +270,8 @@ class Store:
         decision: dict[str, Any] | None,
         verdict: str | None,
         status: ThreadStatus,
+        *,
+        fact_quotes: dict[str, str] | None = None,
     ) -> ScopingThread:
         if status not in THREAD_STATUSES:
             raise ValueError(f"status must be one of {THREAD_STATUSES}, got {status!r}")
@@ -263,6 +282,8 @@ class Store:
             # New dict objects: the ORM only notices a JSON column change on reassignment,
             # and the caller's dicts stay theirs to mutate.
             thread.facts = dict(facts)
+            if fact_quotes is not None:
+                thread.fact_quotes = dict(fact_quotes)
             thread.last_decision = dict(decision) if decision is not None else None
             thread.last_verdict = verdict
             frontier_model = facts.get("frontier_model")
@@ -294,6 +315,22 @@ class Store:
         with self.session() as session:
             inserted = session.exec(stmt.returning(ThreadMessage.id)).first()
         return inserted is not None
+
+    def record_extraction(self, thread_id: int, slack_ts: str, sent_text: str, reply: str) -> None:
+        """Attach the extractor's raw reply to the user message it answered."""
+        with self.session() as session:
+            message = session.exec(
+                select(ThreadMessage).where(
+                    ThreadMessage.thread_id == thread_id,
+                    ThreadMessage.slack_ts == slack_ts,
+                    ThreadMessage.role == "user",
+                )
+            ).first()
+            if message is None:
+                raise LookupError(f"no user message {slack_ts} in thread {thread_id}")
+            message.extracted_text = sent_text
+            message.extraction = reply
+            session.add(message)
 
     def thread_messages(self, thread_id: int) -> list[ThreadMessage]:
         # Insertion order is the order the bot read and answered the thread; Slack ts strings

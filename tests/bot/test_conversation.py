@@ -1,0 +1,211 @@
+"""Scoping turns through the conversation service, on SQLite and PostgreSQL.
+
+The extractor here is a scripted one (the Claude client has its own tests, and the HTTP tests
+drive both together): what these tests check is what the bot does with what it is told.
+"""
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from slack_sdk.models.blocks import Block
+
+from bot.conversation import Conversation, Turn
+from bot.extraction import Extraction, ExtractorUnavailable, Usage
+from knowledge.provenance import Update
+
+GOLDEN = Path(__file__).parents[1] / "golden"
+
+FIRST = "Acme wants to fine-tune for support ticket routing, ~15M tickets/mo"
+ANSWER = (
+    "we ran haiku 4.5, 91% vs their 93% bar. they have ~40k labeled. ~600 tokens in, 10 out, "
+    "450 of it is the instructions"
+)
+SCRIPT = {
+    "ticket routing": [
+        ("use_case", "Acme: support ticket routing", "support ticket routing"),
+        ("task_type", "classification", "ticket routing"),
+        ("monthly_calls", "15000000", "~15M tickets/mo"),
+    ],
+    "we ran haiku": [
+        ("frontier_model", "claude-haiku-4-5", "haiku 4.5"),
+        ("baseline_measured", "true", "we ran haiku 4.5"),
+        ("baseline_quality", "0.91", "91%"),
+        ("target_quality", "0.93", "93% bar"),
+        ("labeled_examples", "40000", "~40k labeled"),
+        ("input_tokens", "600", "~600 tokens in"),
+        ("output_tokens", "10", "10 out"),
+        ("cached_prefix_tokens", "450", "450 of it is the instructions"),
+    ],
+    "150M": [("monthly_calls", "150000000", "150M a month")],
+    "cache 5000": [("cached_prefix_tokens", "5000", "cache 5000")],
+}
+
+
+class ScriptedExtractor:
+    """Replies with the updates of every script key found in the text it is sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[list, str]] = []
+        self.down = False
+
+    def extract(self, history, message, known, still_needed):
+        self.sent.append((history, message))
+        if self.down:
+            raise ExtractorUnavailable("Claude is rate-limiting us (429)")
+        updates = [Update(*u) for key, ups in SCRIPT.items() if key in message for u in ups]
+        raw = json.dumps({"updates": [u.__dict__ for u in updates], "question": ""})
+        usage = Usage("claude-haiku-4-5", 100, 0, 4500, 50, 800)
+        return Extraction(updates, "", raw, usage)
+
+
+@pytest.fixture
+def extractor():
+    return ScriptedExtractor()
+
+
+@pytest.fixture
+def conversation(store, extractor, prices, assumptions):
+    return Conversation(store, extractor, lambda: prices, assumptions)
+
+
+class Thread:
+    def __init__(self, conversation, thread_ts="100.000001"):
+        self.conversation, self.thread_ts, self.n = conversation, thread_ts, 0
+
+    def say(self, text, **kw):
+        self.n += 1
+        turn = Turn("T1", "C1", self.thread_ts, "U1", text, f"100.{self.n:06d}", **kw)
+        return self.conversation.take(turn)
+
+
+def check_golden(name, blocks, update):
+    path = GOLDEN / name
+    actual = json.dumps(blocks, indent=2, ensure_ascii=False) + "\n"
+    if update or not path.exists():
+        path.write_text(actual, encoding="utf-8")
+        if not update:
+            pytest.fail(f"{name} was missing and has been written; check it and re-run")
+    assert actual == path.read_text(encoding="utf-8")
+
+
+def valid(blocks):
+    assert [b.to_dict() for b in Block.parse_all(blocks)] == blocks
+    return blocks
+
+
+def test_first_message_asks_for_every_missing_fact_at_once(conversation, update_golden):
+    reply = Thread(conversation).say(FIRST)
+    assert reply.kind == "question"
+    assert [a.field for a in reply.learned] == ["use_case", "task_type", "monthly_calls"]
+    check_golden("turn-question.blocks.json", valid(reply.blocks), update_golden)
+    text = reply.terminal_text()
+    assert "Has anyone measured a prompted frontier model on this?" in text
+    assert "How many labeled examples of correct output exist?" in text
+    assert "Without them I assume 500 in / 5 out for classification." in text
+
+
+def test_the_verdict_then_a_correction_that_flips_it(conversation, store, update_golden):
+    thread = Thread(conversation)
+    thread.say(FIRST)
+    verdict = thread.say(ANSWER)
+    assert verdict.kind == "verdict" and verdict.decision.verdict == "prompt"
+    assert verdict.changes == []
+    correction = thread.say("actually 150M a month")
+    assert correction.decision.verdict == "fine_tune"
+    assert [(c.field, c.old, c.new) for c in correction.changes] == [
+        ("monthly_calls", 15_000_000, 150_000_000)
+    ]
+    check_golden("turn-correction.blocks.json", valid(correction.blocks), update_golden)
+    assert "Verdict changed: Prompt the frontier model → Fine-tune." in (correction.terminal_text())
+    stored = store.find_thread("T1", "C1", "100.000001")
+    assert stored.facts["monthly_calls"] == 150_000_000
+    assert stored.fact_quotes["monthly_calls"] == "150M a month"
+    assert stored.last_decision["verdict"] == "fine_tune" and stored.status == "decided"
+
+
+def test_chatter_after_a_verdict_says_it_stands(conversation):
+    thread = Thread(conversation)
+    thread.say(FIRST)
+    thread.say(ANSWER)
+    reply = thread.say("thanks, super helpful!")
+    assert reply.kind == "unchanged"
+    assert "the verdict stands: *Prompt the frontier model*" in json.dumps(reply.blocks)
+
+
+def test_a_duplicate_delivery_is_answered_once(conversation, extractor):
+    turn = Turn("T1", "C1", "1.0", "U1", FIRST, "1.0")
+    assert conversation.take(turn) is not None
+    assert conversation.take(turn) is None
+    assert len(extractor.sent) == 1
+
+
+def test_a_reply_in_a_thread_the_bot_does_not_scope_is_not_answered(conversation, extractor):
+    turn = Turn("T1", "C1", "9.0", "U1", "+1", "9.1", may_start=False)
+    assert conversation.take(turn) is None
+    assert extractor.sent == []
+    # ...and doesn't use up the message: an @mention of it later is still answered
+    assert conversation.take(Turn("T1", "C1", "9.0", "U1", FIRST, "9.1")) is not None
+
+
+def test_an_outage_keeps_the_facts_and_the_next_turn_reads_the_missed_message(
+    conversation, extractor, store
+):
+    thread = Thread(conversation)
+    thread.say(FIRST)
+    extractor.down = True
+    outage = thread.say(ANSWER)
+    assert outage.kind == "outage" and "(3 facts)" in outage.text
+    assert store.find_thread("T1", "C1", "100.000001").facts["monthly_calls"] == 15_000_000
+    extractor.down = False
+    reply = thread.say("hello again?")
+    assert reply.kind == "verdict"
+    history, sent = extractor.sent[-1]
+    assert sent == f"{ANSWER}\n\nhello again?"
+    assert [h.user_text for h in history] == [FIRST]
+
+
+def test_facts_that_clash_are_kept_and_the_clash_explained(conversation, store):
+    thread = Thread(conversation)
+    thread.say(FIRST)
+    reply = thread.say("the cache 5000 tokens of instructions")  # > the 500 assumed in
+    assert reply.kind == "problem"
+    assert "cached_prefix_tokens" in reply.text and "give input_tokens" in reply.text
+    facts = store.find_thread("T1", "C1", "100.000001").facts
+    assert facts["cached_prefix_tokens"] == 5000
+
+
+def test_an_update_that_breaks_validation_is_refused_alone(conversation):
+    thread = Thread(conversation)
+    thread.say(FIRST)
+    thread.say(ANSWER)
+    reply = thread.say("cache 5000")  # above the 600 input tokens: refused, nothing else lost
+    assert [r.field for r in reply.rejected] == ["cached_prefix_tokens"]
+    assert "must be ≤ input_tokens" in reply.rejected[0].why
+
+
+def test_usage_is_recorded_per_call(conversation, store):
+    Thread(conversation).say(FIRST)
+    now = datetime.now(UTC)
+    totals = store.usage_between(now - timedelta(minutes=5), now + timedelta(minutes=5))
+    assert (totals.calls, totals.cache_read_input_tokens) == (1, 4500)
+    assert totals.cost_usd == pytest.approx(100e-6 + 4500e-7 + 50 * 5e-6)
+
+
+def test_a_model_the_sheet_does_not_list_is_refused(conversation):
+    SCRIPT["gpt"] = [("frontier_model", "gpt-9", "gpt-9")]
+    try:
+        thread = Thread(conversation)
+        reply = thread.say(f"{FIRST}, they use gpt-9")
+    finally:
+        del SCRIPT["gpt"]
+    assert [(r.field, r.why) for r in reply.rejected] == [
+        ("frontier_model", "the price sheet has no such model")
+    ]
+
+
+def test_a_dated_snapshot_id_is_priced_as_its_model(prices):
+    usage = Usage("claude-haiku-4-5-20251001", 1_000_000, 0, 0, 0, 1)
+    assert usage.cost_usd(prices) == pytest.approx(1.0)
+    assert Usage("gpt-9", 1, 0, 0, 0, 1).cost_usd(prices) is None
