@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from bot.settings import ConfigError
 from knowledge import InputError, decide, facts_from, load_assumptions, load_price_sheet
 from knowledge.documents import parse_document, read_document
 
@@ -60,6 +62,39 @@ def cmd_prices_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _configure_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from bot import server  # noqa: PLC0415 - uvicorn and Bolt load only for serve
+    from bot.runtime import build_slack_runtime  # noqa: PLC0415
+    from bot.settings import get_settings  # noqa: PLC0415
+
+    settings = get_settings()
+    socket_mode = settings.slack_app_token is not None
+    runtime = build_slack_runtime(settings, socket_mode=socket_mode)
+    _configure_logging()
+    if settings.slack_app_token is not None:
+        print("ftscope: Socket Mode (SLACK_APP_TOKEN is set)", file=sys.stderr)
+        server.serve_socket_mode(runtime, settings.slack_app_token.get_secret_value())
+    else:
+        print(
+            f"ftscope: HTTP mode on {args.host}:{args.port}, Slack requests at /slack/events",
+            file=sys.stderr,
+        )
+        server.serve_http(runtime, args.host, args.port)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from bot.terminal import chat  # noqa: PLC0415
+
+    return chat(sys.stdin, sys.stdout, database_url=args.database)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ftscope",
@@ -93,6 +128,29 @@ def build_parser() -> argparse.ArgumentParser:
     show = prices_sub.add_parser("show", help="the price sheet in use, as a table")
     show.add_argument("--prices", type=Path, help="a price sheet file instead of the shipped one")
     show.set_defaults(handler=cmd_prices_show)
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the Slack bot (HTTP, or Socket Mode when SLACK_APP_TOKEN is set)",
+        description="Run the Slack bot. HTTP mode serves Slack's events, commands and "
+        "interactivity at /slack/events and a health check at /healthz; with SLACK_APP_TOKEN "
+        "set it connects over Socket Mode instead.",
+    )
+    serve.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
+    serve.add_argument("--host", default="0.0.0.0", help="interface to bind (default 0.0.0.0)")
+    serve.set_defaults(handler=cmd_serve)
+
+    chat_cmd = commands.add_parser(
+        "chat",
+        help="the scoping conversation in a terminal, without Slack",
+        description="Talk to the bot in a terminal, as in a Slack thread. Needs ANTHROPIC_API_KEY.",
+    )
+    chat_cmd.add_argument(
+        "--database",
+        default="sqlite://",
+        help="where to keep the conversation (default: in memory, gone on exit)",
+    )
+    chat_cmd.set_defaults(handler=cmd_chat)
     return parser
 
 
@@ -100,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args))
-    except InputError as exc:
+    except (InputError, ConfigError) as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -1,0 +1,25 @@
+"""The Slack app: Bolt with our listeners, acking inside the request and working in the pool."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.slack import SlackTurns
+from handlers import commands, events
+
+
+def create_app(turns: SlackTurns, client: WebClient, signing_secret: str | None) -> App:
+    app = App(
+        client=client,
+        signing_secret=signing_secret,
+        # Listeners only ack and queue the turn, so they can run inside the request: the
+        # response leaves as soon as they return, with no 10 ms polling of Bolt's ack thread.
+        process_before_response=True,
+        # A missing secret is an error in HTTP mode (build_slack_runtime checks); Socket Mode
+        # has no signatures to verify.
+        request_verification_enabled=signing_secret is not None,
+    )
+    commands.register(app, turns)
+    events.register(app, turns)
+    return app

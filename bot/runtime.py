@@ -1,0 +1,89 @@
+"""Assembles the running bot from the settings: store, extractor, conversation, Slack app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.claude import ClaudeClient
+from bot.conversation import Conversation
+from bot.extraction import Extractor
+from bot.settings import ConfigError, Settings
+from bot.slack import SlackTurns, make_web_client
+from bot.storage import Store, create_schema, make_engine
+from knowledge import PriceSheet, load_assumptions, load_price_sheet
+
+
+@cache
+def shipped_prices() -> PriceSheet:
+    return load_price_sheet()
+
+
+def claude_extractor(settings: Settings) -> ClaudeClient:
+    if settings.anthropic_api_key is None:
+        raise ConfigError(["ANTHROPIC_API_KEY is not set: the bot needs Claude to read messages"])
+    return ClaudeClient(
+        settings.anthropic_api_key.get_secret_value(),
+        settings.claude_model,
+        timeout_s=settings.claude_timeout_s,
+        max_retries=settings.claude_max_retries,
+        base_url=settings.anthropic_base_url,
+    )
+
+
+def open_store(settings: Settings) -> Store:
+    engine = make_engine(settings.database_url)
+    create_schema(engine)
+    return Store(engine)
+
+
+def build_conversation(
+    settings: Settings, store: Store, extractor: Extractor | None = None
+) -> Conversation:
+    return Conversation(
+        store,
+        extractor if extractor is not None else claude_extractor(settings),
+        shipped_prices,
+        load_assumptions(),
+    )
+
+
+@dataclass
+class SlackRuntime:
+    settings: Settings
+    store: Store
+    conversation: Conversation
+    client: WebClient
+    turns: SlackTurns
+    app: App
+
+
+def build_slack_runtime(
+    settings: Settings, *, socket_mode: bool, extractor: Extractor | None = None
+) -> SlackRuntime:
+    """Everything `ftscope serve` runs; every missing setting is named at once."""
+    from bot.app import create_app  # noqa: PLC0415 - handlers import bot: keep bot importable
+
+    problems = []
+    if settings.slack_bot_token is None:
+        problems.append("SLACK_BOT_TOKEN is not set (the app's xoxb- bot token)")
+    if not socket_mode and settings.slack_signing_secret is None:
+        problems.append(
+            "SLACK_SIGNING_SECRET is not set (Basic Information → App Credentials): HTTP mode "
+            "verifies every request with it"
+        )
+    if extractor is None and settings.anthropic_api_key is None:
+        problems.append("ANTHROPIC_API_KEY is not set: the bot needs Claude to read messages")
+    if problems:
+        raise ConfigError(problems)
+    assert settings.slack_bot_token is not None
+    store = open_store(settings)
+    conversation = build_conversation(settings, store, extractor)
+    client = make_web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+    turns = SlackTurns(conversation, client, settings.workers)
+    secret = settings.slack_signing_secret
+    app = create_app(turns, client, secret.get_secret_value() if secret else None)
+    return SlackRuntime(settings, store, conversation, client, turns, app)

@@ -1,0 +1,72 @@
+"""`ftscope serve`: Slack's HTTP endpoint under uvicorn, or a Socket Mode connection."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import uvicorn
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.runtime import SlackRuntime
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+# uvicorn's grace period on SIGTERM: in-flight turns wait on Claude for up to ~30 s.
+GRACEFUL_SHUTDOWN_S = 35
+
+
+def asgi_app(runtime: SlackRuntime) -> Starlette:
+    async def slack_events(request: Request) -> Response:
+        body = await request.body()
+        # Bolt's sync dispatch verifies, acks and queues; off the event loop, so one slow
+        # request never holds up the others.
+        response = await run_in_threadpool(runtime.app.dispatch, to_bolt_request(request, body))
+        return to_starlette_response(response)
+
+    async def healthz(_request: Request) -> Response:
+        healthy = await run_in_threadpool(runtime.store.ping)
+        body = {"status": "ok" if healthy else "database unreachable"}
+        return JSONResponse(body, status_code=200 if healthy else 503)
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        log.info("shutting down: finishing in-flight turns")
+        await run_in_threadpool(runtime.turns.shutdown, True)
+
+    return Starlette(
+        routes=[
+            Route(EVENTS_PATH, slack_events, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def serve_http(runtime: SlackRuntime, host: str, port: int) -> None:
+    uvicorn.run(
+        asgi_app(runtime),
+        host=host,
+        port=port,
+        proxy_headers=True,
+        forwarded_allow_ips="*",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        access_log=False,
+    )
+
+
+def serve_socket_mode(runtime: SlackRuntime, app_token: str) -> None:
+    handler = SocketModeHandler(runtime.app, app_token)
+    try:
+        handler.start()
+    finally:
+        runtime.turns.shutdown(wait=True)

@@ -1,0 +1,219 @@
+"""Runs scoping turns off Slack's request thread and posts their replies.
+
+Handlers ack within milliseconds and hand a turn to `SlackTurns`; a bounded pool of workers
+(FTSCOPE_WORKERS) calls the conversation, which may wait on Claude for up to 30 s, and posts
+the reply in the thread. Slack errors never lose facts: the conversation has saved them before
+anything is posted.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+from slack_sdk.webhook import WebhookClient
+
+from bot import render
+from bot.conversation import Conversation, Reply, Turn
+
+log = logging.getLogger(__name__)
+
+THINKING_REACTION = "eyes"
+SLACK_TIMEOUT_S = 10
+
+# What to tell the user (ephemerally) when Slack refuses a post, by Slack's error code.
+POST_HINTS: dict[str, str] = {
+    "not_in_channel": "I'm not in this channel yet. Add me with `/invite @ftscope`, then try "
+    "again.",
+    "channel_not_found": "I can't see this channel. For a private channel, add me with "
+    "`/invite @ftscope` first, then try again.",
+    "is_archived": "This channel is archived, so I can't post here. Try an active channel.",
+    "restricted_action": "This workspace doesn't let me post in this channel. Ask an admin, or "
+    "try another channel.",
+    "ratelimited": "Slack is rate-limiting me right now. Everything you told me is saved: try "
+    "again in a minute.",
+}
+GENERIC_HINT = "I couldn't post my reply ({error}). Everything you told me is saved: try again."
+
+
+def make_web_client(token: str, base_url: str) -> WebClient:
+    """A WebClient that waits out Slack's rate limits (Retry-After) and connection blips."""
+    if not base_url.endswith("/"):
+        base_url += "/"
+    return WebClient(
+        token=token,
+        base_url=base_url,
+        timeout=SLACK_TIMEOUT_S,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=1),
+            RateLimitErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def hint_for(error: SlackClientError) -> str:
+    code = error.response.get("error") if isinstance(error, SlackApiError) else None
+    return POST_HINTS.get(str(code), GENERIC_HINT.format(error=code or type(error).__name__))
+
+
+@dataclass(frozen=True)
+class ScopingCommand:
+    """`/ftscope <description>`: a new thread under a parent message the bot posts."""
+
+    team: str
+    channel: str
+    user: str
+    text: str
+    response_url: str | None
+
+
+class SlackTurns:
+    """The bridge from Slack listeners to the conversation: a bounded pool, and the posting."""
+
+    def __init__(self, conversation: Conversation, client: WebClient, workers: int) -> None:
+        self.conversation = conversation
+        self.client = client
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ftscope-turn")
+        self._idle = threading.Condition()
+        self._in_flight = 0
+
+    # -- submission (called on Slack's request thread: must not block) -----------------
+
+    def submit_turn(self, turn: Turn) -> None:
+        self._submit(self.run_turn, turn)
+
+    def submit_command(self, command: ScopingCommand) -> None:
+        self._submit(self.run_command, command)
+
+    def submit_help(self, channel: str, thread_ts: str) -> None:
+        self._submit(self._post_help, channel, thread_ts)
+
+    def _submit(self, work: Callable[..., None], *args: Any) -> None:
+        with self._idle:
+            self._in_flight += 1
+        future = self._pool.submit(self._guarded, work, *args)
+        future.add_done_callback(self._done)
+
+    def _guarded(self, work: Callable[..., None], *args: Any) -> None:
+        try:
+            work(*args)
+        except Exception:  # a worker must never die silently; the facts are in the database
+            log.exception("turn failed")
+
+    def _done(self, _future: object) -> None:
+        with self._idle:
+            self._in_flight -= 1
+            self._idle.notify_all()
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until every submitted turn is done; False if the timeout came first."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Finish in-flight turns (when `wait`), then stop the workers."""
+        self._pool.shutdown(wait=wait, cancel_futures=not wait)
+
+    # -- the work -------------------------------------------------------------------------
+
+    def run_command(self, command: ScopingCommand) -> None:
+        try:
+            parent = self.client.chat_postMessage(
+                channel=command.channel,
+                text=render.scoping_parent_text(command.text, command.user),
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except SlackClientError as exc:
+            log.warning("cannot start a thread in %s: %s", command.channel, exc)
+            self._respond_ephemeral(command.response_url, hint_for(exc))
+            return
+        ts = str(parent["ts"])
+        turn = Turn(command.team, command.channel, ts, command.user, command.text, ts)
+        self.run_turn(turn, react=False)  # the parent message is the acknowledgement
+
+    def run_turn(self, turn: Turn, react: bool = True) -> None:
+        reacted = threading.Event()
+
+        def thinking() -> None:
+            if react and self._react("add", turn.channel, turn.ts):
+                reacted.set()
+
+        try:
+            reply = self.conversation.take(turn, started=thinking)
+        except Exception:
+            log.exception("turn in %s/%s failed", turn.channel, turn.thread_ts)
+            self._post_text(turn, render.INTERNAL_ERROR_TEXT)
+            reply = None
+        if reply is not None:
+            self._post_reply(turn, reply)
+        if reacted.is_set():
+            self._react("remove", turn.channel, turn.ts)
+
+    def _post_reply(self, turn: Turn, reply: Reply) -> None:
+        try:
+            posted = self.client.chat_postMessage(
+                channel=turn.channel,
+                thread_ts=turn.thread_ts,
+                text=reply.text,
+                blocks=reply.blocks,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except SlackClientError as exc:
+            log.warning("reply in %s/%s not posted: %s", turn.channel, turn.thread_ts, exc)
+            self._tell_user(turn, hint_for(exc))
+            return
+        self.conversation.record_reply(reply, str(posted["ts"]))
+
+    def _post_text(self, turn: Turn, text: str) -> None:
+        try:
+            self.client.chat_postMessage(channel=turn.channel, thread_ts=turn.thread_ts, text=text)
+        except SlackClientError as exc:
+            log.warning("message in %s/%s not posted: %s", turn.channel, turn.thread_ts, exc)
+
+    def _post_help(self, channel: str, thread_ts: str) -> None:
+        try:
+            self.client.chat_postMessage(
+                channel=channel, thread_ts=thread_ts, text=render.help_text(), mrkdwn=True
+            )
+        except SlackClientError as exc:
+            log.warning("help in %s not posted: %s", channel, exc)
+
+    def _tell_user(self, turn: Turn, text: str) -> None:
+        """An ephemeral note to the user, when the channel still lets us say that much."""
+        try:
+            self.client.chat_postEphemeral(
+                channel=turn.channel, user=turn.user, thread_ts=turn.thread_ts, text=text
+            )
+        except SlackClientError as exc:
+            log.info("ephemeral hint to %s not posted either: %s", turn.user, exc)
+
+    def _respond_ephemeral(self, response_url: str | None, text: str) -> None:
+        if not response_url:
+            return
+        try:
+            WebhookClient(response_url, timeout=SLACK_TIMEOUT_S).send(
+                text=text, response_type="ephemeral"
+            )
+        except (SlackClientError, OSError) as exc:
+            log.warning("response_url refused the hint: %s", exc)
+
+    def _react(self, action: str, channel: str, ts: str) -> bool:
+        call = self.client.reactions_add if action == "add" else self.client.reactions_remove
+        try:
+            call(channel=channel, timestamp=ts, name=THINKING_REACTION)
+        except SlackClientError as exc:  # a missing reaction is cosmetic
+            log.info("reactions.%s on %s/%s: %s", action, channel, ts, exc)
+            return False
+        return True

@@ -1,0 +1,70 @@
+"""`ftscope chat`: the scoping conversation in a terminal, one thread per session."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+from typing import TextIO
+
+from bot.conversation import Turn
+from bot.extraction import Extractor
+from bot.runtime import build_conversation, claude_extractor, open_store
+from bot.settings import ConfigError, Settings, get_settings
+
+INTRO = (
+    "ftscope chat: describe the buyer's request as you would in Slack; I'll ask for what I "
+    "need and give a verdict. Corrections work. Ctrl-D or 'quit' ends."
+)
+NO_KEY = (
+    "ftscope chat needs Claude to read your messages, and ANTHROPIC_API_KEY is not set.\n"
+    "Set it (export ANTHROPIC_API_KEY=sk-ant-...) and run ftscope chat again, or decide from a "
+    "facts file without Claude: ftscope decide examples/acme-ticket-routing.json --format text"
+)
+QUIT_WORDS = frozenset({"quit", "exit", ":q"})
+
+
+def chat(
+    stdin: TextIO,
+    stdout: TextIO,
+    *,
+    database_url: str = "sqlite://",
+    settings: Settings | None = None,
+    extractor: Extractor | None = None,
+) -> int:
+    # Outages and refused facts are in the replies; the log only needs real trouble.
+    logging.basicConfig(level=logging.ERROR, format="ftscope: %(levelname)s %(message)s")
+    settings = settings or get_settings()
+    if extractor is None:
+        if settings.anthropic_api_key is None:
+            raise ConfigError([NO_KEY])
+        extractor = claude_extractor(settings)
+    store = open_store(settings.model_copy(update={"database_url": database_url}))
+    conversation = build_conversation(settings, store, extractor)
+    session = uuid.uuid4().hex[:12]
+    print(INTRO, file=stdout)
+    for number, line in enumerate(_lines(stdin, stdout), start=1):
+        text = line.strip()
+        if not text:
+            continue
+        if text.casefold() in QUIT_WORDS:
+            break
+        turn = Turn("terminal", "chat", session, "you", text, f"{number}.000000")
+        reply = conversation.take(turn)
+        if reply is not None:
+            print(f"\n{reply.terminal_text().rstrip()}\n", file=stdout)
+    return 0
+
+
+def _lines(stdin: TextIO, stdout: TextIO) -> Iterator[str]:
+    """Lines typed at a prompt, or piped in (a script of messages) without one."""
+    if not stdin.isatty():
+        yield from stdin
+        return
+    while True:
+        print("you> ", end="", file=stdout, flush=True)
+        line = stdin.readline()
+        if not line:
+            print(file=stdout)
+            return
+        yield line

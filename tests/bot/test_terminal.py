@@ -1,0 +1,57 @@
+"""`ftscope chat`: the Slack conversation in a terminal."""
+
+import io
+import json
+
+import httpx
+
+from bot.cli import main
+from bot.settings import Settings, get_settings
+from bot.terminal import chat
+
+API = "https://api.anthropic.test"
+
+
+def claude_reply(request: httpx.Request) -> httpx.Response:
+    newest = json.loads(request.content)["messages"][-1]["content"][0]["text"]
+    updates = []
+    if "brand" in newest:
+        updates = [{"field": "request", "value": "brand_voice", "quote": "sound like our brand"}]
+    return httpx.Response(
+        200,
+        json={
+            "id": "msg_1",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude-haiku-4-5",
+            "content": [{"type": "text", "text": json.dumps({"updates": updates, "question": ""})}],
+            "stop_reason": "end_turn",
+            "stop_sequence": None,
+            "usage": {"input_tokens": 10, "output_tokens": 10},
+        },
+    )
+
+
+def test_chat_runs_the_conversation_with_claude(httpx2_mock, tmp_path):
+    route = httpx2_mock.post(f"{API}/v1/messages").mock(side_effect=claude_reply)
+    settings = Settings(_env_file=None, anthropic_api_key="sk-ant-test", anthropic_base_url=API)
+    out = io.StringIO()
+    script = io.StringIO("hello\n\nthey want it to sound like our brand\nquit\nnever read\n")
+    assert chat(script, out, settings=settings, database_url=f"sqlite:///{tmp_path}/c.db") == 0
+    text = out.getvalue()
+    assert "ftscope chat:" in text
+    assert "To decide I still need:" in text  # after "hello"
+    assert "Verdict: Prompt the frontier model (brand voice is a prompt job)" in text
+    assert route.call_count == 2  # the blank line is skipped, "quit" ends before the last
+
+
+def test_chat_without_a_key_says_so_and_exits_2(monkeypatch, capsys, tmp_path):
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.chdir(tmp_path)  # no .env here
+    get_settings.cache_clear()
+    try:
+        assert main(["chat"]) == 2
+    finally:
+        get_settings.cache_clear()
+    err = capsys.readouterr().err
+    assert "ANTHROPIC_API_KEY is not set" in err and "ftscope decide" in err
