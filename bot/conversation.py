@@ -153,22 +153,29 @@ class Conversation:
         self.assumptions = assumptions
         self._locks = ThreadLocks()
 
-    def take(self, turn: Turn, started: Callable[[], None] | None = None) -> Reply | None:
-        """The reply to a turn, or None when there is nothing to answer.
+    def take(self, turn: Turn) -> Reply | None:
+        """The reply to a turn, or None when there is nothing to answer (see `admit`)."""
+        return self.answer(turn) if self.admit(turn) else None
 
-        None: a message in a thread the bot doesn't scope, or one already answered (a retry or
-        a second delivery of the same message).
+    def admit(self, turn: Turn) -> bool:
+        """Whether to answer this turn; the first call for a message claims it for good.
+
+        False: a message in a thread the bot doesn't scope (not claimed, so an @mention of the
+        same message can still start one), or one already claimed (a retry or a second
+        delivery of the same message).
         """
         if (
             not turn.may_start
             and self.store.find_thread(turn.team, turn.channel, turn.thread_ts) is None
         ):
-            return None
+            return False
         if not self.store.claim_event(turn.message_key):
             log.info("duplicate delivery of %s ignored", turn.message_key)
-            return None
-        if started is not None:  # e.g. a "thinking" reaction, once it is certain we answer
-            started()
+            return False
+        return True
+
+    def answer(self, turn: Turn) -> Reply:
+        """Answer an admitted turn; turns of one thread are answered one at a time."""
         with self._locks.hold(f"{turn.team}:{turn.channel}:{turn.thread_ts}"):
             return self._answer(turn)
 

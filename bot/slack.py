@@ -84,13 +84,17 @@ class SlackTurns:
         self.conversation = conversation
         self.client = client
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ftscope-turn")
+        # Admitting a turn (dedupe claim, "thinking" reaction) takes milliseconds: it runs on
+        # its own threads so a user sees the reaction at once even while every worker waits
+        # on Claude.
+        self._front = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ftscope-admit")
         self._idle = threading.Condition()
         self._in_flight = 0
 
     # -- submission (called on Slack's request thread: must not block) -----------------
 
     def submit_turn(self, turn: Turn) -> None:
-        self._submit(self.run_turn, turn)
+        self._submit(self._admit, turn, pool=self._front)
 
     def submit_command(self, command: ScopingCommand) -> None:
         self._submit(self.run_command, command)
@@ -98,10 +102,12 @@ class SlackTurns:
     def submit_help(self, channel: str, thread_ts: str) -> None:
         self._submit(self._post_help, channel, thread_ts)
 
-    def _submit(self, work: Callable[..., None], *args: Any) -> None:
+    def _submit(
+        self, work: Callable[..., None], *args: Any, pool: ThreadPoolExecutor | None = None
+    ) -> None:
         with self._idle:
             self._in_flight += 1
-        future = self._pool.submit(self._guarded, work, *args)
+        future = (pool or self._pool).submit(self._guarded, work, *args)
         future.add_done_callback(self._done)
 
     def _guarded(self, work: Callable[..., None], *args: Any) -> None:
@@ -122,6 +128,7 @@ class SlackTurns:
 
     def shutdown(self, wait: bool = True) -> None:
         """Finish in-flight turns (when `wait`), then stop the workers."""
+        self._front.shutdown(wait=wait, cancel_futures=not wait)
         self._pool.shutdown(wait=wait, cancel_futures=not wait)
 
     # -- the work -------------------------------------------------------------------------
@@ -140,24 +147,26 @@ class SlackTurns:
             return
         ts = str(parent["ts"])
         turn = Turn(command.team, command.channel, ts, command.user, command.text, ts)
-        self.run_turn(turn, react=False)  # the parent message is the acknowledgement
+        if self.conversation.admit(turn):  # the parent message is the acknowledgement
+            self.run_turn(turn)
 
-    def run_turn(self, turn: Turn, react: bool = True) -> None:
-        reacted = threading.Event()
+    def _admit(self, turn: Turn) -> None:
+        if not self.conversation.admit(turn):
+            return
+        reacted = self._react("add", turn.channel, turn.ts)
+        self._submit(self.run_turn, turn, reacted)
 
-        def thinking() -> None:
-            if react and self._react("add", turn.channel, turn.ts):
-                reacted.set()
-
+    def run_turn(self, turn: Turn, reacted: bool = False) -> None:
+        """Answer an admitted turn in its thread, then take the "thinking" reaction off."""
         try:
-            reply = self.conversation.take(turn, started=thinking)
+            reply: Reply | None = self.conversation.answer(turn)
         except Exception:
             log.exception("turn in %s/%s failed", turn.channel, turn.thread_ts)
             self._post_text(turn, render.INTERNAL_ERROR_TEXT)
             reply = None
         if reply is not None:
             self._post_reply(turn, reply)
-        if reacted.is_set():
+        if reacted:
             self._react("remove", turn.channel, turn.ts)
 
     def _post_reply(self, turn: Turn, reply: Reply) -> None:

@@ -44,6 +44,7 @@ class FakeClaude:
     replies: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     requests: list[dict[str, Any]] = field(default_factory=list)
     failures: list[httpx.Response | Exception] = field(default_factory=list)
+    gate: threading.Event | None = None  # while set and cleared, calls wait (a slow Claude)
 
     def says(self, words: str, *updates: tuple[str, str, str]) -> None:
         self.replies[words] = [{"field": f, "value": v, "quote": q} for f, v, q in updates]
@@ -51,6 +52,8 @@ class FakeClaude:
     def __call__(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
         self.requests.append(body)
+        if self.gate is not None:
+            self.gate.wait(timeout=10)
         if self.failures:
             failure = self.failures.pop(0)
             if isinstance(failure, Exception):

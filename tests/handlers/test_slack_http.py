@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
@@ -218,6 +219,29 @@ def test_a_mention_inside_an_existing_thread_scopes_that_thread(start_bot, claud
     bot.wait()
     assert bot.slack.posts()[0]["thread_ts"] == root
     assert bot.store.find_thread(TEAM_ID, CHANNEL, root) is not None
+
+
+def test_the_thinking_reaction_comes_at_once_even_when_every_worker_is_busy(start_bot, claude):
+    bot = start_bot(workers=1)
+    script_acme(claude)
+    claude.gate = threading.Event()
+    busy_ts, busy = bot.mention(FIRST)
+    bot.event(busy)
+    deadline = time.monotonic() + 5
+    while not claude.requests:  # the only worker is now waiting on Claude
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    queued_ts, queued = bot.mention(FIRST)
+    bot.event(queued)
+    deadline = time.monotonic() + 5
+    while len(bot.slack.calls_to("reactions.add")) < 2:
+        assert time.monotonic() < deadline, "no reaction while the worker was busy"
+        time.sleep(0.01)
+    assert bot.slack.posts() == []  # nothing answered yet: the reactions came first
+    claude.gate.set()
+    bot.wait()
+    assert {p["thread_ts"] for p in bot.slack.posts()} == {busy_ts, queued_ts}
+    assert len(bot.slack.calls_to("reactions.remove")) == 2
 
 
 def test_an_empty_mention_gets_the_help(start_bot, claude):
