@@ -107,8 +107,8 @@ def show_fact(field: str, value: Any) -> str:
     if isinstance(value, bool):
         return FIELD_LABELS[field] if value else f"not {FIELD_LABELS[field]}"
     match field:
-        case "use_case":
-            return shown
+        case "use_case":  # the extractor's words, not the user's: say so
+            return f"{shown} (my summary)"
         case "monthly_calls":
             return f"{shown} calls/month"
         case "task_type":

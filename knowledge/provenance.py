@@ -40,6 +40,64 @@ NUMBER_FIELDS = (
 SUMMARY_FIELDS = frozenset({"use_case"})
 MAX_SUMMARY_CHARS = 300
 
+# Words a quote must contain to back a yes/no or a choice: "fine-tune" is no evidence that a
+# model must run on device. A heuristic against a fooled extractor, not a parser: the quote
+# is also shown next to the fact, so a person sees what it rests on.
+_FIELD_CUES: dict[str, str] = {
+    "on_device": r"device|phone|mobile|edge|offline|on.?prem|laptop|browser|embedded|local|"
+    r"cloud|server|batch|api|hosted",
+    "strict_format": r"format|schema|json|xml|csv|yaml|exact|strict|pars|structur|template|"
+    r"retr|fallback|valid",
+    "frontier_drift": r"term|vocab|jargon|code|wrong|mangl|drift|confus|halluc|mistak|miss|"
+    r"struggl|handle|fine|okay|\bok\b|correct|name|abbrev|get[s]? it",
+    "baseline_measured": r"measur|\bran\b|\brun\b|test|eval|tried|benchmark|score|%|percent|"
+    r"accura|baseline|not yet|haven.?t|nobody|no one|never|prompt",
+}
+_VALUE_CUES: dict[tuple[str, str], str] = {
+    ("domain", "medical"): r"medic|clinic|health|patient|icd|doctor|hospital|pharma|diagnos|"
+    r"nurs|radiolog|ehr|care",
+    ("domain", "legal"): r"legal|law|contract|clause|court|complian|attorney|regulat|litig",
+    ("domain", "financial"): r"financ|bank|trad|invest|insur|loan|credit|payment|fraud|"
+    r"account|tax|fintech|ledger|audit",
+    ("domain", "general"): r"general|support|everyday|generic|common|plain|consumer|ticket|"
+    r"retail|e.?commerce|customer",
+    ("task_type", "classification"): r"classif|rout|categor|label|tag|triage|detect|intent|"
+    r"sentiment|sort|flag|moderat|spam|priorit",
+    ("task_type", "extraction"): r"extract|pull|pars|field|invoice|\bner\b|entit|capture|"
+    r"line item|json|scrap|\bcod",
+    ("task_type", "generation"): r"generat|writ|draft|summar|descript|copy|blurb|email|"
+    r"translat|rewrit|respon|report|content",
+    ("task_type", "chat"): r"chat|assistant|conversation|agent|bot|support|dialog|voice",
+    ("request", "cost"): r"cost|cheap|price|spend|bill|money|sav|expens|budget",
+    ("request", "domain_vocabulary"): r"vocab|term|jargon|domain|language|speak",
+    ("request", "latency"): r"latency|fast|speed|\bms\b|millisec|first token|real.?time|"
+    r"quick|slow|lag",
+    ("request", "output_format"): r"format|schema|json|structur|consisten|template",
+    ("request", "brand_voice"): r"brand|voice|tone|style|sound|persona",
+    ("request", "knowledge_base"): r"knowledge|docs|document|wiki|\bkb\b|faq|manual|handbook|"
+    r"content|policies|policy|catalog|data",
+    ("request", "improve_quality"): r"quality|better|accura|improv|worse|mistake|error|smarter",
+    ("request", "other"): r"fine.?tun|train|custom|own model",
+}
+MIN_QUOTE_CHARS = 3
+
+
+def _cue(field: str, value: object) -> re.Pattern[str] | None:
+    pattern = _FIELD_CUES.get(field) or _VALUE_CUES.get((field, str(value)))
+    return re.compile(pattern, re.IGNORECASE) if pattern else None
+
+
+def _backs(field: str, value: object, quote: str) -> bool:
+    """The quote is long enough, and has a word that bears on this field (and value)."""
+    if len(quote.strip()) < MIN_QUOTE_CHARS:
+        return False
+    if field == "frontier_model":  # "haiku 4.5" backs claude-haiku-4-5: a name word in common
+        names = {w for w in re.findall(r"[a-z]{3,}", str(value).casefold())} | {"claude"}
+        return any(name in quote.casefold() for name in names)
+    cue = _cue(field, value)
+    return cue is None or cue.search(quote) is not None
+
+
 _TRUE = frozenset({"true", "yes", "y", "1"})
 _FALSE = frozenset({"false", "no", "n", "0"})
 
@@ -104,22 +162,24 @@ def _whole(value: float) -> int | None:
     return int(value) if value == int(value) else None
 
 
-def _stated(field: str, value: float, words: str) -> bool:
-    """The number (in the field's unit) is one the words state."""
-    if field in RATE_FIELDS:
-        return supports(words, value, monthly_rate=True) is not None
-    if field in SHARE_FIELDS:
-        return supports(words, value, share=True) is not None
+def _stated(field: str, value: float, words: str) -> str | None:
+    """The words' span that states the number (in the field's unit), or None."""
     if field in MILLISECOND_FIELDS:
         return _stated_duration_ms(value, words)
-    return supports(words, value) is not None
+    if field in RATE_FIELDS:
+        found = supports(words, value, monthly_rate=True)
+    elif field in SHARE_FIELDS:
+        found = supports(words, value, share=True)
+    else:
+        found = supports(words, value)
+    return found.text if found is not None else None
 
 
 _MILLISECONDS = re.compile(r"\s*(?:ms\b|msec|millis)", re.IGNORECASE)
 _SECONDS = re.compile(r"\s*(?:s\b|sec)", re.IGNORECASE)
 
 
-def _stated_duration_ms(value: float, words: str) -> bool:
+def _stated_duration_ms(value: float, words: str) -> str | None:
     """A duration with its unit: "80ms", "80 milliseconds", "0.2 s" (not a bare "80")."""
     for q in find_quantities(words):
         # the unit may be part of the quantity's span ("80ms") or follow it ("0.2 s")
@@ -127,10 +187,10 @@ def _stated_duration_ms(value: float, words: str) -> bool:
         if q.period is not None or q.is_percent:
             continue
         if _MILLISECONDS.match(after) and math.isclose(q.value, value, rel_tol=0.005):
-            return True
+            return q.text
         if _SECONDS.match(after) and math.isclose(q.value * 1000, value, rel_tol=0.005):
-            return True
-    return False
+            return q.text
+    return None
 
 
 def _typed(update: Update) -> tuple[Any, str | None]:
@@ -173,6 +233,11 @@ def _typed(update: Update) -> tuple[Any, str | None]:
     return raw, None
 
 
+def _clip(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def check_updates(updates: list[Update], words: str, newest: str) -> Checked:
     """Split updates into those the user's words back and those they don't (with why).
 
@@ -190,20 +255,28 @@ def check_updates(updates: list[Update], words: str, newest: str) -> Checked:
             rejected.append(Rejected(update.field, update.value, "it is not a fact I track"))
             continue
         value, problem = _typed(update)
+        shown = update.quote.strip()
         if problem is None and update.field in NUMBER_FIELDS and isinstance(value, int | float):
-            quoted = quoted_from(update.quote, words) and _stated(
-                update.field, float(value), update.quote
+            span = (
+                _stated(update.field, float(value), update.quote)
+                if quoted_from(update.quote, words)
+                else None
             )
-            if not quoted and not _stated(update.field, float(value), newest):
-                problem = "that number isn't in your messages"
-        elif (
-            problem is None
-            and update.field not in SUMMARY_FIELDS
-            and not quoted_from(update.quote, words)
-        ):
-            problem = "I couldn't find the words it came from in your messages"
+            if span is None:
+                # A paraphrased quote: the newest message itself must state the number, and
+                # what is shown as the user's words is then their own span, not the quote.
+                span = _stated(update.field, float(value), newest)
+                if span is None:
+                    problem = "that number isn't in your messages"
+                else:
+                    shown = span
+        elif problem is None and update.field not in SUMMARY_FIELDS:
+            if not quoted_from(update.quote, words):
+                problem = "I couldn't find the words it came from in your messages"
+            elif not _backs(update.field, value, update.quote):
+                problem = f"“{_clip(update.quote)}” doesn't say that"
         if problem is not None:
             rejected.append(Rejected(update.field, update.value, problem))
         else:
-            accepted.append(Accepted(update.field, value, update.quote.strip()))
+            accepted.append(Accepted(update.field, value, shown))
     return Checked(accepted, rejected)
