@@ -63,11 +63,18 @@ class ClaudeClient:
         )
 
     def extract(
-        self, history: list[Exchange], message: str, known: Facts, still_needed: list[str]
+        self,
+        history: list[Exchange],
+        message: str,
+        known: Facts,
+        still_needed: list[str],
+        *,
+        budget_s: float | None = None,
     ) -> Extraction:
         request = build_request(self.model, history, message, known, still_needed)
         started = time.monotonic()
-        deadline = started + self.timeout_s
+        limit = self.timeout_s if budget_s is None else min(self.timeout_s, budget_s)
+        deadline = started + limit
         attempt = 0
         while True:
             remaining = deadline - time.monotonic()
@@ -79,7 +86,7 @@ class ClaudeClient:
                 if (
                     wait is None
                     or attempt >= self.max_retries
-                    or time.monotonic() + wait + min(MIN_ATTEMPT_S, self.timeout_s / 4) > deadline
+                    or time.monotonic() + wait + min(MIN_ATTEMPT_S, limit / 4) > deadline
                 ):
                     raise ClaudeUnavailable(_describe(exc)) from exc
                 time.sleep(wait)

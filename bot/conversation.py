@@ -20,13 +20,16 @@ from pydantic import ValidationError
 from bot import render
 from bot.extraction import Extraction, Extractor, ExtractorUnavailable
 from bot.prompt import Exchange
-from bot.storage import ScopingThread, Store, ThreadMessage
+from bot.storage import MessageRead, ScopingThread, Store, ThreadMessage
 from bot.wording import show_value
 from knowledge import Assumptions, Decision, Facts, InputError, PriceSheet, Verdict, decide
 from knowledge.errors import problems_from
 from knowledge.provenance import Accepted, Rejected, check_updates
 
 log = logging.getLogger(__name__)
+
+# Below this, a Claude call can't finish in what is left of the turn: say so instead.
+MIN_EXTRACTION_S = 2.0
 
 ReplyKind = Literal["question", "verdict", "unchanged", "outage", "problem"]
 
@@ -42,6 +45,8 @@ class Turn:
     text: str
     ts: str  # the message's own ts: with team and channel it names the message in Slack
     may_start: bool = True  # False: only answer in a thread the bot already scopes
+    # When the bot received it: the time a turn waits for a worker counts against its budget.
+    received_at: float = field(default_factory=time.monotonic, compare=False)
 
     @property
     def message_key(self) -> str:
@@ -146,7 +151,9 @@ class Conversation:
         extractor: Extractor,
         prices: Callable[[], PriceSheet],
         assumptions: Assumptions,
+        turn_budget_s: float = 30.0,
     ) -> None:
+        self.turn_budget_s = turn_budget_s
         self.store = store
         self.extractor = extractor
         self.prices = prices
@@ -158,51 +165,62 @@ class Conversation:
         return self.answer(turn) if self.admit(turn) else None
 
     def admit(self, turn: Turn) -> bool:
-        """Whether to answer this turn; the first call for a message claims it for good.
+        """Whether to answer this turn: the first call for a message claims and stores it.
 
         False: a message in a thread the bot doesn't scope (not claimed, so an @mention of the
         same message can still start one), or one already claimed (a retry or a second
         delivery of the same message).
         """
-        if (
-            not turn.may_start
-            and self.store.find_thread(turn.team, turn.channel, turn.thread_ts) is None
-        ):
-            return False
-        if not self.store.claim_event(turn.message_key):
-            log.info("duplicate delivery of %s ignored", turn.message_key)
-            return False
-        return True
+        thread_id = self.store.admit_message(
+            key=turn.message_key,
+            team_id=turn.team,
+            channel_id=turn.channel,
+            thread_ts=turn.thread_ts,
+            user_id=turn.user,
+            slack_ts=turn.ts,
+            text=turn.text,
+            may_start=turn.may_start,
+        )
+        return thread_id is not None
 
     def answer(self, turn: Turn) -> Reply:
         """Answer an admitted turn; turns of one thread are answered one at a time."""
         with self._locks.hold(f"{turn.team}:{turn.channel}:{turn.thread_ts}"):
             return self._answer(turn)
 
-    def record_reply(self, reply: Reply, slack_ts: str, channel_user: str | None = None) -> None:
-        """Keep the posted reply next to the message it answered."""
-        self.store.add_message(reply.thread_id, "bot", reply.text, slack_ts, channel_user)
+    def record_reply(self, reply: Reply, slack_ts: str) -> None:
+        """Keep a reply Slack accepted, and the verdict the user has now seen."""
+        shown = reply.decision.verdict.value if reply.decision is not None else None
+        self.store.record_bot_reply(reply.thread_id, slack_ts, reply.text, shown)
 
     def _answer(self, turn: Turn) -> Reply:
-        thread = self.store.get_or_create_thread(turn.team, turn.channel, turn.thread_ts, turn.user)
-        assert thread.id is not None
-        self.store.add_message(thread.id, "user", turn.text, turn.ts, turn.user)
+        thread = self.store.find_thread(turn.team, turn.channel, turn.thread_ts)
+        if thread is None or thread.id is None:
+            raise LookupError(f"turn {turn.message_key} was not admitted")
         messages = self.store.thread_messages(thread.id)
         known = Facts.model_validate(thread.facts)
         prices = self.prices()
         before = self._decide(known, prices)
         sent_text = _text_to_extract(messages, turn.ts)
+        budget_s = self.turn_budget_s - (time.monotonic() - turn.received_at)
+        if budget_s < MIN_EXTRACTION_S:
+            log.warning("thread %s: %.1f s left of the turn after queueing", thread.id, budget_s)
+            return self._outage(thread, known)
         started = time.perf_counter()
         try:
             extraction = self.extractor.extract(
-                _history(messages), sent_text, known, before.missing if before else []
+                _history(messages),
+                sent_text,
+                known,
+                before.missing if before else [],
+                budget_s=budget_s,
             )
         except ExtractorUnavailable as exc:
             log.warning("thread %s: extractor unavailable: %s", thread.id, exc)
             return self._outage(thread, known)
-        self.store.record_extraction(thread.id, turn.ts, sent_text, extraction.raw_text)
+        read = MessageRead(turn.ts, sent_text, extraction.raw_text)
         self._record_usage(thread.id, extraction, prices)
-        words = "\n".join(m.text for m in messages if m.role == "user")
+        words = "\n".join(m.text for m in _up_to(messages, turn.ts))
         checked = check_updates(extraction.updates, words, sent_text)
         facts, applied, refused = merge(known, checked.accepted, prices)
         rejected = checked.rejected + refused
@@ -211,17 +229,19 @@ class Conversation:
         try:
             decision = decide(facts, prices, self.assumptions)
         except InputError as exc:
-            return self._problem(
-                thread,
-                facts=facts,
-                quotes=quotes,
-                applied=applied,
-                rejected=rejected,
-                problems=exc.problems,
+            self.store.save_thread_state(
+                thread.id,
+                facts.known(),
+                thread.last_decision,
+                thread.last_verdict,
+                "open",
+                fact_quotes=quotes,
+                read=read,
             )
+            text, blocks = render.problem_reply(exc.problems)
+            return Reply("problem", text, blocks, thread.id, None, applied, [], rejected)
         changes = changes_between(known, facts)
         new_facts = [a for a in applied if a.field not in {c.field for c in changes}]
-        previous_verdict = thread.last_verdict
         self.store.save_thread_state(
             thread.id,
             facts.known(),
@@ -229,6 +249,7 @@ class Conversation:
             decision.verdict.value,
             "open" if decision.verdict is Verdict.need_info else "decided",
             fact_quotes=quotes,
+            read=read,
         )
         log.info(
             "thread %s: %d facts (+%d, %d corrected, %d refused), verdict %s in %.0f ms",
@@ -240,17 +261,19 @@ class Conversation:
             decision.verdict.value,
             (time.perf_counter() - started) * 1000,
         )
+        # Against the verdict the user saw: a verdict whose post failed was never seen.
+        shown = Verdict(thread.shown_verdict) if thread.shown_verdict else None
         context = render.TurnContext(
             decision=decision,
             learned=[(a.field, a.value, a.quote) for a in new_facts],
             changes=[(c.field, *_shown(c)) for c in changes],
             rejected=[(r.field, r.value, r.why) for r in rejected],
-            previous_verdict=Verdict(previous_verdict) if previous_verdict else None,
+            previous_verdict=shown,
             assumptions=self.assumptions,
         )
         if decision.verdict is Verdict.need_info:
             kind: ReplyKind = "question"
-        elif previous_verdict is not None and not applied and not changes:
+        elif shown is decision.verdict and not applied and not changes:
             kind = "unchanged"
         else:
             kind = "verdict"
@@ -293,29 +316,6 @@ class Conversation:
         text, blocks = render.outage_reply(len(known.known()))
         return Reply("outage", text, blocks, thread.id)
 
-    def _problem(
-        self,
-        thread: ScopingThread,
-        *,
-        facts: Facts,
-        quotes: dict[str, str],
-        applied: list[Accepted],
-        rejected: list[Rejected],
-        problems: list[str],
-    ) -> Reply:
-        """Facts that can't be decided on as they stand: keep them, and ask about the clash."""
-        assert thread.id is not None
-        self.store.save_thread_state(
-            thread.id,
-            facts.known(),
-            thread.last_decision,
-            thread.last_verdict,
-            "open",
-            fact_quotes=quotes,
-        )
-        text, blocks = render.problem_reply(problems)
-        return Reply("problem", text, blocks, thread.id, None, applied, [], rejected)
-
 
 def _shown(change: Change) -> tuple[str, str]:
     return show_value(change.field, change.old), show_value(change.field, change.new)
@@ -332,12 +332,16 @@ def _history(messages: list[ThreadMessage]) -> list[Exchange]:
 def _text_to_extract(messages: list[ThreadMessage], newest_ts: str) -> str:
     """The newest message, preceded by earlier ones no extractor has read (an outage's)."""
     unread: list[str] = []
-    for message in messages:
-        if message.role != "user":
-            continue
+    for message in _up_to(messages, newest_ts):
         if message.extraction is not None:
             unread = []
-        elif message.slack_ts != newest_ts:
+        else:
             unread.append(message.text)
-    newest = next(m.text for m in messages if m.role == "user" and m.slack_ts == newest_ts)
-    return "\n\n".join([*unread, newest])
+    return "\n\n".join(unread)
+
+
+def _up_to(messages: list[ThreadMessage], newest_ts: str) -> list[ThreadMessage]:
+    """The user's messages up to this turn's: later ones, already stored, wait their turn."""
+    users = [m for m in messages if m.role == "user"]
+    end = next(i for i, m in enumerate(users) if m.slack_ts == newest_ts)
+    return users[: end + 1]

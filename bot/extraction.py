@@ -56,5 +56,13 @@ class Extractor(Protocol):
     """Reads the newest message of a thread into fact updates, with the words each came from."""
 
     def extract(
-        self, history: list[Exchange], message: str, known: Facts, still_needed: list[str]
-    ) -> Extraction: ...
+        self,
+        history: list[Exchange],
+        message: str,
+        known: Facts,
+        still_needed: list[str],
+        *,
+        budget_s: float | None = None,
+    ) -> Extraction:
+        """`budget_s`: seconds left for this turn; answer or raise ExtractorUnavailable by then."""
+        ...

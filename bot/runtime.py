@@ -48,6 +48,8 @@ def build_conversation(
         extractor if extractor is not None else claude_extractor(settings),
         shipped_prices,
         load_assumptions(),
+        # The whole turn, queueing included, fits in the Claude budget (Slack users wait ≤ 30 s).
+        turn_budget_s=settings.claude_timeout_s,
     )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -65,8 +67,15 @@ def serve_http(runtime: SlackRuntime, host: str, port: int) -> None:
 
 
 def serve_socket_mode(runtime: SlackRuntime, app_token: str) -> None:
+    """Connect out to Slack until SIGTERM or SIGINT, then finish in-flight turns."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
     handler = SocketModeHandler(runtime.app, app_token)
+    handler.connect()
     try:
-        handler.start()
+        stop.wait()
     finally:
+        log.info("shutting down: closing the socket, then finishing in-flight turns")
+        handler.close()  # no new events while the last turns finish
         runtime.turns.shutdown(wait=True)

@@ -1,7 +1,7 @@
 """Runs scoping turns off Slack's request thread and posts their replies.
 
 Handlers ack within milliseconds and hand a turn to `SlackTurns`; a bounded pool of workers
-(FTSCOPE_WORKERS) calls the conversation, which may wait on Claude for up to 30 s, and posts
+(FTSCOPE_WORKERS) calls the conversation, which may wait on Claude for up to 25 s, and posts
 the reply in the thread. Slack errors never lose facts: the conversation has saved them before
 anything is posted.
 """
@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-)
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
 from bot import render
@@ -54,10 +52,9 @@ def make_web_client(token: str, base_url: str) -> WebClient:
         token=token,
         base_url=base_url,
         timeout=SLACK_TIMEOUT_S,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=1),
-            RateLimitErrorRetryHandler(max_retry_count=2),
-        ],
+        # Only rate limits are retried: a post whose connection dropped may have landed, and
+        # posting it again would answer twice.
+        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2)],
     )
 
 
@@ -78,43 +75,58 @@ class ScopingCommand:
 
 
 class SlackTurns:
-    """The bridge from Slack listeners to the conversation: a bounded pool, and the posting."""
+    """The bridge from Slack listeners to the conversation: admission, the pool, the posting.
+
+    Three stages, so that no stage waits on a slower one:
+    - admission (one thread, in arrival order): claim and store the message in the database;
+    - I/O (a few threads): the "thinking" reaction and the parent message of a `/ftscope`;
+    - workers (FTSCOPE_WORKERS): the turns, which wait on Claude. Each thread's turns form a
+      queue that one worker at a time drains, so a thread's messages are answered in the order
+      they arrived and a chatty thread can't occupy every worker.
+    """
 
     def __init__(self, conversation: Conversation, client: WebClient, workers: int) -> None:
         self.conversation = conversation
         self.client = client
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ftscope-turn")
-        # Admitting a turn (dedupe claim, "thinking" reaction) takes milliseconds: it runs on
-        # its own threads so a user sees the reaction at once even while every worker waits
-        # on Claude.
-        self._front = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ftscope-admit")
+        # Reactions are cosmetic: never sit out a rate limit for one.
+        self._reactions = WebClient(
+            token=client.token, base_url=client.base_url, timeout=5, retry_handlers=[]
+        )
+        self._admission = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ftscope-admit")
+        self._io = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ftscope-io")
+        self._workers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ftscope-turn")
+        self._queues: dict[str, deque[tuple[Turn, Future[bool] | None]]] = {}
+        self._queues_lock = threading.Lock()
         self._idle = threading.Condition()
         self._in_flight = 0
 
     # -- submission (called on Slack's request thread: must not block) -----------------
 
     def submit_turn(self, turn: Turn) -> None:
-        self._submit(self._admit, turn, pool=self._front)
+        self._submit(self._admission, self._admit, turn)
 
     def submit_command(self, command: ScopingCommand) -> None:
-        self._submit(self.run_command, command)
+        self._submit(self._io, self.run_command, command)
 
     def submit_help(self, channel: str, thread_ts: str) -> None:
-        self._submit(self._post_help, channel, thread_ts)
+        self._submit(self._io, self._post_help, channel, thread_ts)
 
-    def _submit(
-        self, work: Callable[..., None], *args: Any, pool: ThreadPoolExecutor | None = None
-    ) -> None:
+    def _submit(self, pool: ThreadPoolExecutor, work: Callable[..., None], *args: Any) -> None:
         with self._idle:
             self._in_flight += 1
-        future = (pool or self._pool).submit(self._guarded, work, *args)
+        try:
+            future = pool.submit(self._guarded, work, *args)
+        except RuntimeError:  # shutting down: the message is stored, the next turn reads it
+            self._done(None)
+            log.warning("shutting down: %s not run", getattr(work, "__name__", work))
+            return
         future.add_done_callback(self._done)
 
     def _guarded(self, work: Callable[..., None], *args: Any) -> None:
         try:
             work(*args)
         except Exception:  # a worker must never die silently; the facts are in the database
-            log.exception("turn failed")
+            log.exception("%s failed", getattr(work, "__name__", work))
 
     def _done(self, _future: object) -> None:
         with self._idle:
@@ -127,11 +139,37 @@ class SlackTurns:
             return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
 
     def shutdown(self, wait: bool = True) -> None:
-        """Finish in-flight turns (when `wait`), then stop the workers."""
-        self._front.shutdown(wait=wait, cancel_futures=not wait)
-        self._pool.shutdown(wait=wait, cancel_futures=not wait)
+        """Finish admitted turns (when `wait`), then stop; upstream stages stop first."""
+        for pool in (self._admission, self._io, self._workers):
+            pool.shutdown(wait=wait, cancel_futures=not wait)
 
-    # -- the work -------------------------------------------------------------------------
+    # -- the stages -----------------------------------------------------------------------
+
+    def _admit(self, turn: Turn) -> None:
+        if not self.conversation.admit(turn):
+            return
+        reaction = self._io.submit(self._react, "add", turn.channel, turn.ts)
+        self._enqueue(turn, reaction)
+
+    def _enqueue(self, turn: Turn, reaction: Future[bool] | None) -> None:
+        key = f"{turn.team}:{turn.channel}:{turn.thread_ts}"
+        with self._queues_lock:
+            queue = self._queues.get(key)
+            if queue is not None:  # a worker is on this thread: it takes this turn next
+                queue.append((turn, reaction))
+                return
+            self._queues[key] = deque([(turn, reaction)])
+        self._submit(self._workers, self._drain, key)
+
+    def _drain(self, key: str) -> None:
+        while True:
+            with self._queues_lock:
+                queue = self._queues[key]
+                if not queue:
+                    del self._queues[key]
+                    return
+                turn, reaction = queue.popleft()
+            self._guarded(self.run_turn, turn, reaction)
 
     def run_command(self, command: ScopingCommand) -> None:
         try:
@@ -148,15 +186,9 @@ class SlackTurns:
         ts = str(parent["ts"])
         turn = Turn(command.team, command.channel, ts, command.user, command.text, ts)
         if self.conversation.admit(turn):  # the parent message is the acknowledgement
-            self.run_turn(turn)
+            self._enqueue(turn, None)
 
-    def _admit(self, turn: Turn) -> None:
-        if not self.conversation.admit(turn):
-            return
-        reacted = self._react("add", turn.channel, turn.ts)
-        self._submit(self.run_turn, turn, reacted)
-
-    def run_turn(self, turn: Turn, reacted: bool = False) -> None:
+    def run_turn(self, turn: Turn, reaction: Future[bool] | None = None) -> None:
         """Answer an admitted turn in its thread, then take the "thinking" reaction off."""
         try:
             reply: Reply | None = self.conversation.answer(turn)
@@ -166,7 +198,7 @@ class SlackTurns:
             reply = None
         if reply is not None:
             self._post_reply(turn, reply)
-        if reacted:
+        if reaction is not None and _succeeded(reaction):
             self._react("remove", turn.channel, turn.ts)
 
     def _post_reply(self, turn: Turn, reply: Reply) -> None:
@@ -219,10 +251,19 @@ class SlackTurns:
             log.warning("response_url refused the hint: %s", exc)
 
     def _react(self, action: str, channel: str, ts: str) -> bool:
-        call = self.client.reactions_add if action == "add" else self.client.reactions_remove
+        client = self._reactions
+        call = client.reactions_add if action == "add" else client.reactions_remove
         try:
             call(channel=channel, timestamp=ts, name=THINKING_REACTION)
         except SlackClientError as exc:  # a missing reaction is cosmetic
             log.info("reactions.%s on %s/%s: %s", action, channel, ts, exc)
             return False
         return True
+
+
+def _succeeded(reaction: Future[bool]) -> bool:
+    """The reaction was added (waiting briefly: it runs on the I/O threads)."""
+    try:
+        return reaction.result(timeout=SLACK_TIMEOUT_S)
+    except Exception:  # a timeout or a failed call: nothing to take off
+        return False

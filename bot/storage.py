@@ -76,6 +76,9 @@ class ScopingThread(SQLModel, table=True):
     # field -> the user's words it came from, shown next to the fact in replies.
     fact_quotes: dict[str, str] = Field(default_factory=dict, sa_type=_JSON)
     last_verdict: str | None = None
+    # The verdict of the last reply Slack accepted: "what changed" is told against what the
+    # user saw, not against a verdict whose post failed.
+    shown_verdict: str | None = None
     last_decision: dict[str, Any] | None = Field(default=None, sa_type=_JSON)
     # Copied out of facts so the weekly digest can find verdicts per model without parsing JSON.
     frontier_model: str | None = Field(default=None, index=True)
@@ -127,6 +130,15 @@ class ClaudeUsage(SQLModel, table=True):
     latency_ms: int | None = None
     # Indexed because usage_between scans by time.
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+@dataclass(frozen=True)
+class MessageRead:
+    """A user message as the extractor read it: the text it was sent and its raw reply."""
+
+    slack_ts: str
+    sent_text: str
+    reply: str
 
 
 @dataclass(frozen=True)
@@ -272,10 +284,18 @@ class Store:
         status: ThreadStatus,
         *,
         fact_quotes: dict[str, str] | None = None,
+        read: MessageRead | None = None,
     ) -> ScopingThread:
+        """Save a thread's facts and verdict, and (in the same transaction) what was read.
+
+        `read` marks the user message the extractor answered; saving both at once means a
+        message is never marked read without its facts, nor its facts saved twice.
+        """
         if status not in THREAD_STATUSES:
             raise ValueError(f"status must be one of {THREAD_STATUSES}, got {status!r}")
         with self.session() as session:
+            if read is not None:
+                self._mark_read(session, thread_id, read)
             thread = session.get(ScopingThread, thread_id)
             if thread is None:
                 raise LookupError(f"no scoping thread with id {thread_id}")
@@ -316,21 +336,107 @@ class Store:
             inserted = session.exec(stmt.returning(ThreadMessage.id)).first()
         return inserted is not None
 
-    def record_extraction(self, thread_id: int, slack_ts: str, sent_text: str, reply: str) -> None:
-        """Attach the extractor's raw reply to the user message it answered."""
-        with self.session() as session:
-            message = session.exec(
-                select(ThreadMessage).where(
-                    ThreadMessage.thread_id == thread_id,
-                    ThreadMessage.slack_ts == slack_ts,
-                    ThreadMessage.role == "user",
+    def _mark_read(self, session: Session, thread_id: int, read: MessageRead) -> None:
+        message = session.exec(
+            select(ThreadMessage).where(
+                ThreadMessage.thread_id == thread_id,
+                ThreadMessage.slack_ts == read.slack_ts,
+                ThreadMessage.role == "user",
+            )
+        ).first()
+        if message is None:
+            raise LookupError(f"no user message {read.slack_ts} in thread {thread_id}")
+        message.extracted_text = read.sent_text
+        message.extraction = read.reply
+        session.add(message)
+
+    def admit_message(
+        self,
+        *,
+        key: str,
+        team_id: str,
+        channel_id: str,
+        thread_ts: str,
+        user_id: str,
+        slack_ts: str,
+        text: str,
+        may_start: bool,
+    ) -> int | None:
+        """Claim a user message and store it with its thread, in one transaction.
+
+        Returns the thread's id, or None: the message was claimed before (a retry, a second
+        delivery), or it is in a thread nobody scopes and `may_start` is False (then nothing
+        is claimed, so an @mention of the same message can still start a thread). Claim and
+        message land together: once a message is claimed, it is stored, so a crash before its
+        turn runs leaves it for the next turn to read.
+        """
+        now = utcnow()
+        thread_key = (
+            ScopingThread.team_id == team_id,
+            ScopingThread.channel_id == channel_id,
+            ScopingThread.thread_ts == thread_ts,
+        )
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                # The write comes first: SQLite then takes its write lock at once (waiting
+                # out busy_timeout) instead of failing to upgrade a read snapshot later.
+                claim = self._insert_ignore(ProcessedEvent).values(key=key, created_at=now)
+                if session.exec(claim.returning(ProcessedEvent.key)).first() is None:
+                    session.rollback()
+                    return None
+                if may_start:
+                    session.exec(
+                        self._insert_ignore(ScopingThread).values(
+                            team_id=team_id,
+                            channel_id=channel_id,
+                            thread_ts=thread_ts,
+                            started_by=user_id,
+                            status="open",
+                            facts={},
+                            fact_quotes={},
+                            created_at=now,
+                            updated_at=now,
+                        )
+                    )
+                thread_id = session.exec(select(ScopingThread.id).where(*thread_key)).first()
+                if thread_id is None:
+                    session.rollback()
+                    return None
+                session.exec(
+                    self._insert_ignore(ThreadMessage).values(
+                        thread_id=thread_id,
+                        role="user",
+                        text=text,
+                        slack_ts=slack_ts,
+                        user_id=user_id,
+                        created_at=now,
+                    )
                 )
-            ).first()
-            if message is None:
-                raise LookupError(f"no user message {slack_ts} in thread {thread_id}")
-            message.extracted_text = sent_text
-            message.extraction = reply
-            session.add(message)
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+        return thread_id
+
+    def record_bot_reply(
+        self, thread_id: int, slack_ts: str, text: str, shown_verdict: str | None
+    ) -> None:
+        """Store a reply Slack accepted, and the verdict the user has now seen."""
+        with self.session() as session:
+            session.exec(
+                self._insert_ignore(ThreadMessage).values(
+                    thread_id=thread_id,
+                    role="bot",
+                    text=text,
+                    slack_ts=slack_ts,
+                    created_at=utcnow(),
+                )
+            )
+            if shown_verdict is not None:
+                thread = session.get(ScopingThread, thread_id)
+                if thread is not None:
+                    thread.shown_verdict = shown_verdict
+                    session.add(thread)
 
     def thread_messages(self, thread_id: int) -> list[ThreadMessage]:
         # Insertion order is the order the bot read and answered the thread; Slack ts strings

@@ -53,6 +53,7 @@ def chat(
         reply = conversation.take(turn)
         if reply is not None:
             print(f"\n{reply.terminal_text().rstrip()}\n", file=stdout)
+            conversation.record_reply(reply, turn.ts)
     return 0
 
 

@@ -13,6 +13,7 @@ from slack_sdk.models.blocks import Block
 
 from bot.conversation import Conversation, Turn
 from bot.extraction import Extraction, ExtractorUnavailable, Usage
+from bot.render import scoping_parent_text
 from knowledge.provenance import Update
 
 GOLDEN = Path(__file__).parents[1] / "golden"
@@ -50,7 +51,7 @@ class ScriptedExtractor:
         self.sent: list[tuple[list, str]] = []
         self.down = False
 
-    def extract(self, history, message, known, still_needed):
+    def extract(self, history, message, known, still_needed, *, budget_s=None):
         self.sent.append((history, message))
         if self.down:
             raise ExtractorUnavailable("Claude is rate-limiting us (429)")
@@ -77,7 +78,10 @@ class Thread:
     def say(self, text, **kw):
         self.n += 1
         turn = Turn("T1", "C1", self.thread_ts, "U1", text, f"100.{self.n:06d}", **kw)
-        return self.conversation.take(turn)
+        reply = self.conversation.take(turn)
+        if reply is not None:  # as if Slack accepted the post
+            self.conversation.record_reply(reply, f"200.{self.n:06d}")
+        return reply
 
 
 def check_golden(name, blocks, update):
@@ -172,6 +176,8 @@ def test_facts_that_clash_are_kept_and_the_clash_explained(conversation, store):
     reply = thread.say("the cache 5000 tokens of instructions")  # > the 500 assumed in
     assert reply.kind == "problem"
     assert "cached_prefix_tokens" in reply.text and "give input_tokens" in reply.text
+    newest = [m for m in store.thread_messages(reply.thread_id) if m.role == "user"][-1]
+    assert newest.extraction  # read, and its facts saved with it
     facts = store.find_thread("T1", "C1", "100.000001").facts
     assert facts["cached_prefix_tokens"] == 5000
 
@@ -209,3 +215,27 @@ def test_a_dated_snapshot_id_is_priced_as_its_model(prices):
     usage = Usage("claude-haiku-4-5-20251001", 1_000_000, 0, 0, 0, 1)
     assert usage.cost_usd(prices) == pytest.approx(1.0)
     assert Usage("gpt-9", 1, 0, 0, 0, 1).cost_usd(prices) is None
+
+
+def test_echoed_user_text_cannot_ping_or_link(conversation):
+    hostile = "<!channel> routing for <@U0BOSS> & <https://evil.test|click>, 5M a month"
+    SCRIPT["<!channel>"] = [
+        ("use_case", "<!channel> ping <@U0BOSS>", ""),
+        ("task_type", "classification", "<!channel> routing"),
+        ("monthly_calls", "5000000", "<https://evil.test|click>, 5M a month"),
+        ("domain", "<!here>", "<!channel>"),
+    ]
+    try:
+        reply = Thread(conversation).say(hostile)
+    finally:
+        del SCRIPT["<!channel>"]
+    shown = json.dumps(valid(reply.blocks), ensure_ascii=False) + reply.text
+    for raw in ("<!channel>", "<!here>", "<@U0BOSS>", "<https://"):
+        assert raw not in shown
+    assert "&lt;!channel&gt;" in shown
+
+
+def test_the_parent_message_escapes_the_description():
+    text = scoping_parent_text("<!channel> Acme & <@U0BOSS>\n\nwants a fine-tune", "U0SAM")
+    assert text.startswith("*Fine-tune scoping: &lt;!channel&gt; Acme &amp; &lt;@U0BOSS&gt;")
+    assert "started by <@U0SAM>" in text
