@@ -1,6 +1,7 @@
 """The Claude extraction call, against a mocked Messages API (pytest-httpx2)."""
 
 import json
+import time
 
 import httpcore2
 import httpx
@@ -155,3 +156,28 @@ def test_usage_cost_comes_from_the_price_sheet(prices, httpx2_mock, client):
     usage = client.extract([], "hello", Facts(), []).usage
     expected = 120 * 1e-6 + 4400 * 1e-7 + 60 * 5e-6
     assert usage.cost_usd(prices) == pytest.approx(expected)
+
+
+def test_a_retry_that_cannot_finish_within_the_turn_is_not_started(httpx2_mock):
+    client = ClaudeClient("k", "claude-haiku-4-5", timeout_s=25, max_retries=3, base_url=API)
+    route = httpx2_mock.post(f"{API}/v1/messages").respond(
+        429,
+        json={"type": "error", "error": {"type": "rate_limit_error", "message": "slow"}},
+        headers={"retry-after": "30"},
+    )
+    started = time.monotonic()
+    with pytest.raises(ClaudeUnavailable, match="429"):
+        client.extract([], "hello", Facts(), [])
+    assert route.call_count == 1 and time.monotonic() - started < 1
+
+
+def test_the_turn_budget_caps_the_call(httpx2_mock):
+    client = ClaudeClient("k", "claude-haiku-4-5", timeout_s=25, max_retries=1, base_url=API)
+    route = httpx2_mock.post(f"{API}/v1/messages").respond(
+        529,
+        json={"type": "error", "error": {"type": "overloaded_error", "message": "busy"}},
+        headers={"retry-after": "2"},
+    )
+    with pytest.raises(ClaudeUnavailable):
+        client.extract([], "hello", Facts(), [], budget_s=2.5)  # a 2 s wait leaves too little
+    assert route.call_count == 1

@@ -252,3 +252,47 @@ def test_fly_postgres_url_gives_a_psycopg_engine():
     assert engine.pool._pre_ping is True
     assert engine.pool._recycle == 600
     engine.dispose()
+
+
+def admit(store: Store, ts: str, *, thread_ts: str = "1.1", may_start: bool = True, text="hi"):
+    return store.admit_message(
+        key=f"message:T1:C1:{ts}",
+        team_id="T1",
+        channel_id="C1",
+        thread_ts=thread_ts,
+        user_id="U1",
+        slack_ts=ts,
+        text=text,
+        may_start=may_start,
+    )
+
+
+def test_admitting_a_message_stores_it_with_its_thread_once(store: Store):
+    thread_id = admit(store, "1.1", text="~15M tickets/mo")
+    assert thread_id is not None
+    assert admit(store, "1.1") is None  # a retry or a second delivery
+    (message,) = store.thread_messages(thread_id)
+    assert (message.role, message.text, message.extraction) == ("user", "~15M tickets/mo", None)
+    assert store.find_thread("T1", "C1", "1.1").started_by == "U1"
+
+
+def test_a_reply_in_an_unscoped_thread_is_not_claimed(store: Store):
+    assert admit(store, "2.2", thread_ts="2.0", may_start=False) is None
+    assert store.find_thread("T1", "C1", "2.0") is None
+    # nothing was claimed: the same message, as an @mention, still starts the thread
+    assert admit(store, "2.2", thread_ts="2.0", may_start=True) is not None
+
+
+def test_admission_races_admit_each_message_once(store: Store):
+    results = race(8, lambda: admit(store, "3.3", thread_ts="3.0"))
+    assert len([r for r in results if r is not None]) == 1
+    thread = store.find_thread("T1", "C1", "3.0")
+    assert len(store.thread_messages(thread.id)) == 1
+
+
+def test_replies_saved_with_the_verdict_shown(store: Store):
+    thread_id = admit(store, "4.1", thread_ts="4.0")
+    store.record_bot_reply(thread_id, "4.2", "Verdict: Fine-tune", "fine_tune")
+    store.record_bot_reply(thread_id, "4.2", "Verdict: Fine-tune", "fine_tune")  # idempotent
+    assert store.find_thread("T1", "C1", "4.0").shown_verdict == "fine_tune"
+    assert [m.role for m in store.thread_messages(thread_id)] == ["user", "bot"]
