@@ -205,7 +205,7 @@ class Conversation:
         budget_s = self.turn_budget_s - (time.monotonic() - turn.received_at)
         if budget_s < MIN_EXTRACTION_S:
             log.warning("thread %s: %.1f s left of the turn after queueing", thread.id, budget_s)
-            return self._outage(thread, known)
+            return self._outage(thread, known, busy=True)
         started = time.perf_counter()
         try:
             extraction = self.extractor.extract(
@@ -311,9 +311,9 @@ class Conversation:
             # Caching fails silently below a model's minimum prefix: this is the only sign.
             log.warning("thread %s: nothing cached on a %s call", thread_id, usage.model)
 
-    def _outage(self, thread: ScopingThread, known: Facts) -> Reply:
+    def _outage(self, thread: ScopingThread, known: Facts, busy: bool = False) -> Reply:
         assert thread.id is not None
-        text, blocks = render.outage_reply(len(known.known()))
+        text, blocks = render.outage_reply(len(known.known()), busy)
         return Reply("outage", text, blocks, thread.id)
 
 

@@ -268,11 +268,17 @@ OUTAGE_TEXT = (
     "I couldn't reach Claude just now, so I've kept everything from this thread ({facts}). "
     "Reply again in a minute and I'll pick up where we left off."
 )
+BUSY_TEXT = (
+    "I'm answering a lot of threads right now and couldn't get to this one in time, so I've "
+    "kept everything from this thread ({facts}). Reply again in a minute and I'll pick up "
+    "where we left off."
+)
 
 
-def outage_reply(known_facts: int) -> tuple[str, list[dict[str, Any]]]:
+def outage_reply(known_facts: int, busy: bool = False) -> tuple[str, list[dict[str, Any]]]:
+    """The reply when a turn can't be read in time: Claude is down, or the bot is swamped."""
     facts = f"{known_facts} fact{'s' if known_facts != 1 else ''}"
-    text = OUTAGE_TEXT.format(facts=facts)
+    text = (BUSY_TEXT if busy else OUTAGE_TEXT).format(facts=facts)
     return text, render_blocks("outage.blocks.json.j2", text=text)
 
 

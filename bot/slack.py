@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from slack_sdk import WebClient
@@ -72,6 +73,8 @@ class ScopingCommand:
     user: str
     text: str
     response_url: str | None
+    # When Slack's request arrived: posting the parent message counts against the turn's budget.
+    received_at: float = field(default_factory=time.monotonic, compare=False)
 
 
 class SlackTurns:
@@ -184,7 +187,15 @@ class SlackTurns:
             self._respond_ephemeral(command.response_url, hint_for(exc))
             return
         ts = str(parent["ts"])
-        turn = Turn(command.team, command.channel, ts, command.user, command.text, ts)
+        turn = Turn(
+            command.team,
+            command.channel,
+            ts,
+            command.user,
+            command.text,
+            ts,
+            received_at=command.received_at,
+        )
         if self.conversation.admit(turn):  # the parent message is the acknowledgement
             self._enqueue(turn, None)
 

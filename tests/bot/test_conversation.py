@@ -239,3 +239,14 @@ def test_the_parent_message_escapes_the_description():
     text = scoping_parent_text("<!channel> Acme & <@U0BOSS>\n\nwants a fine-tune", "U0SAM")
     assert text.startswith("*Fine-tune scoping: &lt;!channel&gt; Acme &amp; &lt;@U0BOSS&gt;")
     assert "started by <@U0SAM>" in text
+
+
+def test_a_turn_that_waited_too_long_in_the_queue_says_so_and_keeps_the_facts(
+    store, extractor, prices, assumptions
+):
+    conversation = Conversation(store, extractor, lambda: prices, assumptions, turn_budget_s=25)
+    Thread(conversation).say(FIRST)
+    late = Turn("T1", "C1", "100.000001", "U1", ANSWER, "100.000009", received_at=0.0)
+    reply = conversation.take(late)
+    assert reply.kind == "outage" and "answering a lot of threads" in reply.text
+    assert "(3 facts)" in reply.text and len(extractor.sent) == 1  # Claude not called

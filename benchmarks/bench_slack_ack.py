@@ -1,0 +1,413 @@
+"""Ack latency of `/ftscope` under 50 concurrent commands, and the time until every thread has
+its reply, through the real HTTP endpoint.
+
+The bot is `ftscope serve` in a process of its own (uvicorn on a loopback port), as in
+production, with the Slack Web API faked by `tests.fakes.slack_api.FakeSlack` and Claude by a
+local Messages API (benchmarks/_fakes.py) that takes `--claude-latency` seconds per request
+(2.0 by default) and answers a real extraction (task type and monthly volume), so each reply is
+a real question in the thread. N signed slash commands start together (a barrier), each from
+its own thread.
+
+What the figures mean:
+- ack: the time until Slack gets its HTTP 200. The handler verifies the signature, acks and
+  queues the turn; nothing waits on Claude or the database, so it does not depend on Claude's
+  latency or the pool size. Slack gives up after 3 s; the target is p99 under 300 ms.
+- all replies: the turns run on a bounded pool (FTSCOPE_WORKERS, default 8), each holding a
+  worker for one Claude call, so N turns take about ceil(N / workers) × latency: with 8 workers
+  and 2 s, 50 turns take ceil(50/8) × 2 s = 14 s, plus the Slack posts and the database.
+
+The fakes and the 50 sender threads share this script's process; the bot's own CPU work
+(Slack posts, database, building the Claude request: some 30 ms a turn) runs in the bot's
+process while the acks are answered, as it would in production. Both share this machine's two
+cores, so the figures are pessimistic next to a bot talking to remote Slack and Claude.
+
+Run: python benchmarks/bench_slack_ack.py [--concurrency 50] [--workers 8]
+         [--claude-latency 2.0] [--postgres | --both]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import math
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `tests` is not installed
+
+from _fakes import FakeClaude
+from sqlalchemy import text
+
+from bot import render
+from bot.settings import Settings
+from bot.storage import Store, UsageTotals, make_engine, normalize_database_url
+from tests.fakes.slack_api import TEAM_ID, FakeSlack
+
+SIGNING_SECRET = "bench-signing-secret"
+CHANNEL = "C0SALES"
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+DEFAULT_WORKERS = int(Settings.model_fields["workers"].default)
+
+
+def extraction_reply(_body: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "updates": [
+            {"field": "task_type", "value": "classification", "quote": "ticket routing"},
+            {"field": "monthly_calls", "value": "15000000", "quote": "~15M tickets/mo"},
+        ],
+        "question": "Has anyone tried a well-prompted frontier model on this, and how many "
+        "labeled examples of correct routing exist?",
+    }
+
+
+def with_param(url: str, name: str, value: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}{name}={urllib.parse.quote(value)}"
+
+
+@contextmanager
+def sqlite_database() -> Iterator[str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        yield f"sqlite:///{Path(tmp) / 'bench.db'}"
+
+
+@contextmanager
+def postgres_database(base: str) -> Iterator[str]:
+    """A fresh schema, dropped afterwards; every pooled connection lands in it."""
+    schema = f"ftscope_bench_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(with_param(base, "connect_timeout", "5"))
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        try:
+            yield with_param(base, "options", f"-csearch_path={schema}")
+        finally:
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    finally:
+        admin.dispose()
+
+
+def sign(body: str, timestamp: int) -> str:
+    base = f"v0:{timestamp}:{body}".encode()
+    return "v0=" + hmac.new(SIGNING_SECRET.encode(), base, hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class Ack:
+    status: int
+    ms: float
+    error: str | None = None
+
+
+def command_request(
+    bot_url: str, response_url: str, user: str, description: str
+) -> urllib.request.Request:
+    """A signed `/ftscope <description>` as Slack sends it (signed now: valid for 5 minutes)."""
+    form = {
+        "token": "unused",
+        "team_id": TEAM_ID,
+        "team_domain": "bench",
+        "channel_id": CHANNEL,
+        "channel_name": "sales",
+        "user_id": user,
+        "user_name": user.lower(),
+        "command": "/ftscope",
+        "text": description,
+        "api_app_id": "A0FTSCOPE",
+        "response_url": response_url,
+        "trigger_id": f"trigger.{user}",
+    }
+    body = urllib.parse.urlencode(form)
+    timestamp = int(time.time())
+    return urllib.request.Request(
+        f"{bot_url}/slack/events",
+        data=body.encode(),
+        method="POST",
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": str(timestamp),
+            "X-Slack-Signature": sign(body, timestamp),
+        },
+    )
+
+
+def send(request: urllib.request.Request) -> Ack:
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            response.read()
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    except OSError as exc:
+        return Ack(0, (time.perf_counter() - started) * 1000, f"{type(exc).__name__}: {exc}")
+    return Ack(status, (time.perf_counter() - started) * 1000)
+
+
+@contextmanager
+def running_bot(
+    slack: FakeSlack, claude: FakeClaude, database_url: str, workers: int
+) -> Iterator[tuple[Store, str]]:
+    """`ftscope serve` in a process of its own, as in production; yields its store and URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ANTHROPIC_"))}
+    env |= {
+        "SLACK_BOT_TOKEN": "xoxb-bench-token",
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.url,
+        "ANTHROPIC_API_KEY": "sk-ant-bench",
+        "ANTHROPIC_BASE_URL": claude.url,
+        "DATABASE_URL": database_url,
+        "FTSCOPE_WORKERS": str(workers),
+    }
+    with tempfile.TemporaryDirectory() as cwd:  # no stray .env
+        bot = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            cwd=cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/healthz", timeout=2):
+                    break
+            except OSError as exc:
+                if bot.poll() is not None or time.monotonic() > deadline:
+                    bot.kill()
+                    raise RuntimeError(f"ftscope serve did not start: {bot.stderr.read()}") from exc
+                time.sleep(0.05)
+        store = Store(make_engine(database_url))
+        try:
+            yield store, url
+        finally:
+            bot.send_signal(signal.SIGTERM)  # finishes in-flight turns, then exits
+            try:
+                bot.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                bot.kill()
+            store.engine.dispose()
+
+
+def parents_and_replies(slack: FakeSlack) -> tuple[dict[str, str], dict[str, str]]:
+    """Parent messages (ts → text) and the first reply in each thread (thread_ts → text)."""
+    parents: dict[str, str] = {}
+    replies: dict[str, str] = {}
+    for call in slack.calls_to("chat.postMessage"):
+        if not call.ok:
+            continue
+        if call.params.get("thread_ts"):
+            replies.setdefault(str(call.params["thread_ts"]), str(call.params.get("text", "")))
+        else:
+            parents[str(call.response["ts"])] = str(call.params.get("text", ""))
+    return parents, replies
+
+
+@dataclass
+class Timeline:
+    """Seconds from the first send until Slack saw the parent messages and the replies."""
+
+    first_parent_s: float | None = None
+    all_parents_s: float | None = None
+    first_reply_s: float | None = None
+    all_replies_s: float | None = None
+    replies: dict[str, str] = field(default_factory=dict)
+
+
+def wait_for_replies(slack: FakeSlack, marker: str, expected: int, timeout: float) -> Timeline:
+    """Poll the fake Slack until `expected` threads whose parent names `marker` have a reply
+    (or the timeout passes)."""
+    start = time.perf_counter()
+    seen = Timeline()
+    while True:
+        parents, replies = parents_and_replies(slack)
+        ours = [ts for ts, t in parents.items() if marker in t]
+        seen.replies = {ts: replies[ts] for ts in ours if ts in replies}
+        elapsed = time.perf_counter() - start
+        if ours and seen.first_parent_s is None:
+            seen.first_parent_s = elapsed
+        if len(ours) >= expected and seen.all_parents_s is None:
+            seen.all_parents_s = elapsed
+        if seen.replies and seen.first_reply_s is None:
+            seen.first_reply_s = elapsed
+        if len(seen.replies) >= expected:
+            seen.all_replies_s = elapsed
+            return seen
+        if elapsed > timeout:
+            return seen
+        time.sleep(0.005)
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p * len(ordered)) - 1)]
+
+
+def reply_kind(reply: str) -> str:
+    if reply.startswith("To decide I still need"):
+        return "question"
+    if reply == render.INTERNAL_ERROR_TEXT:
+        return "internal error"
+    if reply.startswith("I couldn't reach Claude"):
+        return "outage"
+    return "other"
+
+
+@dataclass(frozen=True)
+class Result:
+    acks: list[Ack]
+    timeline: Timeline
+    claude_requests: int
+    slack_refusals: int
+    usage: UsageTotals
+
+
+def run(database_url: str, n: int, workers: int, latency: float) -> Result:
+    slack = FakeSlack().start()
+    claude = FakeClaude(extraction_reply, latency_s=latency).start()
+    try:
+        with running_bot(slack, claude, database_url, workers) as (store, url):
+            response_url = slack.response_url("bench")
+            # Warm-up (excluded): imports, connection pools, the first prompt cache write.
+            warm_up = "Warm-up Co wants ticket routing, ~15M tickets/mo"
+            warm = send(command_request(url, response_url, "U0WARM", warm_up))
+            if warm.status != 200:
+                raise RuntimeError(f"the warm-up command got HTTP {warm.status} {warm.error}")
+            if wait_for_replies(slack, "Warm-up", 1, timeout=latency + 30).all_replies_s is None:
+                raise RuntimeError("the warm-up command got no reply in its thread")
+            served_before = len(claude.served)
+            since = datetime.now(UTC)
+
+            barrier = threading.Barrier(n + 1, timeout=10)
+            acks: list[Ack] = []
+            lock = threading.Lock()
+
+            requests = [
+                command_request(
+                    url,
+                    response_url,
+                    f"U{i:04d}",
+                    f"Acme {i} wants ticket routing, ~15M tickets/mo",
+                )
+                for i in range(n)
+            ]
+
+            def fire(i: int) -> None:
+                barrier.wait()
+                ack = send(requests[i])
+                with lock:
+                    acks.append(ack)
+
+            threads = [threading.Thread(target=fire, args=(i,), daemon=True) for i in range(n)]
+            for t in threads:
+                t.start()
+            barrier.wait()  # everyone sends from here: the clock starts with the first send
+            limit = math.ceil(n / workers) * latency + 30
+            timeline = wait_for_replies(slack, "Acme ", n, timeout=limit)
+            for t in threads:
+                t.join(timeout=15)
+            time.sleep(0.5)  # the last turns record their usage after posting
+            usage = store.usage_between(since, datetime.now(UTC) + timedelta(minutes=1))
+            refusals = sum(1 for c in slack.calls if not c.ok)
+            served = len(claude.served) - served_before
+    finally:
+        claude.stop()
+        slack.stop()
+    with lock:
+        acks = list(acks)
+    acks += [Ack(0, math.nan, "no answer from the sender thread")] * (n - len(acks))
+    return Result(acks, timeline, served, refusals, usage)
+
+
+def seconds(value: float | None) -> str:
+    return f"{value:.2f} s" if value is not None else "NOT within the time limit"
+
+
+def report(database: str, n: int, workers: int, latency: float, r: Result) -> None:
+    times = [a.ms for a in r.acks if a.status != 0]
+    non_200 = sum(1 for a in r.acks if a.status != 200)
+    errors = sorted({a.error for a in r.acks if a.error})
+    kinds: dict[str, int] = {}
+    for reply in r.timeline.replies.values():
+        kinds[reply_kind(reply)] = kinds.get(reply_kind(reply), 0) + 1
+    expected = math.ceil(n / workers) * latency
+    print(f"{database}: {n} concurrent /ftscope, {workers} workers, Claude {latency:g} s a request")
+    if times:
+        print(
+            f"  ack: p50 {percentile(times, 0.50):.0f} ms, p95 {percentile(times, 0.95):.0f} ms, "
+            f"p99 {percentile(times, 0.99):.0f} ms, max {max(times):.0f} ms; non-200: {non_200}"
+        )
+    else:
+        print(f"  ack: no answers; non-200: {non_200}")
+    t = r.timeline
+    print(
+        f"  parent messages: first after {seconds(t.first_parent_s)}, all {n} after "
+        f"{seconds(t.all_parents_s)}"
+    )
+    print(
+        f"  replies: {len(t.replies)}/{n} threads answered; first after "
+        f"{seconds(t.first_reply_s)}, all after {seconds(t.all_replies_s)} "
+        f"(ceil({n}/{workers}) × {latency:g} s = {expected:g} s)"
+    )
+    print(
+        f"  reply kinds: {kinds}; Claude requests: {r.claude_requests}; Slack calls refused: "
+        f"{r.slack_refusals}; errors: {'; '.join(errors) or 'none'}"
+    )
+    u = r.usage
+    print(
+        f"  Claude bill of the {u.calls} turns: {u.cache_read_input_tokens:,} cache-read, "
+        f"{u.cache_creation_input_tokens:,} cache-write, {u.input_tokens:,} input, "
+        f"{u.output_tokens:,} output tokens (len/4 estimates), ${u.cost_usd:.4f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
+    parser.add_argument("--claude-latency", type=float, default=2.0)
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--postgres", action="store_true", help="PostgreSQL instead of SQLite")
+    which.add_argument("--both", action="store_true", help="SQLite, then PostgreSQL")
+    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
+    args = parser.parse_args()
+
+    databases: list[tuple[str, Callable[[], AbstractContextManager[str]]]] = []
+    if not args.postgres:
+        databases.append(("SQLite", sqlite_database))
+    if args.postgres or args.both:
+        url = normalize_database_url(args.postgres_url)
+        databases.append(("PostgreSQL", lambda: postgres_database(url)))
+    for number, (name, database) in enumerate(databases):
+        if number:
+            print()
+        with database() as database_url:
+            result = run(database_url, args.concurrency, args.workers, args.claude_latency)
+        report(name, args.concurrency, args.workers, args.claude_latency, result)
+
+
+if __name__ == "__main__":
+    main()
