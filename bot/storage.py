@@ -132,6 +132,39 @@ class ClaudeUsage(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
 
 
+class PriceSheetVersion(SQLModel, table=True):
+    """A price sheet as a refresh stored it; the newest is the one the engine uses."""
+
+    __tablename__ = "price_sheets"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # sha256 of the sheet's canonical JSON: a refresh that changes nothing stores nothing.
+    content_hash: str = Field(unique=True, max_length=64)
+    sheet: dict[str, Any] = Field(sa_type=_JSON)
+    # Every source read for this version: {"source", "ok", "problem"}.
+    sources: list[dict[str, Any]] = Field(default_factory=list, sa_type=_JSON)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class DigestRun(SQLModel, table=True):
+    """One weekly digest period: the row is the claim, so one process in the fleet runs it."""
+
+    __tablename__ = "digest_runs"
+    __table_args__ = (
+        CheckConstraint("status IN ('running', 'posted', 'failed')", name="ck_digest_status"),
+    )
+
+    # The scheduled time of the run, ISO 8601 in UTC: unique per period by construction.
+    period: str = Field(primary_key=True, max_length=64)
+    status: str = "running"
+    claimed_by: str | None = None
+    price_sheet_id: int | None = Field(default=None, foreign_key="price_sheets.id")
+    text: str | None = Field(default=None, sa_type=Text)
+    error: str | None = Field(default=None, sa_type=Text)
+    claimed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 @dataclass(frozen=True)
 class MessageRead:
     """A user message as the extractor read it: the text it was sent and its raw reply."""
@@ -499,3 +532,115 @@ class Store:
             output_tokens=int(row[4]),
             cost_usd=float(row[5]),
         )
+
+    # -- price sheet versions ----------------------------------------------------------------
+
+    def save_price_sheet(
+        self, sheet: dict[str, Any], content_hash: str, sources: list[dict[str, Any]]
+    ) -> tuple[PriceSheetVersion, bool]:
+        """Store a sheet unless one with the same content exists; (the version, whether new)."""
+        stmt = self._insert_ignore(PriceSheetVersion).values(
+            content_hash=content_hash, sheet=sheet, sources=sources, created_at=utcnow()
+        )
+        with self.session() as session:
+            inserted = session.exec(stmt.returning(PriceSheetVersion.id)).first()
+        with self.session() as session:
+            version = session.exec(
+                select(PriceSheetVersion).where(PriceSheetVersion.content_hash == content_hash)
+            ).one()
+        return version, inserted is not None
+
+    def latest_price_sheet(self) -> PriceSheetVersion | None:
+        with self.session() as session:
+            return session.exec(
+                select(PriceSheetVersion).order_by(PriceSheetVersion.id.desc())  # type: ignore[union-attr]
+            ).first()
+
+    def price_sheet_version(self, version_id: int) -> PriceSheetVersion | None:
+        with self.session() as session:
+            return session.get(PriceSheetVersion, version_id)
+
+    def price_sheet_history(self, limit: int = 20) -> list[PriceSheetVersion]:
+        with self.session() as session:
+            return list(
+                session.exec(
+                    select(PriceSheetVersion)
+                    .order_by(PriceSheetVersion.id.desc())  # type: ignore[union-attr]
+                    .limit(limit)
+                ).all()
+            )
+
+    # -- the weekly digest -------------------------------------------------------------------
+
+    def claim_digest(self, period: str, claimed_by: str) -> bool:
+        """True for exactly one caller per period, across processes and machines."""
+        stmt = self._insert_ignore(DigestRun).values(
+            period=period, status="running", claimed_by=claimed_by, claimed_at=utcnow()
+        )
+        with self.session() as session:
+            return session.exec(stmt.returning(DigestRun.period)).first() is not None
+
+    def finish_digest(
+        self,
+        period: str,
+        *,
+        status: Literal["posted", "failed"],
+        price_sheet_id: int | None = None,
+        text: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        with self.session() as session:
+            run = session.get(DigestRun, period)
+            if run is None:
+                raise LookupError(f"no digest run for period {period}")
+            run.status = status
+            run.price_sheet_id = price_sheet_id
+            run.text = text
+            run.error = error
+            run.finished_at = utcnow()
+            session.add(run)
+
+    def digest_run(self, period: str) -> DigestRun | None:
+        with self.session() as session:
+            return session.get(DigestRun, period)
+
+    def last_posted_digest(self) -> DigestRun | None:
+        with self.session() as session:
+            return session.exec(
+                select(DigestRun)
+                .where(DigestRun.status == "posted")
+                .order_by(DigestRun.period.desc())  # type: ignore[attr-defined]
+            ).first()
+
+    # -- re-deciding stored threads ----------------------------------------------------------
+
+    def threads_with_facts(self, batch: int = 1000) -> Iterator[ScopingThread]:
+        """Every thread that has facts, oldest first, read in batches (constant memory)."""
+        last_id = 0
+        while True:
+            with self.session() as session:
+                rows = list(
+                    session.exec(
+                        select(ScopingThread)
+                        .where(ScopingThread.id > last_id)  # type: ignore[operator]
+                        .order_by(ScopingThread.id)  # type: ignore[arg-type]
+                        .limit(batch)
+                    ).all()
+                )
+            if not rows:
+                return
+            for row in rows:
+                if row.facts:
+                    yield row
+            last_id = rows[-1].id or last_id
+
+    def update_decision(self, thread_id: int, decision: dict[str, Any], verdict: str) -> None:
+        """A re-decision under new prices (the facts are unchanged)."""
+        with self.session() as session:
+            thread = session.get(ScopingThread, thread_id)
+            if thread is None:
+                raise LookupError(f"no scoping thread with id {thread_id}")
+            thread.last_decision = dict(decision)
+            thread.last_verdict = verdict
+            thread.updated_at = utcnow()
+            session.add(thread)

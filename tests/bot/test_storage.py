@@ -296,3 +296,27 @@ def test_replies_saved_with_the_verdict_shown(store: Store):
     store.record_bot_reply(thread_id, "4.2", "Verdict: Fine-tune", "fine_tune")  # idempotent
     assert store.find_thread("T1", "C1", "4.0").shown_verdict == "fine_tune"
     assert [m.role for m in store.thread_messages(thread_id)] == ["user", "bot"]
+
+
+def test_price_sheets_are_stored_once_per_content(store: Store):
+    first, new = store.save_price_sheet({"as_of": "2026-11-30"}, "a" * 64, [{"source": "x"}])
+    again, new_again = store.save_price_sheet({"as_of": "2026-11-30"}, "a" * 64, [])
+    second, _ = store.save_price_sheet({"as_of": "2026-12-07"}, "b" * 64, [])
+    assert (new, new_again) == (True, False) and again.id == first.id
+    assert store.latest_price_sheet().id == second.id
+    assert [v.id for v in store.price_sheet_history()] == [second.id, first.id]
+
+
+def test_a_digest_period_is_claimed_once_across_racing_processes(store: Store):
+    results = race(8, lambda: store.claim_digest("2026-11-30T09:00:00+00:00", "host"))
+    assert results.count(True) == 1
+    store.finish_digest("2026-11-30T09:00:00+00:00", status="posted", text="quiet week")
+    assert store.last_posted_digest().text == "quiet week"
+
+
+def test_threads_with_facts_are_read_in_batches(store: Store):
+    for n in range(5):
+        thread = store.get_or_create_thread("T1", "C1", f"9.{n}", "U1")
+        if n != 2:
+            store.save_thread_state(thread.id, {"monthly_calls": n}, None, None, "open")
+    assert [t.facts["monthly_calls"] for t in store.threads_with_facts(batch=2)] == [0, 1, 3, 4]
