@@ -138,8 +138,9 @@ class PriceSheetVersion(SQLModel, table=True):
     __tablename__ = "price_sheets"
 
     id: int | None = Field(default=None, primary_key=True)
-    # sha256 of the sheet's canonical JSON: a refresh that changes nothing stores nothing.
-    content_hash: str = Field(unique=True, max_length=64)
+    # sha256 of the sheet's prices: a refresh that changes nothing stores nothing. Not unique:
+    # prices that go back to last month's are a new version, newer than the one in between.
+    content_hash: str = Field(index=True, max_length=64)
     sheet: dict[str, Any] = Field(sa_type=_JSON)
     # Every source read for this version: {"source", "ok", "problem"}.
     sources: list[dict[str, Any]] = Field(default_factory=list, sa_type=_JSON)
@@ -538,17 +539,16 @@ class Store:
     def save_price_sheet(
         self, sheet: dict[str, Any], content_hash: str, sources: list[dict[str, Any]]
     ) -> tuple[PriceSheetVersion, bool]:
-        """Store a sheet unless one with the same content exists; (the version, whether new)."""
-        stmt = self._insert_ignore(PriceSheetVersion).values(
+        """Store a sheet unless the newest version has the same prices; (version, whether new)."""
+        latest = self.latest_price_sheet()
+        if latest is not None and latest.content_hash == content_hash:
+            return latest, False
+        version = PriceSheetVersion(
             content_hash=content_hash, sheet=sheet, sources=sources, created_at=utcnow()
         )
         with self.session() as session:
-            inserted = session.exec(stmt.returning(PriceSheetVersion.id)).first()
-        with self.session() as session:
-            version = session.exec(
-                select(PriceSheetVersion).where(PriceSheetVersion.content_hash == content_hash)
-            ).one()
-        return version, inserted is not None
+            session.add(version)
+        return version, True
 
     def latest_price_sheet(self) -> PriceSheetVersion | None:
         with self.session() as session:
@@ -609,7 +609,7 @@ class Store:
             return session.exec(
                 select(DigestRun)
                 .where(DigestRun.status == "posted")
-                .order_by(DigestRun.period.desc())  # type: ignore[attr-defined]
+                .order_by(DigestRun.finished_at.desc())  # type: ignore[union-attr]
             ).first()
 
     # -- re-deciding stored threads ----------------------------------------------------------

@@ -305,6 +305,8 @@ def test_price_sheets_are_stored_once_per_content(store: Store):
     assert (new, new_again) == (True, False) and again.id == first.id
     assert store.latest_price_sheet().id == second.id
     assert [v.id for v in store.price_sheet_history()] == [second.id, first.id]
+    back, stored = store.save_price_sheet({"as_of": "2026-12-14"}, "a" * 64, [])
+    assert stored and store.latest_price_sheet().id == back.id  # prices went back: newest
 
 
 def test_a_digest_period_is_claimed_once_across_racing_processes(store: Store):

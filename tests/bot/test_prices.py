@@ -1,0 +1,129 @@
+"""Refreshing the price sheet from its sources, over HTTP (mocked) and files."""
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import httpcore2
+import httpx
+import pytest
+import yaml
+
+from bot.prices import LITELLM_URL, PriceBook, current_sheet, refresh_prices, stored_sheet
+from knowledge import load_price_sheet
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "litellm_prices.json"
+TODAY = dt.date(2026, 11, 30)
+URL = "https://prices.example.test/model_prices_and_context_window.json"
+
+pytestmark = pytest.mark.httpx2(assert_all_called=False)
+
+
+def serve(httpx2_mock, url: str, data: dict):
+    """Answer `url` with `data` as it is at each request (tests change it between refreshes)."""
+    return httpx2_mock.get(url).mock(side_effect=lambda request: httpx.Response(200, json=data))
+
+
+@pytest.fixture
+def litellm() -> dict:
+    return json.loads(FIXTURE.read_text())
+
+
+@pytest.fixture
+def team_sheet(tmp_path) -> Path:
+    path = tmp_path / "team-gpus.yaml"
+    shipped = load_price_sheet()
+    option = shipped.finetune_serving[0].model_dump(mode="json", exclude_none=True)
+    option["source"] = "team quote 2026-11-27"
+    path.write_text(yaml.safe_dump({"finetune_serving": [option]}))
+    return path
+
+
+def test_a_refresh_reads_litellm_and_stores_a_version_only_when_a_price_moved(
+    httpx2_mock, store, litellm
+):
+    route = serve(httpx2_mock, URL, litellm)
+    first = refresh_prices(store, [URL], today=TODAY)
+    assert first.merged.failed == [] and first.stored
+    sheet = current_sheet(store)
+    assert sheet.as_of == TODAY
+    assert sheet.models["claude-haiku-4-5"].source.startswith(f"{URL} (read 2026-11-30)")
+    again = refresh_prices(store, [URL], today=TODAY + dt.timedelta(days=7))
+    assert not again.stored and again.version.id == first.version.id
+    litellm["claude-haiku-4-5"]["input_cost_per_token"] = 0.8e-6
+    moved = refresh_prices(store, [URL], today=TODAY + dt.timedelta(days=14))
+    assert moved.stored and moved.version.id != first.version.id
+    assert [(c.item, c.old, c.new) for c in moved.merged.changes] == [
+        ("claude-haiku-4-5", 1e-6, 0.8e-6)
+    ]
+    assert route.call_count == 3
+    assert [v.id for v in store.price_sheet_history()] == [moved.version.id, first.version.id]
+
+
+@pytest.mark.parametrize(
+    ("answer", "problem"),
+    [
+        ({"status_code": 503}, "HTTP 503"),
+        ({"status_code": 404}, "HTTP 404"),
+        ({"status_code": 200, "content": b"<html>rate limited</html>"}, "expected an object"),
+        ({"status_code": 200, "json": {"models": "none"}}, "models"),
+    ],
+    ids=["503", "404", "html", "malformed"],
+)
+def test_a_bad_source_is_skipped_and_reported(httpx2_mock, store, team_sheet, answer, problem):
+    httpx2_mock.get(URL).respond(**answer)
+    refresh = refresh_prices(store, [URL, str(team_sheet)], today=TODAY)
+    failed, applied = refresh.merged.outcomes
+    assert (failed.name, failed.applied) == (URL, False) and problem in failed.problem
+    assert applied.applied  # the team sheet still applies
+    assert current_sheet(store).finetune_serving[0].source.startswith(str(team_sheet))
+
+
+def test_a_timeout_is_a_bad_source(httpx2_mock, store):
+    def slow(request):
+        raise httpcore2.ReadTimeout("slow")
+
+    httpx2_mock.get(URL).mock(side_effect=slow)
+    refresh = refresh_prices(store, [URL], today=TODAY, timeout_s=0.5)
+    assert refresh.merged.failed[0].problem == "timed out after 0.5 s"
+    assert current_sheet(store).models == load_price_sheet().models  # nothing replaced
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (lambda d: d["claude-haiku-4-5"].update(input_cost_per_token=0), "claude-haiku-4-5"),
+        (lambda d: d["claude-haiku-4-5"].update(input_cost_per_token=-1e-6), "claude-haiku-4-5"),
+        (lambda d: d["claude-haiku-4-5"].update(input_cost_per_token=1e-4), "moved more than 5×"),
+        (lambda d: d.pop("claude-opus-4-5"), "claude-opus-4-5 vanished"),
+    ],
+    ids=["zero", "negative", "100x", "vanished"],
+)
+def test_bad_data_never_replaces_good_data(httpx2_mock, store, litellm, change, problem):
+    serve(httpx2_mock, URL, litellm)
+    good = refresh_prices(store, [URL], today=TODAY)
+    change(litellm)
+    bad = refresh_prices(store, [URL], today=TODAY + dt.timedelta(days=7))
+    (failed,) = bad.merged.failed
+    assert problem in failed.problem
+    assert not bad.stored and store.latest_price_sheet().id == good.version.id
+
+
+def test_the_default_source_is_litellms_file(httpx2_mock, store, litellm):
+    route = httpx2_mock.get(LITELLM_URL).respond(200, json=litellm)
+    refresh_prices(store, [], today=TODAY)
+    assert route.called
+
+
+def test_the_price_book_follows_the_newest_version(httpx2_mock, store, litellm):
+    book = PriceBook(store, ttl_s=0)
+    assert book().models == load_price_sheet().models  # the shipped sheet before a refresh
+    litellm["claude-haiku-4-5"]["input_cost_per_token"] = 0.9e-6
+    serve(httpx2_mock, URL, litellm)
+    refresh_prices(store, [URL], today=TODAY)
+    assert book().models["claude-haiku-4-5"].input_cost_per_token == 0.9e-6
+
+
+def test_commands_without_a_database_use_the_shipped_sheet(tmp_path):
+    assert stored_sheet(f"sqlite:///{tmp_path / 'none.db'}") is None
+    assert not (tmp_path / "none.db").exists()  # nothing created by looking
