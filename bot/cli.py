@@ -8,11 +8,21 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.settings import ConfigError
-from knowledge import InputError, decide, facts_from, load_assumptions, load_price_sheet
+from knowledge import (
+    InputError,
+    PriceSheet,
+    decide,
+    facts_from,
+    load_assumptions,
+    load_price_sheet,
+)
 from knowledge.documents import parse_document, read_document
+
+if TYPE_CHECKING:
+    from bot.weekly import WeeklyJob
 
 EXIT_BAD_INPUT = 2
 
@@ -28,7 +38,7 @@ def cmd_decide(args: argparse.Namespace) -> int:
     loaded = {}
     steps: list[tuple[str, Callable[[], object]]] = [
         ("facts", lambda: facts_from(_read_facts(args.facts, sys.stdin))),
-        ("prices", lambda: load_price_sheet(args.prices)),
+        ("prices", lambda: _sheet_in_use(args.prices)),
         ("assumptions", lambda: load_assumptions(args.assumptions)),
     ]
     for name, step in steps:  # report every broken input at once, not just the first
@@ -55,10 +65,124 @@ def cmd_decide(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sheet_in_use(path: Path | None) -> PriceSheet:
+    """A given file, else the newest refreshed sheet in the database, else the shipped one."""
+    if path is not None:
+        return load_price_sheet(path)
+    from bot.prices import stored_sheet  # noqa: PLC0415 - SQLAlchemy only when needed
+    from bot.settings import get_settings  # noqa: PLC0415
+
+    return stored_sheet(get_settings().database_url) or load_price_sheet()
+
+
 def cmd_prices_show(args: argparse.Namespace) -> int:
     from bot import render  # noqa: PLC0415 - see cmd_decide
 
-    print(render.price_sheet_text(load_price_sheet(args.prices)), end="")
+    print(render.price_sheet_text(_sheet_in_use(args.prices)), end="")
+    return 0
+
+
+def _weekly_job(for_posting: bool) -> WeeklyJob:
+    from bot.runtime import open_store  # noqa: PLC0415
+    from bot.settings import get_settings  # noqa: PLC0415
+    from bot.slack import make_web_client  # noqa: PLC0415
+    from bot.weekly import WeeklyJob  # noqa: PLC0415
+
+    settings = get_settings()
+    client = None
+    if for_posting:
+        problems = []
+        if settings.slack_bot_token is None:
+            problems.append("SLACK_BOT_TOKEN is not set: the digest is posted as the bot")
+        if not settings.digest_channel:
+            problems.append("FTSCOPE_DIGEST_CHANNEL is not set: the channel to post the digest in")
+        if problems:
+            raise ConfigError(problems)
+        assert settings.slack_bot_token is not None
+        client = make_web_client(
+            settings.slack_bot_token.get_secret_value(), settings.slack_api_url
+        )
+    return WeeklyJob(
+        store=open_store(settings),
+        assumptions=load_assumptions(),
+        sources=settings.price_sources,
+        bot_model=settings.claude_model,
+        max_factor=settings.price_max_factor,
+        client=client,
+        channel=settings.digest_channel,
+    )
+
+
+def cmd_prices_refresh(args: argparse.Namespace) -> int:
+    from bot.prices import refresh_prices  # noqa: PLC0415
+
+    job = _weekly_job(for_posting=False)
+    refresh = refresh_prices(
+        job.store,
+        args.source or job.sources,
+        max_factor=args.max_factor or job.max_factor,
+    )
+    for outcome in refresh.merged.outcomes:
+        if outcome.applied:
+            print(f"ok      {outcome.name}: {outcome.models} models, {outcome.serving} serving")
+        else:
+            print(f"FAILED  {outcome.name}: {outcome.problem}")
+    changes = refresh.merged.changes
+    from bot import render  # noqa: PLC0415
+
+    if changes:
+        print(f"\n{len(changes)} price change{'s' if len(changes) != 1 else ''}:")
+        for change in changes:
+            print(f"  {render.change_text(change)}")
+    else:
+        print("\nno price changed")
+    version = refresh.version
+    if version is not None:
+        state = "stored as" if refresh.stored else "unchanged:"
+        print(f"{state} version #{version.id} ({version.created_at:%Y-%m-%d %H:%M} UTC)")
+    return 1 if refresh.merged.failed else 0
+
+
+def cmd_prices_history(args: argparse.Namespace) -> int:
+    job = _weekly_job(for_posting=False)
+    versions = job.store.price_sheet_history(args.limit)
+    if not versions:
+        print("no refresh yet: the shipped price sheet is in use")
+        return 0
+    for version in versions:
+        sources = version.sources or []
+        failed = [s["source"] for s in sources if not s.get("ok")]
+        models = len(version.sheet.get("models", {}))
+        serving = len(version.sheet.get("finetune_serving", []))
+        line = (
+            f"#{version.id}  {version.created_at:%Y-%m-%d %H:%M} UTC  as of "
+            f"{version.sheet.get('as_of')}  {models} models, {serving} serving options"
+        )
+        if failed:
+            line += f"  (skipped: {', '.join(failed)})"
+        print(line)
+    return 0
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    import datetime as dt  # noqa: PLC0415
+
+    from bot import render  # noqa: PLC0415
+
+    now = dt.datetime.now(dt.UTC)
+    if args.post:
+        job = _weekly_job(for_posting=True)
+        period = f"manual {now.isoformat(timespec='seconds')}"
+        job.store.claim_digest(period, "ftscope digest --post")
+        try:
+            job(period, now)
+        except Exception as exc:
+            job.store.finish_digest(period, status="failed", error=str(exc))
+            raise
+        print(f"digest posted to {job.channel}")
+        return 0
+    job = _weekly_job(for_posting=False)
+    print(render.digest_text(job.digest(now, job.latest_sources())), end="")
     return 0
 
 
@@ -128,6 +252,40 @@ def build_parser() -> argparse.ArgumentParser:
     show = prices_sub.add_parser("show", help="the price sheet in use, as a table")
     show.add_argument("--prices", type=Path, help="a price sheet file instead of the shipped one")
     show.set_defaults(handler=cmd_prices_show)
+    refresh = prices_sub.add_parser(
+        "refresh",
+        help="read the price sources now and store a new version if a price changed",
+        description="Read every price source (FTSCOPE_PRICE_SOURCES, or --source), keep the "
+        "bad ones out, and store the merged sheet if a price changed. Exit 1 if a source failed.",
+    )
+    refresh.add_argument(
+        "--source",
+        action="append",
+        metavar="URL|PATH",
+        help="a source to read instead of FTSCOPE_PRICE_SOURCES (repeatable)",
+    )
+    refresh.add_argument(
+        "--max-factor",
+        type=float,
+        help="refuse a source whose price moved more than this factor (default "
+        "FTSCOPE_PRICE_MAX_FACTOR, 5)",
+    )
+    refresh.set_defaults(handler=cmd_prices_refresh)
+    history = prices_sub.add_parser("history", help="the stored price sheet versions")
+    history.add_argument("--limit", type=int, default=20)
+    history.set_defaults(handler=cmd_prices_history)
+
+    digest = commands.add_parser(
+        "digest",
+        help="the weekly pricing digest: print it, or post it now",
+        description="Build the pricing digest from the stored sheets and threads.",
+    )
+    mode = digest.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--dry-run", action="store_true", help="print it as text; change nothing")
+    mode.add_argument(
+        "--post", action="store_true", help="refresh prices and post it to FTSCOPE_DIGEST_CHANNEL"
+    )
+    digest.set_defaults(handler=cmd_digest)
 
     serve = commands.add_parser(
         "serve",

@@ -17,11 +17,13 @@ import jinja2
 from slack_sdk.models.blocks import Block
 
 import templates
+from bot.digest import Digest
 from bot.wording import FIELD_LABELS, Question, optional_asks, questions_for, show_fact
 from knowledge.assumptions import Assumptions
 from knowledge.decision import Decision, Verdict
 from knowledge.facts import Facts
 from knowledge.prices import PriceSheet
+from knowledge.refresh import PriceChange
 from knowledge.rules import CASE_TITLES
 
 MAX_BLOCKS = 50
@@ -104,6 +106,51 @@ def per_million(value: float | None) -> str:
     return f"${per_mtok:,.2f}" if per_mtok >= 0.01 else f"${per_mtok:.3g}"
 
 
+def price_of(value: float | None, field: str) -> str:
+    """A price as the sheets quote it: per GPU-hour, or per million tokens."""
+    if value is None:
+        return "—"
+    if field == "gpu_hourly_usd":
+        return f"${value:,.2f}/h"
+    return f"{per_million(value)}/Mtok"
+
+
+def months_short(value: float | None) -> str:
+    if value is None:
+        return "?"
+    if not math.isfinite(value):
+        return "never"
+    return f"{value:.1f}"
+
+
+def usd_cents(value: float | None) -> str:
+    return "$0.00" if not value else f"${value:,.2f}"
+
+
+PRICE_FIELD_NAMES = {
+    "input_cost_per_token": "input",
+    "output_cost_per_token": "output",
+    "cache_read_input_token_cost": "cache read",
+    "cache_creation_input_token_cost": "cache write",
+    "gpu_hourly_usd": "GPU",
+}
+MAX_LISTED_CHARS = 2800  # a section holds 3,000; the rest is its title
+
+
+def fit(items: list[Any], line: Any, limit: int = MAX_LISTED_CHARS) -> str:
+    """One line per item, as many as fit a section, then "…and N more"."""
+    lines: list[str] = []
+    used = 0
+    for index, item in enumerate(items):
+        text = str(line(item))
+        if used + len(text) + 1 > limit - 40:
+            lines.append(f"…and {len(items) - index} more")
+            break
+        lines.append(text)
+        used += len(text) + 1
+    return "\n".join(lines)
+
+
 def truncate(text: object, limit: int) -> str:
     text = str(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -128,6 +175,9 @@ def environment() -> jinja2.Environment:
         months=months,
         truncate_to=truncate,
         per_million=per_million,
+        price_of=price_of,
+        months_short=months_short,
+        usd_cents=usd_cents,
     )
     env.globals.update(
         VERDICT_TITLES=VERDICT_TITLES,
@@ -136,6 +186,8 @@ def environment() -> jinja2.Environment:
         CASE_TITLES=CASE_TITLES,
         FIELD_HELP=FIELD_HELP,
         FIELD_LABELS=FIELD_LABELS,
+        PRICE_FIELD_NAMES=PRICE_FIELD_NAMES,
+        fit=fit,
         show_fact=show_fact,
         inf=math.inf,
     )
@@ -312,3 +364,26 @@ def scoping_parent_text(description: str, user_id: str) -> str:
 def prices_reply(sheet: PriceSheet) -> str:
     """`/ftscope prices`: the sheet as a monospace table (ephemeral, so no block limits)."""
     return f"```\n{price_sheet_text(sheet).strip()}\n```"
+
+
+def digest_blocks(digest: Digest) -> list[dict[str, Any]]:
+    return render_blocks("digest.blocks.json.j2", d=digest)
+
+
+def digest_text(digest: Digest) -> str:
+    return render_text("digest.txt.j2", d=digest)
+
+
+def digest_fallback_text(digest: Digest) -> str:
+    if digest.quiet:
+        return f"Pricing digest · {digest.week}: a quiet week"
+    flips = len(digest.flips)
+    return (
+        f"Pricing digest · {digest.week}: {len(digest.changes)} price changes, "
+        f"{flips} verdict{'s' if flips != 1 else ''} flipped"
+    )
+
+
+def change_text(change: PriceChange) -> str:
+    """One price change as a line of text (the `prices refresh` report)."""
+    return render_text("_digest_line.txt.j2", c=change).strip()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -11,15 +10,13 @@ from slack_sdk import WebClient
 from bot.claude import ClaudeClient
 from bot.conversation import Conversation
 from bot.extraction import Extractor
+from bot.prices import PriceBook
+from bot.scheduler import WeeklyDigest, digest_trigger
 from bot.settings import ConfigError, Settings
 from bot.slack import SlackTurns, make_web_client
 from bot.storage import Store, create_schema, make_engine
-from knowledge import PriceSheet, load_assumptions, load_price_sheet
-
-
-@cache
-def shipped_prices() -> PriceSheet:
-    return load_price_sheet()
+from bot.weekly import WeeklyJob
+from knowledge import load_assumptions
 
 
 def claude_extractor(settings: Settings) -> ClaudeClient:
@@ -46,7 +43,7 @@ def build_conversation(
     return Conversation(
         store,
         extractor if extractor is not None else claude_extractor(settings),
-        shipped_prices,
+        PriceBook(store),
         load_assumptions(),
         # The whole turn, queueing included, fits in the Claude budget (Slack users wait ≤ 30 s).
         turn_budget_s=settings.claude_timeout_s,
@@ -61,6 +58,37 @@ class SlackRuntime:
     client: WebClient
     turns: SlackTurns
     app: App
+    # The weekly refresh and digest; None when FTSCOPE_DIGEST_CHANNEL is not set.
+    digest: WeeklyDigest | None = None
+
+    def start_background(self) -> None:
+        if self.digest is not None:
+            self.digest.start()
+
+    def stop(self) -> None:
+        """Stop taking work, finish in-flight turns, stop the weekly job."""
+        if self.digest is not None:
+            self.digest.shutdown(wait=True)
+        self.turns.shutdown(wait=True)
+
+
+def weekly_digest(
+    settings: Settings, store: Store, client: WebClient, price_book: PriceBook | None
+) -> WeeklyDigest | None:
+    """The weekly job for `ftscope serve`, if a digest channel is configured."""
+    if not settings.digest_channel:
+        return None
+    job = WeeklyJob(
+        store=store,
+        assumptions=load_assumptions(),
+        sources=settings.price_sources,
+        bot_model=settings.claude_model,
+        max_factor=settings.price_max_factor,
+        client=client,
+        channel=settings.digest_channel,
+        price_book=price_book,
+    )
+    return WeeklyDigest(store, digest_trigger(settings.digest_cron, settings.timezone), job)
 
 
 def build_slack_runtime(
@@ -79,6 +107,11 @@ def build_slack_runtime(
         )
     if extractor is None and settings.anthropic_api_key is None:
         problems.append("ANTHROPIC_API_KEY is not set: the bot needs Claude to read messages")
+    if settings.digest_channel:
+        try:  # a bad schedule is named now, with the rest, not at the first Monday
+            digest_trigger(settings.digest_cron, settings.timezone)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
     if problems:
         raise ConfigError(problems)
     assert settings.slack_bot_token is not None
@@ -88,4 +121,6 @@ def build_slack_runtime(
     turns = SlackTurns(conversation, client, settings.workers)
     secret = settings.slack_signing_secret
     app = create_app(turns, client, secret.get_secret_value() if secret else None)
-    return SlackRuntime(settings, store, conversation, client, turns, app)
+    book = conversation.prices if isinstance(conversation.prices, PriceBook) else None
+    digest = weekly_digest(settings, store, client, book)
+    return SlackRuntime(settings, store, conversation, client, turns, app, digest)

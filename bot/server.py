@@ -41,9 +41,10 @@ def asgi_app(runtime: SlackRuntime) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        runtime.start_background()
         yield
         log.info("shutting down: finishing in-flight turns")
-        await run_in_threadpool(runtime.turns.shutdown, True)
+        await run_in_threadpool(runtime.stop)
 
     return Starlette(
         routes=[
@@ -72,10 +73,11 @@ def serve_socket_mode(runtime: SlackRuntime, app_token: str) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     handler = SocketModeHandler(runtime.app, app_token)
+    runtime.start_background()
     handler.connect()
     try:
         stop.wait()
     finally:
         log.info("shutting down: closing the socket, then finishing in-flight turns")
         handler.close()  # no new events while the last turns finish
-        runtime.turns.shutdown(wait=True)
+        runtime.stop()

@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     price_sources: Annotated[list[str], NoDecode] = Field(
         default_factory=list, alias="FTSCOPE_PRICE_SOURCES"
     )
+    price_max_factor: float = Field(5.0, gt=1, le=1000, alias="FTSCOPE_PRICE_MAX_FACTOR")
     digest_channel: str | None = Field(None, alias="FTSCOPE_DIGEST_CHANNEL")
     digest_cron: str = Field("0 9 * * mon", alias="FTSCOPE_DIGEST_CRON")
     timezone: str = Field("UTC", alias="FTSCOPE_TIMEZONE")

@@ -314,5 +314,5 @@ def start_bot(fake_slack: FakeSlack, database_url: str) -> Iterator[Callable[...
 def stop(bot: Bot) -> None:
     """Stop a bot the way SIGTERM would: finish in-flight turns, close the database."""
     bot.wait()
-    bot.runtime.turns.shutdown(wait=True)
+    bot.runtime.stop()
     bot.runtime.store.engine.dispose()

@@ -1,0 +1,212 @@
+"""The weekly pricing digest: what moved, what it flips, what retires, what the bot spent.
+
+Built from data the database already holds: the price sheet the last digest used, the one in use
+now, every scoping thread's facts and last decision, and the week's Claude usage. Every thread
+is re-decided with today's prices; a thread whose verdict changes, or whose payback crosses the
+horizon, is a flip. Posting the digest stores the new decisions, so a flip is told once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.storage import ScopingThread, Store, UsageTotals
+from knowledge import Assumptions, Decision, Facts, InputError, PriceSheet, Verdict, decide
+from knowledge.refresh import PriceChange, SourceOutcome, price_changes
+
+log = logging.getLogger(__name__)
+
+RETIREMENT_NOTICE = dt.timedelta(days=90)  # say so this long before a model retires
+KEY_MODELS = ("claude-haiku-4-5", "claude-haiku-5-5", "claude-sonnet-5-5", "claude-opus-5-5")
+
+
+@dataclass(frozen=True)
+class Flip:
+    thread_id: int
+    channel: str
+    thread_ts: str
+    title: str
+    old_verdict: Verdict | None
+    new_verdict: Verdict
+    old_payback: float | None  # months; None for unknown, inf for never
+    new_payback: float | None
+    old_breakeven: float | None
+    new_breakeven: float | None
+    decision: Decision
+    permalink: str | None = None
+
+    @property
+    def verdict_changed(self) -> bool:
+        return self.old_verdict is not self.new_verdict
+
+
+@dataclass(frozen=True)
+class Retirement:
+    model: str
+    retires: dt.date | None  # None: the sheet no longer lists it
+    threads: int
+    is_bot_model: bool
+
+
+@dataclass
+class Digest:
+    week: str  # "week 48"
+    as_of: dt.date
+    changes: list[PriceChange]
+    sources: list[SourceOutcome]
+    sheet: PriceSheet
+    flips: list[Flip]
+    retirements: list[Retirement]
+    usage: UsageTotals
+    redecided: int
+    unchanged_threads: int = 0
+    decisions: dict[int, Decision] = field(default_factory=dict)
+
+    @property
+    def quiet(self) -> bool:
+        problems = [s for s in self.sources if not s.applied]
+        return not (self.changes or problems or self.flips or self.retirements)
+
+    @property
+    def cache_read_share(self) -> float | None:
+        u = self.usage
+        total = u.input_tokens + u.cache_read_input_tokens + u.cache_creation_input_tokens
+        return u.cache_read_input_tokens / total if total else None
+
+    def key_prices(self) -> list[tuple[str, Any]]:
+        return [(m, self.sheet.models[m]) for m in KEY_MODELS if m in self.sheet.models]
+
+
+def _payback(decision: dict[str, Any] | None) -> float | None:
+    math_part = (decision or {}).get("math") or {}
+    if not math_part:
+        return None
+    value = math_part.get("payback_months")
+    return math.inf if value is None else float(value)
+
+
+def _breakeven(decision: dict[str, Any] | None) -> float | None:
+    value = ((decision or {}).get("math") or {}).get("breakeven_calls")
+    return None if value is None else float(value)
+
+
+def _crosses(old: float | None, new: float | None, horizon: float) -> bool:
+    if old is None or new is None:
+        return False
+    return (old <= horizon) != (new <= horizon)
+
+
+def redecide(
+    thread: ScopingThread, sheet: PriceSheet, assumptions: Assumptions
+) -> tuple[Decision | None, Flip | None]:
+    """The thread's decision with these prices, and the flip it makes (if any)."""
+    try:
+        decision = decide(Facts.model_validate(thread.facts), sheet, assumptions)
+    except (InputError, ValueError) as exc:  # e.g. its model is gone from the sheet
+        log.info("thread %s can't be re-decided: %s", thread.id, exc)
+        return None, None
+    old_verdict = Verdict(thread.last_verdict) if thread.last_verdict else None
+    new_payback = decision.breakeven.payback_months if decision.breakeven is not None else None
+    old_payback = _payback(thread.last_decision)
+    flipped = (
+        old_verdict is not None
+        and old_verdict is not decision.verdict
+        and not (old_verdict is Verdict.need_info or decision.verdict is Verdict.need_info)
+    ) or _crosses(old_payback, new_payback, assumptions.payback_horizon_months)
+    if not flipped:
+        return decision, None
+    assert thread.id is not None
+    return decision, Flip(
+        thread_id=thread.id,
+        channel=thread.channel_id,
+        thread_ts=thread.thread_ts,
+        title=str(thread.facts.get("use_case") or f"thread {thread.thread_ts}"),
+        old_verdict=old_verdict,
+        new_verdict=decision.verdict,
+        old_payback=old_payback,
+        new_payback=new_payback,
+        old_breakeven=_breakeven(thread.last_decision),
+        new_breakeven=(
+            decision.breakeven.breakeven_calls if decision.breakeven is not None else None
+        ),
+        decision=decision,
+    )
+
+
+def retirements(
+    store: Store, sheet: PriceSheet, bot_model: str, today: dt.date
+) -> list[Retirement]:
+    """Models named by stored threads, or the bot's own, that retire soon or left the sheet."""
+    named: Counter[str] = Counter()
+    for thread in store.threads_with_facts():
+        if thread.frontier_model and thread.status != "closed":
+            named[thread.frontier_model] += 1
+    found = []
+    for model in sorted(set(named) | {bot_model}):
+        price = sheet.models.get(model)
+        if price is None:
+            found.append(Retirement(model, None, named[model], model == bot_model))
+        elif price.deprecation_date is not None and price.deprecation_date <= today + (
+            RETIREMENT_NOTICE
+        ):
+            found.append(
+                Retirement(model, price.deprecation_date, named[model], model == bot_model)
+            )
+    return found
+
+
+def build_digest(
+    store: Store,
+    sheet: PriceSheet,
+    previous: PriceSheet,
+    assumptions: Assumptions,
+    *,
+    sources: list[SourceOutcome],
+    bot_model: str,
+    now: dt.datetime,
+    permalink: Callable[[str, str], str | None] | None = None,
+) -> Digest:
+    """The digest of the week ending `now`, comparing `sheet` with `previous`."""
+    flips: list[Flip] = []
+    decisions: dict[int, Decision] = {}
+    redecided = 0
+    for thread in store.threads_with_facts():
+        decision, flip = redecide(thread, sheet, assumptions)
+        if decision is None or thread.id is None:
+            continue
+        redecided += 1
+        if decision.to_json() != thread.last_decision:
+            decisions[thread.id] = decision
+        if flip is not None:
+            link = permalink(flip.channel, flip.thread_ts) if permalink else None
+            flips.append(_with_link(flip, link))
+    usage = store.usage_between(now - dt.timedelta(days=7), now)
+    return Digest(
+        week=f"week {now.isocalendar().week}",
+        as_of=sheet.as_of,
+        changes=price_changes(previous, sheet),
+        sources=sources,
+        sheet=sheet,
+        flips=flips,
+        retirements=retirements(store, sheet, bot_model, now.date()),
+        usage=usage,
+        redecided=redecided,
+        decisions=decisions,
+    )
+
+
+def _with_link(flip: Flip, link: str | None) -> Flip:
+    return Flip(**{**flip.__dict__, "permalink": link})
+
+
+def store_decisions(store: Store, digest: Digest) -> None:
+    """After posting: the re-decided verdicts become the threads' last decisions (only the
+    ones that changed), so next week's flips are told against this week's prices."""
+    for thread_id, decision in digest.decisions.items():
+        store.update_decision(thread_id, decision.to_json(), decision.verdict.value)

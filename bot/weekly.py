@@ -1,0 +1,106 @@
+"""The weekly job: refresh the price sheet, then post the pricing digest to the sales channel."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackClientError
+
+from bot import render
+from bot.digest import Digest, build_digest, store_decisions
+from bot.prices import PriceBook, current_sheet, refresh_prices, sheet_of
+from bot.storage import Store
+from knowledge import Assumptions, PriceSheet, load_price_sheet
+from knowledge.refresh import SourceOutcome
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WeeklyJob:
+    store: Store
+    assumptions: Assumptions
+    sources: list[str]
+    bot_model: str
+    max_factor: float
+    client: WebClient | None = None
+    channel: str | None = None
+    price_book: PriceBook | None = None
+
+    def previous_sheet(self) -> PriceSheet:
+        """The sheet the last posted digest used: price changes are told since then."""
+        last = self.store.last_posted_digest()
+        if last is not None and last.price_sheet_id is not None:
+            version = self.store.price_sheet_version(last.price_sheet_id)
+            if version is not None:
+                return sheet_of(version)
+        return load_price_sheet()
+
+    def digest(self, now: dt.datetime, sources: list[SourceOutcome]) -> Digest:
+        return build_digest(
+            self.store,
+            current_sheet(self.store),
+            self.previous_sheet(),
+            self.assumptions,
+            sources=sources,
+            bot_model=self.bot_model,
+            now=now,
+            permalink=self._permalink if self.client is not None else None,
+        )
+
+    def latest_sources(self) -> list[SourceOutcome]:
+        """How the sources fared in the refresh that made the sheet in use."""
+        latest = self.store.latest_price_sheet()
+        return [
+            SourceOutcome(r["source"], bool(r.get("ok")), r.get("problem"), r.get("models", 0))
+            for r in (latest.sources if latest is not None else [])
+        ]
+
+    def __call__(self, period: str, fire_time: dt.datetime) -> None:
+        """Refresh, post, record: the job the scheduler runs once per period."""
+        refresh = refresh_prices(
+            self.store, self.sources, today=fire_time.date(), max_factor=self.max_factor
+        )
+        if self.price_book is not None:
+            self.price_book.invalidate()
+        digest = self.digest(fire_time, refresh.merged.outcomes)
+        self.post(digest)
+        self.store.finish_digest(
+            period,
+            status="posted",
+            price_sheet_id=refresh.version.id if refresh.version is not None else None,
+            text=render.digest_text(digest),
+        )
+        store_decisions(self.store, digest)
+        log.info(
+            "digest %s posted: %d price changes, %d flips, %d threads re-decided",
+            period,
+            len(digest.changes),
+            len(digest.flips),
+            digest.redecided,
+        )
+
+    def post(self, digest: Digest) -> str:
+        if self.client is None or not self.channel:
+            raise RuntimeError("FTSCOPE_DIGEST_CHANNEL and SLACK_BOT_TOKEN are needed to post")
+        posted = self.client.chat_postMessage(
+            channel=self.channel,
+            text=render.digest_fallback_text(digest),
+            blocks=render.digest_blocks(digest),
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+        return str(posted["ts"])
+
+    def _permalink(self, channel: str, thread_ts: str) -> str | None:
+        assert self.client is not None
+        try:
+            return str(
+                self.client.chat_getPermalink(channel=channel, message_ts=thread_ts)["permalink"]
+            )
+        except SlackClientError as exc:  # the digest still lists the flip, without a link
+            log.info("no permalink for %s/%s: %s", channel, thread_ts, exc)
+            return None

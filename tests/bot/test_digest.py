@@ -1,0 +1,154 @@
+"""The weekly pricing digest: price changes, flipped verdicts, retirements, the bot's bill."""
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from slack_sdk.models.blocks import Block
+
+from bot import render
+from bot.digest import build_digest, store_decisions
+from knowledge import Facts, decide
+from knowledge.refresh import SourceOutcome
+
+GOLDEN = Path(__file__).parents[1] / "golden"
+NOW = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)  # Monday of week 49
+ACME = {
+    "use_case": "Acme: route support tickets to one of 40 queues",
+    "request": "cost",
+    "task_type": "classification",
+    "monthly_calls": 20_000_000,
+    "input_tokens": 600,
+    "output_tokens": 10,
+    "cached_prefix_tokens": 450,
+    "frontier_model": "claude-haiku-4-5",
+    "baseline_measured": True,
+    "baseline_quality": 0.91,
+    "target_quality": 0.93,
+    "labeled_examples": 40_000,
+}
+
+
+def cheaper_haiku(prices, factor=0.5):
+    sheet = prices.model_copy(deep=True)
+    haiku = sheet.models["claude-haiku-4-5"]
+    haiku.input_cost_per_token *= factor
+    haiku.cache_read_input_token_cost *= factor
+    return sheet
+
+
+def stored_thread(store, prices, assumptions, facts, ts="1.0", model=None):
+    thread = store.get_or_create_thread("T1", "C1", ts, "U1")
+    facts = dict(facts, **({"frontier_model": model} if model else {}))
+    decision = decide(Facts.model_validate(facts), prices, assumptions)
+    store.save_thread_state(thread.id, facts, decision.to_json(), decision.verdict.value, "decided")
+    return thread
+
+
+def digest_of(store, sheet, previous, assumptions, **kw):
+    kw.setdefault("sources", [])
+    kw.setdefault("bot_model", "claude-haiku-4-5")
+    kw.setdefault("now", NOW)
+    return build_digest(store, sheet, previous, assumptions, **kw)
+
+
+def valid(blocks):
+    assert [b.to_dict() for b in Block.parse_all(blocks)] == blocks
+    assert len(blocks) <= 50
+    return blocks
+
+
+def test_a_haiku_price_drop_flips_fine_tune_to_prompt(store, prices, assumptions, update_golden):
+    thread = stored_thread(store, prices, assumptions, ACME)
+    assert thread.last_verdict is None  # the stored object predates the save
+    new = cheaper_haiku(prices)
+    links = []
+
+    def permalink(channel, ts):
+        links.append((channel, ts))
+        return f"https://fake.slack.test/archives/{channel}/p{ts.replace('.', '')}"
+
+    digest = digest_of(store, new, prices, assumptions, permalink=permalink)
+    (flip,) = digest.flips
+    assert (flip.old_verdict, flip.new_verdict) == ("fine_tune", "prompt")
+    assert flip.old_payback == pytest.approx(9.8, abs=0.05)
+    assert flip.new_payback == pytest.approx(31.8, abs=0.05)
+    assert links == [("C1", "1.0")]
+    blocks = valid(render.digest_blocks(digest))
+    shown = json.dumps(blocks, ensure_ascii=False)
+    assert "<https://fake.slack.test/archives/C1/p10|Acme: route support tickets" in shown
+    assert "Fine-tune → Prompt the frontier model (payback 9.8 → 31.8 months)" in shown
+    assert "`claude-haiku-4-5` input $1.00/Mtok → $0.50/Mtok (-50%)" in shown
+    path = GOLDEN / "digest-flip.blocks.json"
+    actual = json.dumps(blocks, indent=2, ensure_ascii=False) + "\n"
+    if update_golden or not path.exists():
+        path.write_text(actual, encoding="utf-8")
+    assert actual == path.read_text(encoding="utf-8")
+    text = render.digest_text(digest)
+    assert "Acme: route support tickets to one of 40 queues: Fine-tune → Prompt" in text
+
+
+def test_after_posting_a_flip_is_not_told_again(store, prices, assumptions):
+    stored_thread(store, prices, assumptions, ACME)
+    new = cheaper_haiku(prices)
+    store_decisions(store, digest_of(store, new, prices, assumptions))
+    again = digest_of(store, new, new, assumptions)
+    assert again.flips == [] and again.quiet
+
+
+def test_a_quiet_week_is_one_line(store, prices, assumptions):
+    stored_thread(store, prices, assumptions, ACME)
+    store.record_usage(
+        model="claude-haiku-4-5",
+        input_tokens=300,
+        cache_read_input_tokens=9_000,
+        cache_creation_input_tokens=700,
+        output_tokens=200,
+        cost_usd=0.41,
+        created_at=NOW - dt.timedelta(days=1),
+    )
+    digest = digest_of(store, prices, prices, assumptions)
+    assert digest.quiet
+    (block,) = valid(render.digest_blocks(digest))
+    text = block["text"]["text"]
+    assert text.startswith("*Pricing digest · week 49*: a quiet week.")
+    assert "$0.41 over 1 call, 90% of input tokens from cache" in text
+    assert render.digest_text(digest).count("\n") == 1
+
+
+def test_retiring_and_vanished_models_are_flagged(store, prices, assumptions):
+    stored_thread(store, prices, assumptions, ACME, ts="1.0", model="claude-sonnet-4-5")
+    stored_thread(store, prices, assumptions, ACME, ts="2.0", model="claude-sonnet-4-5")
+    digest = digest_of(store, prices, prices, assumptions, bot_model="claude-haiku-9-9")
+    by_model = {r.model: r for r in digest.retirements}
+    assert by_model["claude-sonnet-4-5"].retires == dt.date(2026, 11, 30)
+    assert by_model["claude-sonnet-4-5"].threads == 2
+    assert (
+        by_model["claude-haiku-9-9"].retires is None and by_model["claude-haiku-9-9"].is_bot_model
+    )
+    shown = json.dumps(valid(render.digest_blocks(digest)), ensure_ascii=False)
+    assert "`claude-sonnet-4-5` retires 2026-11-30; 2 open threads name it" in shown
+    assert "`claude-haiku-9-9` is no longer in the price sheet" in shown
+
+
+def test_source_problems_are_reported(store, prices, assumptions):
+    sources = [
+        SourceOutcome("LiteLLM", True, None, 12),
+        SourceOutcome("team-gpus.yaml", False, "timed out after 20 s"),
+    ]
+    digest = digest_of(store, prices, prices, assumptions, sources=sources)
+    assert not digest.quiet
+    text = render.digest_text(digest)
+    assert "LiteLLM ✅" in text
+    assert "team-gpus.yaml ❌ timed out after 20 s (the last good prices are kept)" in text
+
+
+def test_hundreds_of_flips_stay_within_slacks_limits(store, prices, assumptions):
+    for n in range(300):
+        stored_thread(store, prices, assumptions, ACME, ts=f"{n}.0")
+    digest = digest_of(store, cheaper_haiku(prices), prices, assumptions)
+    assert len(digest.flips) == 300
+    blocks = valid(render.digest_blocks(digest))
+    flips = next(b for b in blocks if "Verdicts that flip" in b.get("text", {}).get("text", ""))
+    assert len(flips["text"]["text"]) <= 3000 and "more" in flips["text"]["text"]
