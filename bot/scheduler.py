@@ -277,7 +277,8 @@ class WeeklyDigest:
             log.exception("could not record the failure of digest period %s", period)
 
     def catch_up(self) -> bool:
-        """Run the latest due period now if nobody has (a run missed while the bot was down).
+        """Run the latest due period now if it is owed: missed while the bot was down, failed,
+        or abandoned by a process that died mid-run.
 
         Only the latest: periods before it are stale, and posting several digests at once would
         repeat the same price changes. True if this process ran it.
@@ -292,7 +293,7 @@ class WeeklyDigest:
         if not following or now >= following[0]:
             return False
         period = period_key(due)
-        if self.store.digest_run(period) is not None:
+        if not self.store.digest_owed(period):  # posted, or someone is on it
             return False
         log.info("digest period %s was missed: catching up", period)
         return self.run_period(due)

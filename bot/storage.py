@@ -8,7 +8,7 @@ INSERT ... ON CONFLICT DO NOTHING, so the database, not the process, decides who
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import JSON, CheckConstraint, DateTime, Dialect, Text, UniqueConstraint, event
@@ -16,7 +16,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import Field, Session, SQLModel, create_engine, func, select
+from sqlmodel import Field, Session, SQLModel, and_, create_engine, func, or_, select, update
+
+# A digest still "running" after this was abandoned (its process died): it may be run again.
+DIGEST_STALE_AFTER = timedelta(hours=1)
 
 ThreadStatus = Literal["open", "decided", "closed"]
 MessageRole = Literal["user", "bot"]
@@ -572,13 +575,45 @@ class Store:
 
     # -- the weekly digest -------------------------------------------------------------------
 
-    def claim_digest(self, period: str, claimed_by: str) -> bool:
-        """True for exactly one caller per period, across processes and machines."""
+    def claim_digest(
+        self, period: str, claimed_by: str, *, stale_after: timedelta = DIGEST_STALE_AFTER
+    ) -> bool:
+        """True for exactly one caller per period, across processes and machines.
+
+        A period whose run failed, or whose runner vanished mid-run (still "running" after
+        `stale_after`), can be claimed again: the claim is one conditional UPDATE, so two
+        retries still can't both win.
+        """
+        now = utcnow()
         stmt = self._insert_ignore(DigestRun).values(
-            period=period, status="running", claimed_by=claimed_by, claimed_at=utcnow()
+            period=period, status="running", claimed_by=claimed_by, claimed_at=now
         )
         with self.session() as session:
-            return session.exec(stmt.returning(DigestRun.period)).first() is not None
+            if session.exec(stmt.returning(DigestRun.period)).first() is not None:
+                return True
+            retry = (
+                update(DigestRun)
+                .where(
+                    DigestRun.period == period,
+                    or_(
+                        DigestRun.status == "failed",
+                        and_(
+                            DigestRun.status == "running",
+                            DigestRun.claimed_at < now - stale_after,  # type: ignore[operator]
+                        ),
+                    ),
+                )
+                .values(status="running", claimed_by=claimed_by, claimed_at=now, error=None)
+                .returning(DigestRun.period)
+            )
+            return session.exec(retry).first() is not None  # type: ignore[call-overload]
+
+    def digest_owed(self, period: str, *, stale_after: timedelta = DIGEST_STALE_AFTER) -> bool:
+        """Nobody has posted this period, nor is anyone still working on it."""
+        run = self.digest_run(period)
+        if run is None or run.status == "failed":
+            return True
+        return run.status == "running" and run.claimed_at < utcnow() - stale_after
 
     def finish_digest(
         self,

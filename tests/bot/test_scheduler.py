@@ -226,7 +226,7 @@ def test_catch_up_keeps_the_triggers_zone_in_the_fire_time(store: Store):
     assert fire_time.utcoffset() == timedelta(hours=2)
 
 
-@pytest.mark.parametrize("status", ["posted", "failed", "running"])
+@pytest.mark.parametrize("status", ["posted", "running"])
 def test_a_monday_with_a_row_is_not_run_again_at_start(store: Store, status: str):
     period = period_key(MONDAY)
     assert store.claim_digest(period, "web-2")
@@ -243,6 +243,19 @@ def test_a_monday_with_a_row_is_not_run_again_at_start(store: Store, status: str
     assert digest.catch_up() is False
     assert job.calls == []
     assert store.digest_run(period).claimed_by == "web-2"
+
+
+def test_a_monday_whose_run_failed_is_retried_at_start(store: Store):
+    period = period_key(MONDAY)
+    assert store.claim_digest(period, "web-2")
+    store.finish_digest(period, status="failed", error="Slack was down")
+    job = RecordingJob(store)
+    digest = WeeklyDigest(
+        store, digest_trigger("0 9 * * mon", "UTC"), job, clock=frozen(utc(2027, 3, 30, 10))
+    )
+
+    assert digest.catch_up() is True
+    assert [period for period, _ in job.calls] == [period_key(MONDAY)]
 
 
 def test_after_three_weeks_down_only_the_latest_monday_is_run(store: Store):
@@ -369,8 +382,8 @@ def test_a_failing_job_records_the_period_failed_and_does_not_raise(
     assert run.finished_at is not None
     assert "digest job for period 2027-03-29T09:00:00+00:00 failed" in caplog.text
     assert "channel_not_found" in caplog.text  # the traceback is logged
-    # The row is the claim: a failed period is not retried by another process.
-    assert digest.run_period(MONDAY) is False
+    # A failed period is owed: the next attempt (a restart's catch-up) may claim it again.
+    assert store.digest_owed(period_key(MONDAY))
 
 
 def test_a_job_that_forgets_finish_digest_is_logged(store: Store, caplog: pytest.LogCaptureFixture):

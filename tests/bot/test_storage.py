@@ -322,3 +322,18 @@ def test_threads_with_facts_are_read_in_batches(store: Store):
         if n != 2:
             store.save_thread_state(thread.id, {"monthly_calls": n}, None, None, "open")
     assert [t.facts["monthly_calls"] for t in store.threads_with_facts(batch=2)] == [0, 1, 3, 4]
+
+
+def test_a_failed_or_abandoned_digest_period_can_be_claimed_again_once(store: Store):
+    period = "2026-12-07T09:00:00+00:00"
+    assert store.claim_digest(period, "a")
+    assert not store.digest_owed(period)  # someone is on it
+    store.finish_digest(period, status="failed", error="Slack was down")
+    assert store.digest_owed(period)
+    results = race(6, lambda: store.claim_digest(period, "b"))
+    assert results.count(True) == 1 and store.digest_run(period).error is None
+    # still "running" an hour later: its process died; it is owed again
+    assert not store.claim_digest(period, "c")
+    assert store.claim_digest(period, "c", stale_after=timedelta(0))
+    store.finish_digest(period, status="posted", text="ok")
+    assert not store.digest_owed(period) and not store.claim_digest(period, "d")
