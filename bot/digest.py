@@ -208,5 +208,6 @@ def _with_link(flip: Flip, link: str | None) -> Flip:
 def store_decisions(store: Store, digest: Digest) -> None:
     """After posting: the re-decided verdicts become the threads' last decisions (only the
     ones that changed), so next week's flips are told against this week's prices."""
-    for thread_id, decision in digest.decisions.items():
-        store.update_decision(thread_id, decision.to_json(), decision.verdict.value)
+    store.update_decisions(
+        [(tid, d.to_json(), d.verdict.value) for tid, d in digest.decisions.items()]
+    )

@@ -669,13 +669,14 @@ class Store:
                     yield row
             last_id = rows[-1].id or last_id
 
-    def update_decision(self, thread_id: int, decision: dict[str, Any], verdict: str) -> None:
-        """A re-decision under new prices (the facts are unchanged)."""
+    def update_decisions(self, decisions: list[tuple[int, dict[str, Any], str]]) -> None:
+        """Re-decisions under new prices (the facts are unchanged), in one transaction:
+        (thread id, decision JSON, verdict) each."""
+        now = utcnow()
         with self.session() as session:
-            thread = session.get(ScopingThread, thread_id)
-            if thread is None:
-                raise LookupError(f"no scoping thread with id {thread_id}")
-            thread.last_decision = dict(decision)
-            thread.last_verdict = verdict
-            thread.updated_at = utcnow()
-            session.add(thread)
+            for thread_id, decision, verdict in decisions:
+                session.exec(
+                    update(ScopingThread)
+                    .where(ScopingThread.id == thread_id)  # type: ignore[arg-type]
+                    .values(last_decision=dict(decision), last_verdict=verdict, updated_at=now)
+                )  # type: ignore[call-overload]
