@@ -219,6 +219,25 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return chat(sys.stdin, sys.stdout, database_url=args.database)
 
 
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from bot.migrate import current_revision, head_revision, upgrade  # noqa: PLC0415
+    from bot.settings import get_settings  # noqa: PLC0415
+    from bot.storage import make_engine  # noqa: PLC0415
+
+    engine = make_engine(get_settings().database_url)
+    try:
+        before = current_revision(engine)
+        upgrade(engine, args.revision)
+        after = current_revision(engine)
+    finally:
+        engine.dispose()
+    if before == after:
+        print(f"database schema already at {after} (head {head_revision()})")
+    else:
+        print(f"database schema upgraded: {before or 'empty'} → {after}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ftscope",
@@ -286,6 +305,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--post", action="store_true", help="refresh prices and post it to FTSCOPE_DIGEST_CHANNEL"
     )
     digest.set_defaults(handler=cmd_digest)
+
+    db = commands.add_parser("db", help="the database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    upgrade = db_sub.add_parser(
+        "upgrade",
+        help="create or upgrade the schema of DATABASE_URL (Alembic migrations)",
+        description="Create or upgrade the database schema. Run it before starting a new "
+        "version against PostgreSQL (Fly's release command); SQLite is upgraded at start.",
+    )
+    upgrade.add_argument("revision", nargs="?", default="head", help="default: the newest")
+    upgrade.set_defaults(handler=cmd_db_upgrade)
 
     serve = commands.add_parser(
         "serve",

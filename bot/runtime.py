@@ -6,10 +6,12 @@ from dataclasses import dataclass
 
 from slack_bolt import App
 from slack_sdk import WebClient
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.claude import ClaudeClient
 from bot.conversation import Conversation
 from bot.extraction import Extractor
+from bot.migrate import current_revision, head_revision
 from bot.prices import PriceBook
 from bot.scheduler import WeeklyDigest, digest_trigger
 from bot.settings import ConfigError, Settings
@@ -32,8 +34,28 @@ def claude_extractor(settings: Settings) -> ClaudeClient:
 
 
 def open_store(settings: Settings) -> Store:
+    """The store, its schema current: SQLite is upgraded in place (one machine, one file);
+    PostgreSQL must have been upgraded by `ftscope db upgrade` (Fly's release command), so
+    several machines starting together never race on a migration."""
     engine = make_engine(settings.database_url)
-    create_schema(engine)
+    if engine.dialect.name == "sqlite":
+        create_schema(engine)
+    else:
+        try:
+            current = current_revision(engine)
+        except SQLAlchemyError as exc:
+            engine.dispose()
+            raise ConfigError(
+                [f"DATABASE_URL: can't connect ({type(exc).__name__}: {exc})"]
+            ) from exc
+        if current != head_revision():
+            engine.dispose()
+            raise ConfigError(
+                [
+                    f"the database schema is at {current or 'nothing'}, this version needs "
+                    f"{head_revision()}: run `ftscope db upgrade`"
+                ]
+            )
     return Store(engine)
 
 

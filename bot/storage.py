@@ -226,8 +226,10 @@ def make_engine(url: str) -> Engine:
 
 
 def create_schema(engine: Engine) -> None:
-    # Stand-in until Alembic migrations exist.
-    SQLModel.metadata.create_all(engine)
+    """Create or upgrade the schema through the migrations (`ftscope db upgrade` does the same)."""
+    from bot.migrate import upgrade  # noqa: PLC0415 - the migrations import this module
+
+    upgrade(engine)
 
 
 class Store:

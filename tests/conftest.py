@@ -109,6 +109,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     engine = make_engine(url)
     try:
         SQLModel.metadata.drop_all(engine)
+        with engine.begin() as connection:  # so the next test migrates from nothing
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
     finally:
         engine.dispose()
 

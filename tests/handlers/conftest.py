@@ -22,6 +22,7 @@ import uvicorn
 from bot.runtime import SlackRuntime, build_slack_runtime
 from bot.server import asgi_app
 from bot.settings import Settings
+from bot.storage import create_schema, make_engine
 from tests.fakes.slack_api import BOT_USER_ID, TEAM_ID, FakeSlack
 
 SIGNING_SECRET = "test-signing-secret"
@@ -285,6 +286,10 @@ def bot_settings(fake_slack: FakeSlack, database_url: str, **overrides: Any) -> 
 def start_bot(fake_slack: FakeSlack, database_url: str) -> Iterator[Callable[..., Bot]]:
     """Start a bot process (as many as a test needs: a restart is a second one)."""
     servers: list[tuple[uvicorn.Server, threading.Thread, SlackRuntime]] = []
+
+    migrated = make_engine(database_url)
+    create_schema(migrated)  # as `ftscope db upgrade` does before a deploy starts the bot
+    migrated.dispose()
 
     def start(**overrides: Any) -> Bot:
         runtime = build_slack_runtime(

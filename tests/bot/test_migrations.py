@@ -1,0 +1,76 @@
+"""The schema comes from the migrations, on SQLite and PostgreSQL, and matches the models."""
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlmodel import SQLModel
+
+from bot.cli import main
+from bot.migrate import current_revision, downgrade, head_revision, upgrade
+from bot.runtime import open_store
+from bot.settings import ConfigError, Settings, get_settings
+from bot.storage import make_engine
+
+TABLES = {
+    "scoping_threads",
+    "thread_messages",
+    "processed_events",
+    "claude_usage",
+    "price_sheets",
+    "digest_runs",
+    "alembic_version",
+}
+
+
+def test_the_migrated_schema_is_exactly_the_models(engine):
+    assert current_revision(engine) == head_revision()
+    assert set(inspect(engine).get_table_names()) == TABLES
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, SQLModel.metadata) == []
+
+
+def test_migrations_go_down_to_nothing_and_up_again(engine, store):
+    store.get_or_create_thread("T1", "C1", "1.0", "U1")
+    downgrade(engine, "base")
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+
+
+def test_upgrading_a_current_schema_changes_nothing(engine, store):
+    store.get_or_create_thread("T1", "C1", "1.0", "U1")
+    upgrade(engine)
+    assert store.find_thread("T1", "C1", "1.0") is not None
+
+
+@pytest.fixture
+def empty_database(database_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    yield database_url
+    get_settings.cache_clear()
+
+
+def test_db_upgrade_creates_the_schema_and_says_so(empty_database, capsys):
+    assert main(["db", "upgrade"]) == 0
+    assert f"upgraded: empty → {head_revision()}" in capsys.readouterr().out
+    assert main(["db", "upgrade"]) == 0
+    assert f"already at {head_revision()}" in capsys.readouterr().out
+    engine = make_engine(empty_database)
+    try:
+        assert current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
+
+
+def test_the_bot_upgrades_sqlite_at_start_but_not_postgresql(database_url):
+    settings = Settings(_env_file=None, database_url=database_url)
+    if database_url.startswith("sqlite"):
+        store = open_store(settings)
+        assert current_revision(store.engine) == head_revision()
+        store.engine.dispose()
+    else:  # several machines start together: the release command migrates, once
+        with pytest.raises(ConfigError, match=r"schema is at nothing.*run `ftscope db upgrade`"):
+            open_store(settings)
