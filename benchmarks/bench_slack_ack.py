@@ -180,6 +180,14 @@ def running_bot(
         "FTSCOPE_WORKERS": str(workers),
     }
     with tempfile.TemporaryDirectory() as cwd:  # no stray .env
+        # the release step of a deploy: PostgreSQL is not migrated by `serve` itself
+        subprocess.run(
+            [sys.executable, "-m", "bot.cli", "db", "upgrade"],
+            env=env,
+            cwd=cwd,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         bot = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
             env=env,
