@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -186,21 +185,16 @@ def cmd_digest(args: argparse.Namespace) -> int:
     return 0
 
 
-def _configure_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
     from bot import server  # noqa: PLC0415 - uvicorn and Bolt load only for serve
+    from bot.logs import configure_logging  # noqa: PLC0415
     from bot.runtime import build_slack_runtime  # noqa: PLC0415
     from bot.settings import get_settings  # noqa: PLC0415
 
     settings = get_settings()
     socket_mode = settings.slack_app_token is not None
     runtime = build_slack_runtime(settings, socket_mode=socket_mode)
-    _configure_logging()
+    configure_logging(json_lines=settings.log_format == "json")
     if settings.slack_app_token is not None:
         print("ftscope: Socket Mode (SLACK_APP_TOKEN is set)", file=sys.stderr)
         server.serve_socket_mode(runtime, settings.slack_app_token.get_secret_value())

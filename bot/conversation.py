@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from bot import render
-from bot.extraction import Extraction, Extractor, ExtractorUnavailable
+from bot.extraction import Extraction, Extractor, ExtractorUnavailable, Usage
 from bot.prompt import Exchange
 from bot.storage import MessageRead, ScopingThread, Store, ThreadMessage
 from bot.wording import show_value
@@ -73,6 +73,8 @@ class Reply:
     changes: list[Change] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     context: render.TurnContext | None = None
+    usage: Usage | None = None  # the extractor's call this turn, if it made one
+    cost_usd: float | None = None
 
     def terminal_text(self) -> str:
         """The whole reply as plain text, for a terminal."""
@@ -219,7 +221,7 @@ class Conversation:
             log.warning("thread %s: extractor unavailable: %s", thread.id, exc)
             return self._outage(thread, known)
         read = MessageRead(turn.ts, sent_text, extraction.raw_text)
-        self._record_usage(thread.id, extraction, prices)
+        cost = self._record_usage(thread.id, extraction, prices)
         words = "\n".join(m.text for m in _up_to(messages, turn.ts))
         checked = check_updates(extraction.updates, words, sent_text)
         facts, applied, refused = merge(known, checked.accepted, prices)
@@ -239,7 +241,18 @@ class Conversation:
                 read=read,
             )
             text, blocks = render.problem_reply(exc.problems)
-            return Reply("problem", text, blocks, thread.id, None, applied, [], rejected)
+            return Reply(
+                "problem",
+                text,
+                blocks,
+                thread.id,
+                None,
+                applied,
+                [],
+                rejected,
+                usage=extraction.usage,
+                cost_usd=cost,
+            )
         changes = changes_between(known, facts)
         new_facts = [a for a in applied if a.field not in {c.field for c in changes}]
         self.store.save_thread_state(
@@ -278,7 +291,19 @@ class Conversation:
         else:
             kind = "verdict"
         text, blocks = render.turn_reply(kind, context)
-        return Reply(kind, text, blocks, thread.id, decision, new_facts, changes, rejected, context)
+        return Reply(
+            kind,
+            text,
+            blocks,
+            thread.id,
+            decision,
+            new_facts,
+            changes,
+            rejected,
+            context,
+            usage=extraction.usage,
+            cost_usd=cost,
+        )
 
     def _decide(self, facts: Facts, prices: PriceSheet) -> Decision | None:
         try:
@@ -286,10 +311,12 @@ class Conversation:
         except InputError:
             return None
 
-    def _record_usage(self, thread_id: int, extraction: Extraction, prices: PriceSheet) -> None:
+    def _record_usage(
+        self, thread_id: int, extraction: Extraction, prices: PriceSheet
+    ) -> float | None:
         usage = extraction.usage
         if usage is None:
-            return
+            return None
         cost = usage.cost_usd(prices)
         if cost is None:
             log.warning(
@@ -310,6 +337,7 @@ class Conversation:
         ):
             # Caching fails silently below a model's minimum prefix: this is the only sign.
             log.warning("thread %s: nothing cached on a %s call", thread_id, usage.model)
+        return cost
 
     def _outage(self, thread: ScopingThread, known: Facts, busy: bool = False) -> Reply:
         assert thread.id is not None

@@ -64,6 +64,7 @@ def serve_http(runtime: SlackRuntime, host: str, port: int) -> None:
         forwarded_allow_ips="*",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         access_log=False,
+        log_config=None,  # uvicorn's lines go through our (JSON, masked) root handler too
     )
 
 

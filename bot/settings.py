@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     digest_cron: str = Field("0 9 * * mon", alias="FTSCOPE_DIGEST_CRON")
     timezone: str = Field("UTC", alias="FTSCOPE_TIMEZONE")
     workers: int = Field(8, ge=1, le=256, alias="FTSCOPE_WORKERS")
+    # json: one JSON object a line (for Fly's log pipeline); text: for a person at a terminal.
+    log_format: Literal["json", "text"] = Field("json", alias="FTSCOPE_LOG_FORMAT")
 
     @field_validator("price_sources", mode="before")
     @classmethod

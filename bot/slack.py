@@ -201,6 +201,7 @@ class SlackTurns:
 
     def run_turn(self, turn: Turn, reaction: Future[bool] | None = None) -> None:
         """Answer an admitted turn in its thread, then take the "thinking" reaction off."""
+        posted = False
         try:
             reply: Reply | None = self.conversation.answer(turn)
         except Exception:
@@ -208,11 +209,12 @@ class SlackTurns:
             self._post_text(turn, render.INTERNAL_ERROR_TEXT)
             reply = None
         if reply is not None:
-            self._post_reply(turn, reply)
+            posted = self._post_reply(turn, reply)
         if reaction is not None and _succeeded(reaction):
             self._react("remove", turn.channel, turn.ts)
+        log_turn(turn, reply, posted)
 
-    def _post_reply(self, turn: Turn, reply: Reply) -> None:
+    def _post_reply(self, turn: Turn, reply: Reply) -> bool:
         try:
             posted = self.client.chat_postMessage(
                 channel=turn.channel,
@@ -225,8 +227,9 @@ class SlackTurns:
         except SlackClientError as exc:
             log.warning("reply in %s/%s not posted: %s", turn.channel, turn.thread_ts, exc)
             self._tell_user(turn, hint_for(exc))
-            return
+            return False
         self.conversation.record_reply(reply, str(posted["ts"]))
+        return True
 
     def _post_text(self, turn: Turn, text: str) -> None:
         try:
@@ -270,6 +273,40 @@ class SlackTurns:
             log.info("reactions.%s on %s/%s: %s", action, channel, ts, exc)
             return False
         return True
+
+
+def log_turn(turn: Turn, reply: Reply | None, posted: bool) -> None:
+    """The one line per turn: which thread, how long, what Claude read and cost."""
+    usage = reply.usage if reply is not None else None
+    fields: dict[str, Any] = {
+        "event": "turn",
+        "team": turn.team,
+        "channel": turn.channel,
+        "thread_ts": turn.thread_ts,
+        "message_ts": turn.ts,
+        "thread_id": reply.thread_id if reply is not None else None,
+        "reply": reply.kind if reply is not None else "error",
+        "verdict": reply.decision.verdict.value if reply and reply.decision else None,
+        "posted": posted,
+        "latency_ms": round((time.monotonic() - turn.received_at) * 1000),
+        "claude_ms": usage.latency_ms if usage else None,
+        "model": usage.model if usage else None,
+        "input_tokens": usage.input_tokens if usage else 0,
+        "cache_write_tokens": usage.cache_creation_input_tokens if usage else 0,
+        "cache_read_tokens": usage.cache_read_input_tokens if usage else 0,
+        "output_tokens": usage.output_tokens if usage else 0,
+        "cost_usd": round(reply.cost_usd, 6) if reply and reply.cost_usd is not None else None,
+        "facts_learned": len(reply.learned) if reply else 0,
+        "facts_refused": len(reply.rejected) if reply else 0,
+    }
+    log.info(
+        "turn %s/%s: %s in %d ms",
+        turn.channel,
+        turn.thread_ts,
+        fields["reply"],
+        fields["latency_ms"],
+        extra=fields,
+    )
 
 
 def _succeeded(reaction: Future[bool]) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 import urllib.request
@@ -608,3 +609,17 @@ def test_injection_with_the_users_own_words_as_quotes_changes_no_verdict(start_b
     assert after.facts == before.facts and after.last_verdict == "prompt"
     shown = block_text(bot.slack.replies_in(thread_ts)[-1])
     assert shown.count("I left out") == 5
+
+
+def test_each_turn_logs_one_line_with_latency_tokens_and_cost(start_bot, claude, caplog):
+    bot = start_bot()
+    script_acme(claude)
+    with caplog.at_level(logging.INFO, logger="bot.slack"):
+        ts, event = bot.mention(FIRST)
+        bot.event(event)
+        bot.wait()
+    (line,) = [r for r in caplog.records if getattr(r, "event", None) == "turn"]
+    assert (line.thread_ts, line.message_ts, line.reply, line.posted) == (ts, ts, "question", True)
+    assert line.latency_ms >= 0 and line.model == "claude-haiku-4-5"
+    assert (line.input_tokens, line.cache_write_tokens, line.output_tokens) == (150, 4600, 80)
+    assert line.cost_usd > 0 and line.facts_learned == 3
