@@ -6,7 +6,7 @@ under the shipped price sheet, then builds the digest with Haiku 4.5 at half pri
 of the threads flip) and measures:
 - building the digest (read every thread in batches, decide, compare): time and peak traced
   memory (tracemalloc; the database driver's C buffers aren't traced);
-- storing the changed decisions afterwards (one short transaction per changed thread);
+- storing the changed decisions afterwards (one transaction);
 - rendering the digest's Block Kit.
 
 Run: python benchmarks/bench_digest.py [--threads 10000] [--postgres URL]

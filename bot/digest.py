@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from knowledge.refresh import PriceChange, SourceOutcome, price_changes
 
 log = logging.getLogger(__name__)
 
+_SNAPSHOT = re.compile(r"-\d{8}$")
 RETIREMENT_NOTICE = dt.timedelta(days=90)  # say so this long before a model retires
 KEY_MODELS = ("claude-haiku-4-5", "claude-haiku-5-5", "claude-sonnet-5-5", "claude-opus-5-5")
 
@@ -66,7 +68,9 @@ class Digest:
     usage: UsageTotals
     redecided: int
     unchanged_threads: int = 0
-    decisions: dict[int, Decision] = field(default_factory=dict)
+    # thread id -> (its updated_at when re-decided, the new decision): only changed ones
+    decisions: dict[int, tuple[dt.datetime, Decision]] = field(default_factory=dict)
+    bot_model: str | None = None
 
     @property
     def quiet(self) -> bool:
@@ -80,7 +84,10 @@ class Digest:
         return u.cache_read_input_tokens / total if total else None
 
     def key_prices(self) -> list[tuple[str, Any]]:
-        return [(m, self.sheet.models[m]) for m in KEY_MODELS if m in self.sheet.models]
+        names = list(KEY_MODELS)
+        if self.bot_model and self.bot_model not in names:
+            names.append(self.bot_model)
+        return [(m, self.sheet.models[m]) for m in names if m in self.sheet.models]
 
 
 def _payback(decision: dict[str, Any] | None) -> float | None:
@@ -149,7 +156,8 @@ def retirements(
             named[thread.frontier_model] += 1
     found = []
     for model in sorted(set(named) | {bot_model}):
-        price = sheet.models.get(model)
+        # a pinned snapshot ("claude-haiku-4-5-20251001") is priced as its alias
+        price = sheet.models.get(model) or sheet.models.get(_SNAPSHOT.sub("", model))
         if price is None:
             found.append(Retirement(model, None, named[model], model == bot_model))
         elif price.deprecation_date is not None and price.deprecation_date <= today + (
@@ -177,12 +185,16 @@ def build_digest(
     decisions: dict[int, Decision] = {}
     redecided = 0
     for thread in store.threads_with_facts():
-        decision, flip = redecide(thread, sheet, assumptions)
+        try:
+            decision, flip = redecide(thread, sheet, assumptions)
+        except Exception:  # one broken row must not take the week's digest down
+            log.exception("thread %s skipped in the digest", thread.id)
+            continue
         if decision is None or thread.id is None:
             continue
         redecided += 1
         if decision.to_json() != thread.last_decision:
-            decisions[thread.id] = decision
+            decisions[thread.id] = (thread.updated_at, decision)
         if flip is not None:
             link = permalink(flip.channel, flip.thread_ts) if permalink else None
             flips.append(_with_link(flip, link))
@@ -198,6 +210,7 @@ def build_digest(
         usage=usage,
         redecided=redecided,
         decisions=decisions,
+        bot_model=bot_model,
     )
 
 
@@ -209,5 +222,5 @@ def store_decisions(store: Store, digest: Digest) -> None:
     """After posting: the re-decided verdicts become the threads' last decisions (only the
     ones that changed), so next week's flips are told against this week's prices."""
     store.update_decisions(
-        [(tid, d.to_json(), d.verdict.value) for tid, d in digest.decisions.items()]
+        [(tid, seen, d.to_json(), d.verdict.value) for tid, (seen, d) in digest.decisions.items()]
     )

@@ -45,11 +45,7 @@ def read_location(location: str, timeout_s: float = FETCH_TIMEOUT_S) -> SourceRe
     """Fetch and parse one source; every failure becomes the read's `problem`."""
     try:
         if location.startswith(("http://", "https://")):
-            response = httpx2.get(location, timeout=timeout_s, follow_redirects=True)
-            response.raise_for_status()
-            if len(response.content) > MAX_SOURCE_BYTES:
-                return SourceRead(location, problem=f"{len(response.content):,} bytes: too big")
-            text = response.text
+            text = _fetch(location, timeout_s)
         else:
             text = Path(location).expanduser().read_text(encoding="utf-8")
         data = read_source(parse_document(text, location), location)
@@ -61,9 +57,36 @@ def read_location(location: str, timeout_s: float = FETCH_TIMEOUT_S) -> SourceRe
         return SourceRead(location, problem=f"unreachable ({type(exc).__name__})")
     except OSError as exc:
         return SourceRead(location, problem=f"can't read it ({exc.strerror or exc})")
+    except UnicodeDecodeError:
+        return SourceRead(location, problem="not UTF-8 text")
+    except SourceTooBig as exc:
+        return SourceRead(location, problem=str(exc))
     except InputError as exc:
         return SourceRead(location, problem="; ".join(exc.problems[:5]))
     return SourceRead(location, data=data)
+
+
+class SourceTooBig(ValueError):
+    pass
+
+
+def _fetch(url: str, timeout_s: float) -> str:
+    """The body of `url`, within `timeout_s` in all and MAX_SOURCE_BYTES: httpx's own timeout
+    is per read, so a server trickling bytes would otherwise hold the refresh open forever."""
+    deadline = time.monotonic() + timeout_s
+    chunks: list[bytes] = []
+    size = 0
+    with httpx2.stream("GET", url, timeout=timeout_s, follow_redirects=True) as response:
+        response.raise_for_status()
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > MAX_SOURCE_BYTES:
+                raise SourceTooBig(f"more than {MAX_SOURCE_BYTES:,} bytes: not a price sheet")
+            if time.monotonic() > deadline:
+                raise httpx2.ReadTimeout("the whole download took too long")
+            chunks.append(chunk)
+        encoding = response.encoding or "utf-8"
+    return b"".join(chunks).decode(encoding)
 
 
 @dataclass
@@ -92,8 +115,8 @@ def refresh_prices(
         {"source": o.name, "ok": o.applied, "problem": o.problem, "models": o.models}
         for o in merged.outcomes
     ]
-    if not merged.changes and store.latest_price_sheet() is not None:
-        return Refresh(merged, store.latest_price_sheet(), stored=False)
+    # Stored when anything in the sheet changed (a retirement date, a GPU's throughput), not
+    # only a price: the content hash decides.
     version, stored = store.save_price_sheet(
         sheet_document(merged.sheet), content_hash(merged.sheet), record
     )
@@ -105,9 +128,16 @@ def sheet_of(version: PriceSheetVersion) -> PriceSheet:
 
 
 def current_sheet(store: Store) -> PriceSheet:
-    """The newest stored version, or the shipped sheet before the first refresh."""
+    """The newest stored version, or the shipped sheet before the first refresh (or when the
+    stored one no longer validates: a newer code version may be stricter)."""
     latest = store.latest_price_sheet()
-    return sheet_of(latest) if latest is not None else load_price_sheet()
+    if latest is None:
+        return load_price_sheet()
+    try:
+        return sheet_of(latest)
+    except InputError:
+        log.exception("stored price sheet #%s is invalid; using the shipped sheet", latest.id)
+        return load_price_sheet()
 
 
 def stored_sheet(database_url: str) -> PriceSheet | None:

@@ -151,6 +151,11 @@ def fit(items: list[Any], line: Any, limit: int = MAX_LISTED_CHARS) -> str:
     return "\n".join(lines)
 
 
+def one_line(text: object) -> str:
+    """User text inside a link label or a bold span: no newlines, no mrkdwn markers, no `|`."""
+    return " ".join(str(text).translate(str.maketrans("*_~`|", "     ")).split())
+
+
 def truncate(text: object, limit: int) -> str:
     text = str(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -174,6 +179,7 @@ def environment() -> jinja2.Environment:
         percent=percent,
         months=months,
         truncate_to=truncate,
+        one_line=one_line,
         per_million=per_million,
         price_of=price_of,
         months_short=months_short,

@@ -5,6 +5,7 @@ that two processes can race on (Slack retries, the double delivery of an @mentio
 INSERT ... ON CONFLICT DO NOTHING, so the database, not the process, decides who won.
 """
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, Session, SQLModel, and_, create_engine, func, or_, select, update
+
+log = logging.getLogger(__name__)
 
 # A digest still "running" after this was abandoned (its process died): it may be run again.
 DIGEST_STALE_AFTER = timedelta(hours=1)
@@ -630,6 +633,10 @@ class Store:
             run = session.get(DigestRun, period)
             if run is None:
                 raise LookupError(f"no digest run for period {period}")
+            if status == "failed" and run.status == "posted":
+                # a step after the post failed: the digest is out, so it must not be owed again
+                log.warning("digest %s was posted; a later failure is not recorded", period)
+                return
             run.status = status
             run.price_sheet_id = price_sheet_id
             run.text = text
@@ -671,14 +678,21 @@ class Store:
                     yield row
             last_id = rows[-1].id or last_id
 
-    def update_decisions(self, decisions: list[tuple[int, dict[str, Any], str]]) -> None:
-        """Re-decisions under new prices (the facts are unchanged), in one transaction:
-        (thread id, decision JSON, verdict) each."""
+    def update_decisions(self, decisions: list[tuple[int, datetime, dict[str, Any], str]]) -> int:
+        """Re-decisions under new prices, in one transaction: (thread id, the `updated_at` the
+        decision was made from, decision JSON, verdict) each. A thread a user turn changed
+        since is left alone: its own decision is newer. Returns how many were stored."""
         now = utcnow()
+        stored = 0
         with self.session() as session:
-            for thread_id, decision, verdict in decisions:
-                session.exec(
+            for thread_id, seen_at, decision, verdict in decisions:
+                result = session.exec(
                     update(ScopingThread)
-                    .where(ScopingThread.id == thread_id)  # type: ignore[arg-type]
+                    .where(
+                        ScopingThread.id == thread_id,  # type: ignore[arg-type]
+                        ScopingThread.updated_at == seen_at,  # type: ignore[arg-type]
+                    )
                     .values(last_decision=dict(decision), last_verdict=verdict, updated_at=now)
                 )  # type: ignore[call-overload]
+                stored += result.rowcount
+        return stored

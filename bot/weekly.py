@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
@@ -13,7 +14,7 @@ from bot import render
 from bot.digest import Digest, build_digest, store_decisions
 from bot.prices import PriceBook, current_sheet, refresh_prices, sheet_of
 from bot.storage import Store
-from knowledge import Assumptions, PriceSheet, load_price_sheet
+from knowledge import Assumptions, InputError, PriceSheet, load_price_sheet
 from knowledge.refresh import SourceOutcome
 
 log = logging.getLogger(__name__)
@@ -36,13 +37,18 @@ class WeeklyJob:
         if last is not None and last.price_sheet_id is not None:
             version = self.store.price_sheet_version(last.price_sheet_id)
             if version is not None:
-                return sheet_of(version)
+                try:
+                    return sheet_of(version)
+                except InputError:
+                    log.warning("the last digest's sheet #%s no longer validates", version.id)
         return load_price_sheet()
 
-    def digest(self, now: dt.datetime, sources: list[SourceOutcome]) -> Digest:
+    def digest(
+        self, now: dt.datetime, sources: list[SourceOutcome], sheet: PriceSheet | None = None
+    ) -> Digest:
         return build_digest(
             self.store,
-            current_sheet(self.store),
+            sheet if sheet is not None else current_sheet(self.store),
             self.previous_sheet(),
             self.assumptions,
             sources=sources,
@@ -60,19 +66,25 @@ class WeeklyJob:
         ]
 
     def __call__(self, period: str, fire_time: dt.datetime) -> None:
-        """Refresh, post, record: the job the scheduler runs once per period."""
-        refresh = refresh_prices(
-            self.store, self.sources, today=fire_time.date(), max_factor=self.max_factor
-        )
+        """Refresh, post, record: the job the scheduler runs once per period.
+
+        Everything that can fail before the post happens before it (refresh, digest, both
+        renderings); the period is recorded posted right after, so a failure later (storing
+        the new decisions) can't make the period owed and the digest posted twice.
+        """
+        refresh = refresh_prices(self.store, self.sources, max_factor=self.max_factor)
         if self.price_book is not None:
             self.price_book.invalidate()
-        digest = self.digest(fire_time, refresh.merged.outcomes)
-        self.post(digest)
+        sheet = sheet_of(refresh.version) if refresh.version is not None else None
+        digest = self.digest(fire_time, refresh.merged.outcomes, sheet)
+        text = render.digest_text(digest)
+        message = self.message(digest)
+        self.post(message)
         self.store.finish_digest(
             period,
             status="posted",
             price_sheet_id=refresh.version.id if refresh.version is not None else None,
-            text=render.digest_text(digest),
+            text=text,
         )
         store_decisions(self.store, digest)
         log.info(
@@ -83,15 +95,15 @@ class WeeklyJob:
             digest.redecided,
         )
 
-    def post(self, digest: Digest) -> str:
+    @staticmethod
+    def message(digest: Digest) -> dict[str, Any]:
+        return {"text": render.digest_fallback_text(digest), "blocks": render.digest_blocks(digest)}
+
+    def post(self, message: dict[str, Any]) -> str:
         if self.client is None or not self.channel:
             raise RuntimeError("FTSCOPE_DIGEST_CHANNEL and SLACK_BOT_TOKEN are needed to post")
         posted = self.client.chat_postMessage(
-            channel=self.channel,
-            text=render.digest_fallback_text(digest),
-            blocks=render.digest_blocks(digest),
-            unfurl_links=False,
-            unfurl_media=False,
+            channel=self.channel, unfurl_links=False, unfurl_media=False, **message
         )
         return str(posted["ts"])
 

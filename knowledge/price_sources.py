@@ -22,6 +22,7 @@ Pure: no HTTP, files, Slack, Claude or database here. The caller fetches and par
 from __future__ import annotations
 
 import datetime as dt
+import re
 import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -131,6 +132,9 @@ def source_kind(data: Mapping[Any, Any]) -> SourceKind | None:
     return None
 
 
+MODEL_ID = re.compile(r"claude-[a-z0-9][a-z0-9.-]{0,99}")
+
+
 def is_claude_chat(key: object, entry: object) -> bool:
     """A LiteLLM entry the bot needs: a Claude chat model on Anthropic's own API.
 
@@ -140,8 +144,8 @@ def is_claude_chat(key: object, entry: object) -> bool:
     """
     return (
         isinstance(key, str)
-        and key.startswith("claude-")
-        and "/" not in key
+        # a model id is shown in Slack: nothing but the characters ids use gets through
+        and MODEL_ID.fullmatch(key) is not None
         and isinstance(entry, dict)
         and entry.get("litellm_provider") == "anthropic"
         and entry.get("mode") == "chat"

@@ -116,14 +116,17 @@ def _moves(
 
 
 def _check(
-    read: SourceRead, base: PriceSheet, max_factor: float
+    read: SourceRead, base: PriceSheet, max_factor: float, today: dt.date
 ) -> tuple[SourceData | None, str | None]:
     """The source's data if it passes, else None and the reason."""
     if read.data is None:
         return None, read.problem or "no data"
     data = read.data
     vanished = [m for m, p in base.models.items() if _from_source(read.name, p.source)]
-    vanished = [m for m in vanished if m not in data.models]
+    # a model past its retirement date may leave its source: that's what retiring means
+    vanished = [
+        m for m in vanished if m not in data.models and not base.models[m].retired_by(today)
+    ]
     served = {o.id for o in data.serving}
     vanished += [
         o.id
@@ -187,7 +190,7 @@ def merge_sources(
     outcomes: list[SourceOutcome] = []
     applied: list[str] = []
     for read in reads:
-        data, problem = _check(read, base, max_factor)
+        data, problem = _check(read, base, max_factor, today)
         if data is None:
             outcomes.append(SourceOutcome(read.name, False, problem))
             continue
@@ -214,7 +217,9 @@ def merge_sources(
         outcomes.append(SourceOutcome(read.name, True, None, len(data.models), len(data.serving)))
         applied.append(read.name)
     if applied:
-        source = f"refreshed {today.isoformat()} from {', '.join(applied)}; base: {base.source}"
+        # Each entry keeps its own source; the sheet's says when and from where, not the
+        # history (which would nest a week deeper every refresh).
+        source = f"refreshed {today.isoformat()} from {', '.join(applied)}"
         as_of = today
     else:
         source, as_of = base.source, base.as_of

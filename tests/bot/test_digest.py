@@ -84,6 +84,8 @@ def test_a_haiku_price_drop_flips_fine_tune_to_prompt(store, prices, assumptions
     actual = json.dumps(blocks, indent=2, ensure_ascii=False) + "\n"
     if update_golden or not path.exists():
         path.write_text(actual, encoding="utf-8")
+        if not update_golden:
+            pytest.fail(f"{path.name} was missing and has been written; check it and re-run")
     assert actual == path.read_text(encoding="utf-8")
     text = render.digest_text(digest)
     assert "Acme: route support tickets to one of 40 queues: Fine-tune → Prompt" in text
@@ -152,3 +154,25 @@ def test_hundreds_of_flips_stay_within_slacks_limits(store, prices, assumptions)
     blocks = valid(render.digest_blocks(digest))
     flips = next(b for b in blocks if "Verdicts that flip" in b.get("text", {}).get("text", ""))
     assert len(flips["text"]["text"]) <= 3000 and "more" in flips["text"]["text"]
+
+
+def test_thread_titles_cannot_break_the_link_or_ping(store, prices, assumptions):
+    hostile = dict(ACME, use_case="<!channel> *Acme*|<https://evil.test|x>\n\nfake line")
+    stored_thread(store, prices, assumptions, hostile)
+    digest = digest_of(
+        store, cheaper_haiku(prices), prices, assumptions, permalink=lambda c, t: "https://s/p1"
+    )
+    shown = json.dumps(valid(render.digest_blocks(digest)), ensure_ascii=False)
+    assert "<!channel>" not in shown and "<https://evil" not in shown
+    assert "<https://s/p1|&lt;!channel&gt; Acme &lt;https://evil.test x&gt; fake line>" in shown
+
+
+def test_a_thread_changed_by_a_user_meanwhile_keeps_its_own_decision(store, prices, assumptions):
+    thread = stored_thread(store, prices, assumptions, ACME)
+    digest = digest_of(store, cheaper_haiku(prices), prices, assumptions)
+    newer = dict(ACME, monthly_calls=200_000_000)  # a turn lands between digest and store
+    decision = decide(Facts.model_validate(newer), prices, assumptions)
+    store.save_thread_state(thread.id, newer, decision.to_json(), "fine_tune", "decided")
+    store_decisions(store, digest)
+    kept = store.find_thread("T1", "C1", "1.0")
+    assert kept.facts["monthly_calls"] == 200_000_000 and kept.last_verdict == "fine_tune"

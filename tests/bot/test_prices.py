@@ -127,3 +127,36 @@ def test_the_price_book_follows_the_newest_version(httpx2_mock, store, litellm):
 def test_commands_without_a_database_use_the_shipped_sheet(tmp_path):
     assert stored_sheet(f"sqlite:///{tmp_path / 'none.db'}") is None
     assert not (tmp_path / "none.db").exists()  # nothing created by looking
+
+
+def test_a_retirement_date_alone_is_a_new_version(httpx2_mock, store, litellm):
+    serve(httpx2_mock, URL, litellm)
+    first = refresh_prices(store, [URL], today=TODAY)
+    litellm["claude-haiku-4-5"]["deprecation_date"] = "2027-06-01"
+    later = refresh_prices(store, [URL], today=TODAY)
+    assert later.stored and later.version.id != first.version.id
+    assert current_sheet(store).models["claude-haiku-4-5"].deprecation_date == dt.date(2027, 6, 1)
+
+
+def test_a_retired_model_may_leave_its_source(httpx2_mock, store, litellm):
+    litellm["claude-opus-4-5"]["deprecation_date"] = "2026-12-01"
+    serve(httpx2_mock, URL, litellm)
+    refresh_prices(store, [URL], today=TODAY)
+    del litellm["claude-opus-4-5"]
+    still_listed = refresh_prices(store, [URL], today=TODAY)
+    assert "vanished" in still_listed.merged.failed[0].problem  # not retired yet
+    retired = refresh_prices(store, [URL], today=dt.date(2026, 12, 2))
+    assert retired.merged.failed == []
+
+
+def test_a_file_that_is_not_text_is_a_bad_source(store, tmp_path):
+    path = tmp_path / "prices.json"
+    path.write_bytes(b"\xff\xfe\x00binary")
+    refresh = refresh_prices(store, [str(path)], today=TODAY)
+    assert refresh.merged.failed[0].problem == "not UTF-8 text"
+
+
+def test_a_stored_sheet_that_no_longer_validates_falls_back_to_the_shipped_one(store):
+    store.save_price_sheet({"as_of": "2026-11-30", "models": "broken"}, "c" * 64, [])
+    assert current_sheet(store).models == load_price_sheet().models
+    assert PriceBook(store)().models == load_price_sheet().models

@@ -175,3 +175,20 @@ def test_cli_digest_post_posts_now(cli_env, monkeypatch, slack, litellm_file, ca
     assert main(["digest", "--post"]) == 0
     assert "digest posted to C0SALES" in capsys.readouterr().out
     assert slack.posts()[-1]["channel"] == "C0SALES"
+
+
+def test_a_failure_after_the_post_does_not_post_the_digest_again(
+    store, slack, litellm_file, monkeypatch
+):
+    scoped_thread(store)
+    job = job_for(store, slack, [litellm_file])
+    digest = WeeklyDigest(store, digest_trigger("0 9 * * mon", "UTC"), job)
+
+    def broken(*args):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(store, "update_decisions", broken)
+    assert digest.run_period(MONDAY)
+    assert store.digest_run(period_key(MONDAY)).status == "posted"
+    assert not store.digest_owed(period_key(MONDAY))
+    assert len(slack.posts()) == 1
