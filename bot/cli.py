@@ -232,6 +232,15 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from bot.doctor import report, run_checks  # noqa: PLC0415
+    from bot.settings import get_settings  # noqa: PLC0415
+
+    checks = run_checks(get_settings())
+    print(report(checks))
+    return 1 if any(c.status == "fail" for c in checks) else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ftscope",
@@ -310,6 +319,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     upgrade.add_argument("revision", nargs="?", default="head", help="default: the newest")
     upgrade.set_defaults(handler=cmd_db_upgrade)
+
+    doctor = commands.add_parser(
+        "doctor",
+        help="check the configuration and say what to fix",
+        description="Check the tokens (and that Slack accepts the bot token), the database and "
+        "its schema, the price sheet's age, the Claude model and the weekly digest's settings. "
+        "Exit 1 if something must be fixed before the bot can run.",
+    )
+    doctor.set_defaults(handler=cmd_doctor)
 
     serve = commands.add_parser(
         "serve",
