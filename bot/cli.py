@@ -68,10 +68,15 @@ def _sheet_in_use(path: Path | None) -> PriceSheet:
     """A given file, else the newest refreshed sheet in the database, else the shipped one."""
     if path is not None:
         return load_price_sheet(path)
-    from bot.prices import stored_sheet  # noqa: PLC0415 - SQLAlchemy only when needed
     from bot.settings import get_settings  # noqa: PLC0415
 
-    return stored_sheet(get_settings().database_url) or load_price_sheet()
+    url = get_settings().database_url
+    # The common case (no refresh ever ran here) must not pay for importing SQLAlchemy.
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return load_price_sheet()
+    from bot.prices import stored_sheet  # noqa: PLC0415
+
+    return stored_sheet(url) or load_price_sheet()
 
 
 def cmd_prices_show(args: argparse.Namespace) -> int:
