@@ -19,6 +19,9 @@ def create_app(turns: SlackTurns, client: WebClient, signing_secret: str | None)
         # A missing secret is an error in HTTP mode (build_slack_runtime checks); Socket Mode
         # has no signatures to verify.
         request_verification_enabled=signing_secret is not None,
+        # auth.test runs on the first request instead of at start: a Slack outage while the
+        # machine boots must not crash it (`ftscope doctor` proves the token works).
+        token_verification_enabled=False,
     )
     commands.register(app, turns)
     events.register(app, turns)

@@ -295,6 +295,10 @@ class WeeklyDigest:
         period = period_key(due)
         if not self.store.digest_owed(period):  # posted, or someone is on it
             return False
+        if not self.store.any_digest_run():
+            # A fresh install: nothing was missed, the first digest comes on schedule (not
+            # Monday's, posted on a Wednesday afternoon's deploy).
+            return False
         log.info("digest period %s was missed: catching up", period)
         return self.run_period(due)
 

@@ -644,6 +644,11 @@ class Store:
             run.finished_at = utcnow()
             session.add(run)
 
+    def any_digest_run(self) -> bool:
+        """Has a digest ever been attempted here (a fresh install has nothing to catch up)."""
+        with self.session() as session:
+            return session.exec(select(DigestRun.period).limit(1)).first() is not None
+
     def digest_run(self, period: str) -> DigestRun | None:
         with self.session() as session:
             return session.get(DigestRun, period)

@@ -192,7 +192,22 @@ def test_last_due_looks_back_about_a_year():
 # -- catch-up at start -------------------------------------------------------------------------
 
 
+def posted_the_week_before(store: Store) -> None:
+    """The bot ran before: a digest was posted the Monday before MONDAY."""
+    assert store.claim_digest(period_key(MONDAY - WEEK), "web-0")
+    store.finish_digest(period_key(MONDAY - WEEK), status="posted")
+
+
+def test_a_fresh_install_waits_for_its_first_scheduled_digest(store: Store):
+    job = RecordingJob(store)
+    digest = WeeklyDigest(
+        store, digest_trigger("0 9 * * mon", "UTC"), job, clock=frozen(utc(2027, 3, 31, 15))
+    )
+    assert digest.catch_up() is False and job.calls == []
+
+
 def test_a_monday_missed_while_down_is_run_at_start_on_tuesday(store: Store):
+    posted_the_week_before(store)
     job = RecordingJob(store)
     digest = WeeklyDigest(
         store,
@@ -211,6 +226,7 @@ def test_a_monday_missed_while_down_is_run_at_start_on_tuesday(store: Store):
 
 
 def test_catch_up_keeps_the_triggers_zone_in_the_fire_time(store: Store):
+    posted_the_week_before(store)
     job = RecordingJob(store)
     digest = WeeklyDigest(
         store,
@@ -426,6 +442,7 @@ def test_a_claim_that_fails_skips_the_period_without_raising(caplog: pytest.LogC
 
 
 def test_start_schedules_one_job_on_the_trigger_and_catches_up(store: Store):
+    posted_the_week_before(store)
     trigger = digest_trigger("0 9 * * mon", "Europe/Berlin")
     job = RecordingJob(store)
     digest = WeeklyDigest(store, trigger, job, clock=frozen(utc(2027, 3, 30, 10)))
