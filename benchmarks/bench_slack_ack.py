@@ -188,12 +188,16 @@ def running_bot(
             check=True,
             stdout=subprocess.DEVNULL,
         )
+        # The bot logs a JSON line per turn: a file, not a pipe nobody reads (which would fill
+        # up and stall the bot).
+        log_path = Path(cwd) / "bot.log"
+        log_file = log_path.open("w")
         bot = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
             env=env,
             cwd=cwd,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=log_file,
             text=True,
         )
         url = f"http://127.0.0.1:{port}"
@@ -205,7 +209,10 @@ def running_bot(
             except OSError as exc:
                 if bot.poll() is not None or time.monotonic() > deadline:
                     bot.kill()
-                    raise RuntimeError(f"ftscope serve did not start: {bot.stderr.read()}") from exc
+                    log_file.close()
+                    raise RuntimeError(
+                        f"ftscope serve did not start: {log_path.read_text()[-2000:]}"
+                    ) from exc
                 time.sleep(0.05)
         store = Store(make_engine(database_url))
         try:
@@ -216,6 +223,7 @@ def running_bot(
                 bot.wait(timeout=40)
             except subprocess.TimeoutExpired:
                 bot.kill()
+            log_file.close()
             store.engine.dispose()
 
 

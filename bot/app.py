@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from slack_bolt import App
 from slack_sdk import WebClient
 
@@ -9,7 +11,19 @@ from bot.slack import SlackTurns
 from handlers import commands, events
 
 
+class _ClientTokenNotice(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN itself and warns that our client's token wins; it does, on
+    purpose (the client carries our base URL and retry handlers), so the warning is noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "token` will be unused" not in record.getMessage()
+
+
+_CLIENT_TOKEN_NOTICE = _ClientTokenNotice()
+
+
 def create_app(turns: SlackTurns, client: WebClient, signing_secret: str | None) -> App:
+    logging.getLogger("slack_bolt.App").addFilter(_CLIENT_TOKEN_NOTICE)
     app = App(
         client=client,
         signing_secret=signing_secret,

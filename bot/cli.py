@@ -198,8 +198,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     socket_mode = settings.slack_app_token is not None
-    runtime = build_slack_runtime(settings, socket_mode=socket_mode)
     configure_logging(json_lines=settings.log_format == "json")
+    runtime = build_slack_runtime(settings, socket_mode=socket_mode)
     if settings.slack_app_token is not None:
         print("ftscope: Socket Mode (SLACK_APP_TOKEN is set)", file=sys.stderr)
         server.serve_socket_mode(runtime, settings.slack_app_token.get_secret_value())

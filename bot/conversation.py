@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 # Below this, a Claude call can't finish in what is left of the turn: say so instead.
 MIN_EXTRACTION_S = 2.0
 
-ReplyKind = Literal["question", "verdict", "unchanged", "outage", "problem"]
+ReplyKind = Literal["question", "verdict", "unchanged", "outage", "busy", "problem"]
 
 
 @dataclass(frozen=True)
@@ -339,10 +339,18 @@ class Conversation:
             log.warning("thread %s: nothing cached on a %s call", thread_id, usage.model)
         return cost
 
+    def busy(self, turn: Turn) -> Reply:
+        """The reply to an admitted turn the bot can't get to in time: its facts are kept, and
+        the next message reads this one too."""
+        thread = self.store.find_thread(turn.team, turn.channel, turn.thread_ts)
+        if thread is None or thread.id is None:
+            raise LookupError(f"turn {turn.message_key} was not admitted")
+        return self._outage(thread, Facts.model_validate(thread.facts), busy=True)
+
     def _outage(self, thread: ScopingThread, known: Facts, busy: bool = False) -> Reply:
         assert thread.id is not None
         text, blocks = render.outage_reply(len(known.known()), busy)
-        return Reply("outage", text, blocks, thread.id)
+        return Reply("busy" if busy else "outage", text, blocks, thread.id)
 
 
 def _shown(change: Change) -> tuple[str, str]:

@@ -17,7 +17,8 @@ from typing import Any
 
 # Slack bot/user/app tokens and Anthropic keys, by their documented prefixes.
 SECRET = re.compile(r"\b(xox[abposr]-|xapp-|sk-ant-)[A-Za-z0-9-_]+")
-_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+# color_message: uvicorn's ANSI-coloured copy of the message
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "color_message"}
 
 
 def mask(text: str) -> str:

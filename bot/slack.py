@@ -28,6 +28,10 @@ from bot.conversation import Conversation, Reply, Turn
 log = logging.getLogger(__name__)
 
 THINKING_REACTION = "eyes"
+# Turns waiting for a worker, per worker, beyond which a new one is told at once that the bot
+# is busy: with Claude at ~2 s a worker gets through about 12 in a 25 s turn budget, so a turn
+# further back would only be told the same thing later (up to twice the budget, measured).
+QUEUED_PER_WORKER = 10
 SLACK_TIMEOUT_S = 10
 
 # What to tell the user (ephemerally) when Slack refuses a post, by Slack's error code.
@@ -100,6 +104,8 @@ class SlackTurns:
         self._workers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ftscope-turn")
         self._queues: dict[str, deque[tuple[Turn, Future[bool] | None]]] = {}
         self._queues_lock = threading.Lock()
+        self._queued = 0  # admitted turns not yet picked up by a worker
+        self.max_queued = workers * QUEUED_PER_WORKER
         self._idle = threading.Condition()
         self._in_flight = 0
 
@@ -151,13 +157,24 @@ class SlackTurns:
     def _admit(self, turn: Turn) -> None:
         if not self.conversation.admit(turn):
             return
+        with self._queues_lock:
+            overloaded = self._queued >= self.max_queued
+        if overloaded:  # shed now, not after waiting past the budget for a worker
+            self._submit(self._io, self._shed, turn)
+            return
         reaction = self._io.submit(self._react, "add", turn.channel, turn.ts)
         self._enqueue(turn, reaction)
+
+    def _shed(self, turn: Turn) -> None:
+        reply = self.conversation.busy(turn)
+        posted = self._post_reply(turn, reply)
+        log_turn(turn, reply, posted)
 
     def _enqueue(self, turn: Turn, reaction: Future[bool] | None) -> None:
         key = f"{turn.team}:{turn.channel}:{turn.thread_ts}"
         with self._queues_lock:
             queue = self._queues.get(key)
+            self._queued += 1
             if queue is not None:  # a worker is on this thread: it takes this turn next
                 queue.append((turn, reaction))
                 return
@@ -172,6 +189,7 @@ class SlackTurns:
                     del self._queues[key]
                     return
                 turn, reaction = queue.popleft()
+                self._queued -= 1
             self._guarded(self.run_turn, turn, reaction)
 
     def run_command(self, command: ScopingCommand) -> None:

@@ -248,5 +248,5 @@ def test_a_turn_that_waited_too_long_in_the_queue_says_so_and_keeps_the_facts(
     Thread(conversation).say(FIRST)
     late = Turn("T1", "C1", "100.000001", "U1", ANSWER, "100.000009", received_at=0.0)
     reply = conversation.take(late)
-    assert reply.kind == "outage" and "answering a lot of threads" in reply.text
+    assert reply.kind == "busy" and "answering a lot of threads" in reply.text
     assert "(3 facts)" in reply.text and len(extractor.sent) == 1  # Claude not called

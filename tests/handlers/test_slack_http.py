@@ -623,3 +623,22 @@ def test_each_turn_logs_one_line_with_latency_tokens_and_cost(start_bot, claude,
     assert line.latency_ms >= 0 and line.model == "claude-haiku-4-5"
     assert (line.input_tokens, line.cache_write_tokens, line.output_tokens) == (150, 4600, 80)
     assert line.cost_usd > 0 and line.facts_learned == 3
+
+
+def test_past_the_queue_limit_a_turn_is_told_at_once_that_the_bot_is_busy(start_bot, claude):
+    bot = start_bot(workers=1)  # one at work, ten waiting, then the bot sheds
+    script_acme(claude)
+    claude.gate = threading.Event()
+    threads = []
+    for _ in range(12):
+        ts, event = bot.mention(FIRST)
+        bot.event(event)
+        threads.append(ts)
+    wait_for(lambda: len(bot.slack.posts()) == 1)  # the twelfth, while the gate is shut
+    (shed,) = bot.slack.posts()
+    assert shed["thread_ts"] == threads[-1] and "answering a lot of threads" in shed["text"]
+    assert bot.store.find_thread(TEAM_ID, CHANNEL, threads[-1]) is not None  # kept
+    claude.gate.set()
+    bot.wait()
+    assert {p["thread_ts"] for p in bot.slack.posts()} == set(threads)  # one reply each
+    assert len(claude.requests) == 11
