@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,10 +29,26 @@ from knowledge.provenance import Accepted, Rejected, check_updates
 
 log = logging.getLogger(__name__)
 
+# Saving a turn's facts when another process keeps saving the same thread: retries.
+SAVE_ATTEMPTS = 5
 # Below this, a Claude call can't finish in what is left of the turn: say so instead.
 MIN_EXTRACTION_S = 2.0
 
 ReplyKind = Literal["question", "verdict", "unchanged", "outage", "busy", "problem"]
+
+
+# NUL (PostgreSQL text can't hold it) and invisible characters that split "20\u200bM".
+_INVISIBLE = dict.fromkeys(map(ord, "\x00\u200b\u200c\u200d\u2060\ufeff"))
+
+
+def clean_text(text: str) -> str:
+    """A message as the bot reads and stores it: Unicode-normalised, nothing invisible."""
+    return unicodedata.normalize("NFC", text.translate(_INVISIBLE))
+
+
+def ts_order(ts: str) -> tuple[int, ...]:
+    """Slack timestamps in time order ("1700000000.000123"), whatever their digit counts."""
+    return tuple(int(part) for part in ts.split(".") if part.isdigit())
 
 
 @dataclass(frozen=True)
@@ -47,6 +64,9 @@ class Turn:
     may_start: bool = True  # False: only answer in a thread the bot already scopes
     # When the bot received it: the time a turn waits for a worker counts against its budget.
     received_at: float = field(default_factory=time.monotonic, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", clean_text(self.text))
 
     @property
     def message_key(self) -> str:
@@ -108,17 +128,30 @@ class ThreadLocks:
 
 
 def merge(
-    facts: Facts, accepted: list[Accepted], prices: PriceSheet
+    facts: Facts,
+    accepted: list[Accepted],
+    prices: PriceSheet,
+    *,
+    set_by: dict[str, str] | None = None,
+    message_ts: str | None = None,
 ) -> tuple[Facts, list[Accepted], list[Rejected]]:
     """Lay the accepted updates over the facts one by one; an update that breaks them is refused.
 
     Later updates of a field win (a correction in the same message), and each is validated
     against everything known, so one bad number can't take the good ones down with it.
+    `set_by` (field -> ts of the message that set it) and `message_ts`: a message read after a
+    later one (Slack delivered them out of order) doesn't overwrite what the later one said.
     """
     applied: dict[str, Accepted] = {}
     refused: list[Rejected] = []
     current = facts
     for update in accepted:
+        setter = (set_by or {}).get(update.field)
+        if setter and message_ts and ts_order(setter) > ts_order(message_ts):
+            refused.append(
+                Rejected(update.field, str(update.value), "a later message of yours says otherwise")
+            )
+            continue
         if update.field == "frontier_model" and update.value not in prices.models:
             refused.append(
                 Rejected(update.field, str(update.value), "the price sheet has no such model")
@@ -224,23 +257,44 @@ class Conversation:
         cost = self._record_usage(thread.id, extraction, prices)
         words = "\n".join(m.text for m in _up_to(messages, turn.ts))
         checked = check_updates(extraction.updates, words, sent_text)
-        facts, applied, refused = merge(known, checked.accepted, prices)
-        rejected = checked.rejected + refused
-        quotes = dict(thread.fact_quotes)
-        quotes.update({a.field: a.quote for a in applied})
-        try:
-            decision = decide(facts, prices, self.assumptions)
-        except InputError as exc:
-            self.store.save_thread_state(
+        for _attempt in range(SAVE_ATTEMPTS):
+            facts, applied, refused = merge(
+                known,
+                checked.accepted,
+                prices,
+                set_by=thread.fact_ts,
+                message_ts=turn.ts,
+            )
+            rejected = checked.rejected + refused
+            quotes = dict(thread.fact_quotes) | {a.field: a.quote for a in applied}
+            set_by = dict(thread.fact_ts) | {a.field: turn.ts for a in applied}
+            try:
+                decision: Decision | None = decide(facts, prices, self.assumptions)
+                problems: list[str] = []
+            except InputError as exc:
+                decision, problems = None, exc.problems
+            saved = self.store.save_thread_state(
                 thread.id,
                 facts.known(),
-                thread.last_decision,
-                thread.last_verdict,
-                "open",
+                decision.to_json() if decision else thread.last_decision,
+                decision.verdict.value if decision else thread.last_verdict,
+                "decided" if decision and decision.verdict is not Verdict.need_info else "open",
                 fact_quotes=quotes,
+                fact_ts=set_by,
                 read=read,
+                expect_updated_at=thread.updated_at,
             )
-            text, blocks = render.problem_reply(exc.problems)
+            if saved is not None:
+                break
+            # Another process answered a message of this thread meanwhile: lay this turn's
+            # facts over what it saved, not over what this one read before Claude's call.
+            fresh = self.store.find_thread(turn.team, turn.channel, turn.thread_ts)
+            assert fresh is not None and fresh.id is not None
+            thread, known = fresh, Facts.model_validate(fresh.facts)
+        else:
+            raise RuntimeError(f"thread {thread.id}: kept changing while this turn saved")
+        if decision is None:
+            text, blocks = render.problem_reply(problems)
             return Reply(
                 "problem",
                 text,
@@ -255,15 +309,6 @@ class Conversation:
             )
         changes = changes_between(known, facts)
         new_facts = [a for a in applied if a.field not in {c.field for c in changes}]
-        self.store.save_thread_state(
-            thread.id,
-            facts.known(),
-            decision.to_json(),
-            decision.verdict.value,
-            "open" if decision.verdict is Verdict.need_info else "decided",
-            fact_quotes=quotes,
-            read=read,
-        )
         log.info(
             "thread %s: %d facts (+%d, %d corrected, %d refused), verdict %s in %.0f ms",
             thread.id,

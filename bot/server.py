@@ -28,6 +28,9 @@ GRACEFUL_SHUTDOWN_S = 35
 
 def asgi_app(runtime: SlackRuntime) -> Starlette:
     async def slack_events(request: Request) -> Response:
+        stamp = request.headers.get("x-slack-request-timestamp", "")
+        if not stamp.isdigit():  # slack_sdk's verifier would raise on it (a 500): it's forged
+            return Response("invalid request", status_code=401)
         body = await request.body()
         # Bolt's sync dispatch verifies, acks and queues; off the event loop, so one slow
         # request never holds up the others.

@@ -81,6 +81,9 @@ class ScopingThread(SQLModel, table=True):
     facts: dict[str, Any] = Field(default_factory=dict, sa_type=_JSON)
     # field -> the user's words it came from, shown next to the fact in replies.
     fact_quotes: dict[str, str] = Field(default_factory=dict, sa_type=_JSON)
+    # field -> the ts of the message that set it: a message read late (delivered out of
+    # order) doesn't overwrite what a later message said.
+    fact_ts: dict[str, str] = Field(default_factory=dict, sa_type=_JSON)
     last_verdict: str | None = None
     # The verdict of the last reply Slack accepted: "what changed" is told against what the
     # user saw, not against a verdict whose post failed.
@@ -302,6 +305,8 @@ class Store:
             started_by=started_by,
             status="open",
             facts={},
+            fact_quotes={},
+            fact_ts={},
             created_at=now,
             updated_at=now,
         )
@@ -326,34 +331,50 @@ class Store:
         status: ThreadStatus,
         *,
         fact_quotes: dict[str, str] | None = None,
+        fact_ts: dict[str, str] | None = None,
         read: MessageRead | None = None,
-    ) -> ScopingThread:
+        expect_updated_at: datetime | None = None,
+    ) -> ScopingThread | None:
         """Save a thread's facts and verdict, and (in the same transaction) what was read.
 
         `read` marks the user message the extractor answered; saving both at once means a
         message is never marked read without its facts, nor its facts saved twice.
+        `expect_updated_at`: save only if nobody saved the thread since it was read (another
+        process answering the same thread); None, with nothing written, if somebody did.
         """
         if status not in THREAD_STATUSES:
             raise ValueError(f"status must be one of {THREAD_STATUSES}, got {status!r}")
+        frontier_model = facts.get("frontier_model")
+        values: dict[str, Any] = {
+            # New dict objects: the caller's stay theirs to mutate.
+            "facts": dict(facts),
+            "last_decision": dict(decision) if decision is not None else None,
+            "last_verdict": verdict,
+            "frontier_model": str(frontier_model) if frontier_model is not None else None,
+            "status": status,
+            "updated_at": utcnow(),
+        }
+        if fact_quotes is not None:
+            values["fact_quotes"] = dict(fact_quotes)
+        if fact_ts is not None:
+            values["fact_ts"] = dict(fact_ts)
+        condition = [ScopingThread.id == thread_id]
+        if expect_updated_at is not None:
+            condition.append(ScopingThread.updated_at == expect_updated_at)
         with self.session() as session:
+            # One conditional UPDATE: two processes can't both pass the check and both write.
+            result = session.exec(
+                update(ScopingThread).where(*condition).values(**values)  # type: ignore[arg-type]
+            )  # type: ignore[call-overload]
+            if result.rowcount == 0:
+                if session.get(ScopingThread, thread_id) is None:
+                    raise LookupError(f"no scoping thread with id {thread_id}")
+                session.rollback()
+                return None
             if read is not None:
                 self._mark_read(session, thread_id, read)
-            thread = session.get(ScopingThread, thread_id)
-            if thread is None:
-                raise LookupError(f"no scoping thread with id {thread_id}")
-            # New dict objects: the ORM only notices a JSON column change on reassignment,
-            # and the caller's dicts stay theirs to mutate.
-            thread.facts = dict(facts)
-            if fact_quotes is not None:
-                thread.fact_quotes = dict(fact_quotes)
-            thread.last_decision = dict(decision) if decision is not None else None
-            thread.last_verdict = verdict
-            frontier_model = facts.get("frontier_model")
-            thread.frontier_model = str(frontier_model) if frontier_model is not None else None
-            thread.status = status
-            thread.updated_at = utcnow()
-            session.add(thread)
-            return thread
+        with self.session() as session:
+            return session.get(ScopingThread, thread_id)
 
     def add_message(
         self,
@@ -436,6 +457,7 @@ class Store:
                             status="open",
                             facts={},
                             fact_quotes={},
+                            fact_ts={},
                             created_at=now,
                             updated_at=now,
                         )

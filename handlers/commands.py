@@ -8,6 +8,7 @@ from slack_bolt import Ack, App
 
 from bot import render
 from bot.slack import ScopingCommand, SlackTurns
+from handlers.events import slack_text
 
 COMMAND = "/ftscope"
 HELP_WORDS = frozenset({"", "help", "?", "-h", "--help"})
@@ -16,7 +17,7 @@ HELP_WORDS = frozenset({"", "help", "?", "-h", "--help"})
 def register(app: App, turns: SlackTurns) -> None:
     @app.command(COMMAND)
     def scope(ack: Ack, command: dict[str, Any]) -> None:
-        text = (command.get("text") or "").strip()
+        text = slack_text(command.get("text") or "").strip()
         word = text.casefold()
         if word in HELP_WORDS:
             ack(response_type="ephemeral", text=render.help_text())

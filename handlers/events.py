@@ -16,6 +16,12 @@ from bot.conversation import Turn
 from bot.slack import SlackTurns
 
 
+def slack_text(text: str) -> str:
+    """What the user typed: Slack sends their `&`, `<` and `>` as entities (its own links and
+    mentions stay `<...>`); replies escape them again on the way out."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def strip_mention(text: str, bot_user_id: str | None) -> str:
     if bot_user_id:
         text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text)
@@ -41,7 +47,7 @@ def register(app: App, turns: SlackTurns) -> None:
         if (subtype and subtype not in ANSWER_SUBTYPES) or event.get("bot_id"):
             return
         thread_ts = event.get("thread_ts") or event["ts"]
-        text = strip_mention(event.get("text", ""), context.bot_user_id)
+        text = slack_text(strip_mention(event.get("text", ""), context.bot_user_id))
         if not text:
             turns.submit_help(event["channel"], thread_ts)
             return
@@ -71,7 +77,7 @@ def register(app: App, turns: SlackTurns) -> None:
         thread_ts = event.get("thread_ts")
         if not direct and thread_ts is None:
             return  # channel chatter outside any thread the bot scopes
-        text = strip_mention(text, context.bot_user_id)
+        text = slack_text(strip_mention(text, context.bot_user_id))
         if not text:
             return
         turns.submit_turn(

@@ -16,6 +16,7 @@ A month is 30 days here: per day ×30, per week ×30/7, per hour ×720, per year
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass
@@ -292,6 +293,17 @@ def _readings(low: _Term, high: _Term | None) -> list[_Reading]:
     return readings
 
 
+_POWER = re.compile(r"[ \t]*(?:\^|\*\*)[ \t]*(?P<exp>\d{1,4})(?!\d)")
+_MINUS = "-−‒–"
+
+
+def _negated(text: str, start: int) -> bool:
+    if start == 0 or text[start - 1] not in _MINUS:
+        return False
+    before = text[start - 2] if start >= 2 else " "
+    return not (before.isalnum() or before in ".,%")
+
+
 def _scan(text: str, number: re.Pattern[str], skipped: list[tuple[int, int]]) -> list[Quantity]:
     found: list[Quantity] = []
 
@@ -307,6 +319,20 @@ def _scan(text: str, number: re.Pattern[str], skipped: list[tuple[int, int]]) ->
         i = m.start()
         if re.match(r"0\d", digits) and i >= 2 and text[i - 1] == " " and text[i - 2].isdigit():
             continue  # the "000" of "15 000": the space-grouped scan reads the whole number
+        power = _POWER.match(text, term.end)
+        if power is not None:
+            # "10^20" is 1e20, not 10 and 20: one quantity, the exponent isn't a number of its own
+            pos = max(pos, power.end())
+            exponent = int(power.group("exp"))
+            value = float(term.base) ** exponent if exponent <= 308 else math.inf
+            if math.isfinite(value):
+                start, end, period = _period(text, term.start, power.end())
+                found.append(Quantity(value, text[start:end], start, end, period, False))
+            continue
+        if _negated(text, term.start):
+            # "-5M calls" is minus five million, which supports no count (a range's dash has a
+            # number before it: "10-20M")
+            term = dataclasses.replace(term, base=-term.base)
         high: _Term | None = None
         connector = _RANGE.match(text, term.end)
         if connector is not None:

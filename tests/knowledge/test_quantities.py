@@ -445,3 +445,17 @@ def test_any_text_does_not_crash(text: str) -> None:
     for q in find_quantities(text):
         assert text[q.start : q.end] == q.text
         assert q.start < q.end
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("we'll do 10^20 calls a month", [1e20]),  # not 10 and 20
+        ("2 ** 10 tokens", [1024.0]),
+        ("-5M calls a month", [-5_000_000.0]),  # minus five million supports no count
+        ("−500 labeled", [-500.0]),
+        ("10-20M calls", [10_000_000.0, 20_000_000.0]),  # a range's dash is no minus
+    ],
+)
+def test_powers_and_minus_signs(text, values):
+    assert [q.value for q in find_quantities(text)] == values
