@@ -337,3 +337,17 @@ def test_a_failed_or_abandoned_digest_period_can_be_claimed_again_once(store: St
     assert store.claim_digest(period, "c", stale_after=timedelta(0))
     store.finish_digest(period, status="posted", text="ok")
     assert not store.digest_owed(period) and not store.claim_digest(period, "d")
+
+
+def test_a_save_over_a_state_someone_else_changed_writes_nothing(store: Store):
+    thread = store.get_or_create_thread("T1", "C1", "5.0", "U1")
+    read_at = thread.updated_at
+    first = store.save_thread_state(
+        thread.id, {"monthly_calls": 1}, None, None, "open", expect_updated_at=read_at
+    )
+    assert first is not None and first.facts == {"monthly_calls": 1}
+    stale = store.save_thread_state(
+        thread.id, {"monthly_calls": 2}, None, None, "open", expect_updated_at=read_at
+    )
+    assert stale is None
+    assert store.find_thread("T1", "C1", "5.0").facts == {"monthly_calls": 1}
