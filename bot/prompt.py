@@ -19,6 +19,7 @@ from knowledge.facts import Domain, Facts, Request, TaskType
 
 CACHE = {"type": "ephemeral"}
 MAX_OUTPUT_TOKENS = 1024
+EMPTY_MESSAGE = "(empty message)"  # the API refuses an empty text block
 
 
 def _knowledge_text(name: str) -> str:
@@ -163,7 +164,9 @@ def build_request(
     """
     messages: list[dict[str, Any]] = []
     for exchange in history:
-        messages.append({"role": "user", "content": [{"type": "text", "text": exchange.user_text}]})
+        # the same stand-in as the newest message got: the replay must match it byte for byte
+        text = exchange.user_text or EMPTY_MESSAGE
+        messages.append({"role": "user", "content": [{"type": "text", "text": text}]})
         messages.append(
             {"role": "assistant", "content": [{"type": "text", "text": exchange.reply_text}]}
         )
@@ -172,7 +175,7 @@ def build_request(
         {
             "role": "user",
             "content": [
-                {"type": "text", "text": message or "(empty message)", "cache_control": CACHE},
+                {"type": "text", "text": message or EMPTY_MESSAGE, "cache_control": CACHE},
                 {
                     "type": "text",
                     "text": f"Facts known so far: {state}\n"

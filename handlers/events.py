@@ -12,14 +12,15 @@ from typing import Any
 
 from slack_bolt import App, BoltContext
 
-from bot.conversation import Turn
+from bot.conversation import Turn, clean_text
 from bot.slack import SlackTurns
 
 
 def slack_text(text: str) -> str:
     """What the user typed: Slack sends their `&`, `<` and `>` as entities (its own links and
     mentions stay `<...>`); replies escape them again on the way out."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    typed = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return clean_text(typed).strip()  # a message of only invisible characters is blank
 
 
 def strip_mention(text: str, bot_user_id: str | None) -> str:
