@@ -1,0 +1,312 @@
+"""What the reliability tests share: the scripted workload, Claude's replies, and the checks.
+
+Every check reads the two places a thread can be lost from: the database (through `bot.store`,
+or row counts of every table) and what the fake Slack accepted.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import unicodedata
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from slack_sdk.models.blocks import Block
+from sqlalchemy import func, select
+from sqlmodel import SQLModel
+
+from tests.fakes.slack_api import TEAM_ID
+from tests.handlers.conftest import CHANNEL, USER, FakeClaude
+
+# -- the workload every thread scopes ------------------------------------------------------
+
+FIRST = "Acme wants to fine-tune for support ticket routing, ~15M tickets/mo"
+ANSWER = (
+    "we ran haiku 4.5, 91% vs their 93% bar. they have ~40k labeled. ~600 tokens in, 10 out, "
+    "450 of it is the instructions"
+)
+# FIRST and ANSWER decide "prompt"; at 150M calls a month the same workload is "fine_tune".
+FIRST_FACTS = {
+    "use_case": "Acme: support ticket routing",
+    "task_type": "classification",
+    "monthly_calls": 15_000_000,
+}
+
+
+def script_acme(claude: FakeClaude) -> None:
+    """An honest extractor for the Acme thread: each fact quotes the words it came from."""
+    claude.says(
+        "ticket routing",
+        ("use_case", "Acme: support ticket routing", "support ticket routing"),
+        ("task_type", "classification", "ticket routing"),
+        ("monthly_calls", "15000000", "~15M tickets/mo"),
+    )
+    claude.says(
+        "we ran haiku",
+        ("frontier_model", "claude-haiku-4-5", "haiku 4.5"),
+        ("baseline_measured", "true", "we ran haiku 4.5"),
+        ("baseline_quality", "0.91", "91%"),
+        ("target_quality", "0.93", "93% bar"),
+        ("labeled_examples", "40000", "~40k labeled"),
+        ("input_tokens", "600", "~600 tokens in"),
+        ("output_tokens", "10", "10 out"),
+        ("cached_prefix_tokens", "450", "450 of it is the instructions"),
+    )
+    claude.says("150M", ("monthly_calls", "150000000", "150M a month"))
+
+
+# -- Claude -----------------------------------------------------------------------------------
+
+
+_SLACK_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
+
+
+def visible(text: str) -> str:
+    """Text as a person reads it: Slack's entities decoded, control and format characters
+    (zero-width, bidi marks) dropped, runs of whitespace one space. The bot may store a
+    message in either form; what it must not do is lose any of what this leaves."""
+    for entity, char in _SLACK_ENTITIES:
+        text = text.replace(entity, char)
+    text = unicodedata.normalize("NFC", text)
+    text = "".join(c for c in text if c.isspace() or unicodedata.category(c) not in ("Cc", "Cf"))
+    return " ".join(text.split())
+
+
+@dataclass
+class HeldClaude(FakeClaude):
+    """The harness's FakeClaude, with three changes:
+
+    - holds: a call whose newest text is exactly a key waits for its event (one slow call
+      while the others go through); `arrived` lists the newest text of every call that reached
+      Claude, `requests` those it answered;
+    - scripted words match the newest text as a person reads it (see `visible`), whichever
+      form the bot sends;
+    - like the real API, a text block that is empty or only whitespace is a 400.
+    """
+
+    holds: dict[str, threading.Event] = field(default_factory=dict)
+    arrived: list[str] = field(default_factory=list)
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        newest = body["messages"][-1]["content"][0]["text"]
+        self.arrived.append(newest)
+        hold = self.holds.get(newest)
+        if hold is not None:
+            hold.wait(timeout=10)
+        if self.gate is not None:
+            self.gate.wait(timeout=10)
+        self.requests.append(body)
+        if self.failures:
+            failure = self.failures.pop(0)
+            if isinstance(failure, Exception):
+                raise failure
+            return failure
+        texts = [b.get("text", "") for m in body["messages"] for b in m["content"]]
+        if any(not text.strip() for text in texts):
+            return claude_error(
+                400, "invalid_request_error", "messages: text content blocks must be non-empty"
+            )
+        read = visible(newest)
+        updates = [u for words, ups in self.replies.items() if visible(words) in read for u in ups]
+        turn = len(self.requests)
+        reply = {"updates": updates, "question": ""}
+        return httpx.Response(
+            200,
+            json={
+                "id": f"msg_{turn}",
+                "type": "message",
+                "role": "assistant",
+                "model": body["model"],
+                "content": [{"type": "text", "text": json.dumps(reply)}],
+                "stop_reason": "end_turn",
+                "stop_sequence": None,
+                "usage": {
+                    "input_tokens": 150,
+                    "output_tokens": 80,
+                    "cache_creation_input_tokens": 400 if turn > 1 else 4600,
+                    "cache_read_input_tokens": 4600 if turn > 1 else 0,
+                },
+            },
+        )
+
+    def newest_texts(self) -> list[str]:
+        """The newest user text of each call Claude answered, in order."""
+        return [r["messages"][-1]["content"][0]["text"] for r in self.requests]
+
+
+def claude_message(text: str, stop_reason: str = "end_turn") -> httpx.Response:
+    """A 200 from the Messages API whose text is `text` (valid JSON or not)."""
+    return httpx.Response(
+        200,
+        json={
+            "id": "msg_scripted",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude-haiku-4-5",
+            "content": [{"type": "text", "text": text}] if text else [],
+            "stop_reason": stop_reason,
+            "stop_sequence": None,
+            "usage": {
+                "input_tokens": 150,
+                "output_tokens": 80,
+                "cache_creation_input_tokens": 0,
+                "cache_read_input_tokens": 4600,
+            },
+        },
+    )
+
+
+def claude_error(status: int, kind: str, message: str = "", **headers: str) -> httpx.Response:
+    return httpx.Response(
+        status,
+        json={"type": "error", "error": {"type": kind, "message": message or kind}},
+        headers=headers,
+    )
+
+
+# -- waiting ------------------------------------------------------------------------------
+
+
+def poll(condition: Callable[[], object], timeout: float) -> bool:
+    """Whether the condition came true within the timeout."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.005)
+    return True
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 10.0, what: str = "") -> None:
+    assert poll(condition, timeout), f"timed out waiting for {what or condition}"
+
+
+def at_once(*calls: Callable[[], Any]) -> list[Any]:
+    """Run the calls on threads released together; their results in order."""
+    start = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int, call: Callable[[], Any]) -> None:
+        start.wait()
+        results[index] = call()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+# -- the database ------------------------------------------------------------------------------
+
+
+def row_counts(store: Any) -> dict[str, int]:
+    """Rows in every table of the schema: a request that stores nothing changes none."""
+    counts = {}
+    with store.engine.connect() as connection:
+        for table in SQLModel.metadata.sorted_tables:
+            counts[table.name] = connection.execute(select(func.count()).select_from(table)).one()[
+                0
+            ]
+    return counts
+
+
+def thread_of(bot: Any, thread_ts: str, channel: str = CHANNEL) -> Any:
+    thread = bot.store.find_thread(TEAM_ID, channel, thread_ts)
+    assert thread is not None, f"thread {thread_ts} is not in the database"
+    return thread
+
+
+def user_messages(bot: Any, thread_ts: str) -> list[Any]:
+    thread = thread_of(bot, thread_ts)
+    return [m for m in bot.store.thread_messages(thread.id) if m.role == "user"]
+
+
+def unread(bot: Any, thread_ts: str) -> list[str]:
+    """User messages stored but not yet read by the extractor (an outage's, a crash's): those
+    after the last one it read, which the next turn reads together with its own message."""
+    pending: list[str] = []
+    for message in user_messages(bot, thread_ts):
+        pending = [] if message.extraction is not None else [*pending, message.text]
+    return pending
+
+
+# -- what Slack received ---------------------------------------------------------------------
+
+
+def posted_text(post: dict[str, Any]) -> str:
+    return post.get("text", "") + "\n" + json.dumps(post.get("blocks", []), ensure_ascii=False)
+
+
+def assert_valid_blocks(post: dict[str, Any]) -> None:
+    """Blocks Slack would take: parsed and re-serialised by slack_sdk unchanged, in limits."""
+    blocks = post.get("blocks")
+    if blocks is None:
+        assert post.get("text"), "a message with neither blocks nor text"
+        return
+    parsed = Block.parse_all(blocks)
+    assert [b.to_dict() for b in parsed] == blocks
+    assert 1 <= len(blocks) <= 50
+    for block in blocks:
+        if block["type"] == "section":
+            assert len(block.get("text", {}).get("text", "")) <= 3000
+            assert all(len(f["text"]) <= 2000 for f in block.get("fields", []))
+        if block["type"] == "header":
+            assert len(block["text"]["text"]) <= 150
+
+
+# Anything Slack turns into a ping, a channel link or a disguised link.
+SPECIAL = re.compile(r"<\s*(?:[!@#]|https?:|mailto:)", re.IGNORECASE)
+# The one ping the bot writes itself: the parent message of a /ftscope thread names its starter.
+OWN_MENTION = f"started by <@{USER}>"
+
+
+def assert_no_pings(posts: list[dict[str, Any]]) -> None:
+    for post in posts:
+        text = posted_text(post)
+        if "thread_ts" not in post:
+            text = text.replace(OWN_MENTION, "", 1)
+        found = SPECIAL.findall(text)
+        assert not found, f"raw Slack markup {found} in a posted message: {text[:500]}"
+        for word in ("<!channel>", "<!here>", "<!everyone>"):
+            assert word not in text
+
+
+def assert_well_formed(posts: list[dict[str, Any]]) -> None:
+    for post in posts:
+        assert_valid_blocks(post)
+    assert_no_pings(posts)
+
+
+# -- raw requests -------------------------------------------------------------------------------
+
+
+def raw_post(url: str, body: str, content_type: str, headers: dict[str, str]) -> int:
+    """POST to the bot with exactly these headers (the harness always adds both Slack ones)."""
+    request = urllib.request.Request(
+        f"{url}/slack/events",
+        data=body.encode(),
+        method="POST",
+        headers={"Content-Type": content_type, **headers},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def one_slack(*bots: Any) -> None:
+    """Bots that hear from one Slack workspace: one sequence of message ts and event ids (each
+    harness Bot counts its own from 1, and two messages with one ts are one message)."""
+    for bot in bots[1:]:
+        bot._ts, bot._event = bots[0]._ts, bots[0]._event
