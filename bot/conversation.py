@@ -37,8 +37,12 @@ MIN_EXTRACTION_S = 2.0
 ReplyKind = Literal["question", "verdict", "unchanged", "outage", "busy", "problem"]
 
 
-# NUL (PostgreSQL text can't hold it) and invisible characters that split "20\u200bM".
-_INVISIBLE = dict.fromkeys(map(ord, "\x00\u200b\u200c\u200d\u2060\ufeff"))
+# NUL (PostgreSQL text can't hold it), invisible characters that split "20\u200bM", and the
+# bidirectional overrides that would reorder the bot's own line around an echoed quote. The
+# zero-width joiner stays: emoji sequences (a family) are built with it.
+_INVISIBLE = dict.fromkeys(
+    map(ord, "\x00\u200b\u200c\u2060\ufeff\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+)
 
 
 def clean_text(text: str) -> str:

@@ -21,6 +21,7 @@ import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 __all__ = ["PERIODS", "Quantity", "find_quantities", "monthly", "supports"]
 
@@ -357,9 +358,16 @@ def _scan(text: str, number: re.Pattern[str], skipped: list[tuple[int, int]]) ->
 
 def find_quantities(text: str) -> list[Quantity]:
     """Every quantity `text` states, in order of position (ambiguous text gives every reading)."""
+    return list(_quantities(text))
+
+
+@lru_cache(maxsize=256)
+def _quantities(text: str) -> tuple[Quantity, ...]:
+    # Cached: provenance checks every number a turn reports against the same message, and a
+    # 50 KB message takes tens of milliseconds to scan.
     skipped = [m.span() for m in _SKIPPED.finditer(text)]
     found = _scan(text, _NUMBER, skipped)
     if re.search(r"\d \d{3}(?!\d)", text):
         found += _scan(text, _NUMBER_SPACE_GROUPED, skipped)
     unique = {(q.start, q.end, q.value, q.period, q.is_percent): q for q in found}
-    return [unique[k] for k in sorted(unique, key=lambda k: (k[0], k[1], k[2]))]
+    return tuple(unique[k] for k in sorted(unique, key=lambda k: (k[0], k[1], k[2])))

@@ -250,3 +250,9 @@ def test_a_turn_that_waited_too_long_in_the_queue_says_so_and_keeps_the_facts(
     reply = conversation.take(late)
     assert reply.kind == "busy" and "answering a lot of threads" in reply.text
     assert "(3 facts)" in reply.text and len(extractor.sent) == 1  # Claude not called
+
+
+def test_invisible_and_direction_characters_are_dropped_but_emoji_kept():
+    family = "👨\u200d👩\u200d👧"
+    turn = Turn("T1", "C1", "1.0", "U1", f"20\u200bM \u202eevil\u202c {family}\x00", "1.0")
+    assert turn.text == f"20M evil {family}"

@@ -104,8 +104,8 @@ def test_two_messages_of_one_thread_answered_at_once_by_two_processes_keep_both_
     one.event(labels)
     wait_for(lambda: len(claude.arrived) == 2, what="process one's turn to reach Claude")
     two.event(correction)
-    # Process two answers at once (as now), or waits for process one to finish the thread's
-    # turn (a fix with a lock across processes): either way, then let process one finish.
+    # Process two answers at once (no lock across processes), or waits for process one to
+    # finish the thread's turn (a lock across processes): either way, then let one finish.
     poll(lambda: len(two.slack.replies_in(ts)) == 2, timeout=2)  # the question, its answer
     slow.set()
     one.wait()
