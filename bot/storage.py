@@ -274,31 +274,19 @@ class Store:
             return False
         return True
 
-    def claim_event(self, key: str) -> bool:
-        """True the first time a key is seen, False for every retry or duplicate delivery."""
-        stmt = self._insert_ignore(ProcessedEvent).values(key=key, created_at=utcnow())
-        with self.session() as session:
-            inserted = session.exec(stmt.returning(ProcessedEvent.key)).first()
-        return inserted is not None
+    # -- statements the methods below share -----------------------------------------------
 
-    def find_thread(self, team_id: str, channel_id: str, thread_ts: str) -> ScopingThread | None:
-        with self.session() as session:
-            return session.exec(
-                select(ScopingThread).where(
-                    ScopingThread.team_id == team_id,
-                    ScopingThread.channel_id == channel_id,
-                    ScopingThread.thread_ts == thread_ts,
-                )
-            ).first()
+    def _claim(self, key: str, now: datetime) -> Any:
+        return (
+            self._insert_ignore(ProcessedEvent)
+            .values(key=key, created_at=now)
+            .returning(ProcessedEvent.key)
+        )
 
-    def get_or_create_thread(
-        self, team_id: str, channel_id: str, thread_ts: str, started_by: str
-    ) -> ScopingThread:
-        found = self.find_thread(team_id, channel_id, thread_ts)
-        if found is not None:
-            return found
-        now = utcnow()
-        stmt = self._insert_ignore(ScopingThread).values(
+    def _new_thread(
+        self, team_id: str, channel_id: str, thread_ts: str, started_by: str, now: datetime
+    ) -> Any:
+        return self._insert_ignore(ScopingThread).values(
             team_id=team_id,
             channel_id=channel_id,
             thread_ts=thread_ts,
@@ -310,8 +298,55 @@ class Store:
             created_at=now,
             updated_at=now,
         )
+
+    def _new_message(
+        self,
+        thread_id: int,
+        role: MessageRole,
+        text: str,
+        slack_ts: str,
+        user_id: str | None,
+        *,
+        now: datetime,
+    ) -> Any:
+        return self._insert_ignore(ThreadMessage).values(
+            thread_id=thread_id,
+            role=role,
+            text=text,
+            slack_ts=slack_ts,
+            user_id=user_id,
+            created_at=now,
+        )
+
+    @staticmethod
+    def _thread_key(team_id: str, channel_id: str, thread_ts: str) -> tuple[Any, ...]:
+        return (
+            ScopingThread.team_id == team_id,
+            ScopingThread.channel_id == channel_id,
+            ScopingThread.thread_ts == thread_ts,
+        )
+
+    # -- threads and messages ----------------------------------------------------------------
+
+    def claim_event(self, key: str) -> bool:
+        """True the first time a key is seen, False for every retry or duplicate delivery."""
         with self.session() as session:
-            session.exec(stmt)
+            return session.exec(self._claim(key, utcnow())).first() is not None
+
+    def find_thread(self, team_id: str, channel_id: str, thread_ts: str) -> ScopingThread | None:
+        with self.session() as session:
+            return session.exec(
+                select(ScopingThread).where(*self._thread_key(team_id, channel_id, thread_ts))
+            ).first()
+
+    def get_or_create_thread(
+        self, team_id: str, channel_id: str, thread_ts: str, started_by: str
+    ) -> ScopingThread:
+        found = self.find_thread(team_id, channel_id, thread_ts)
+        if found is not None:
+            return found
+        with self.session() as session:
+            session.exec(self._new_thread(team_id, channel_id, thread_ts, started_by, utcnow()))
         # Whoever won the race, the row exists now (committed by us or by the winner).
         thread = self.find_thread(team_id, channel_id, thread_ts)
         if thread is None:  # only if someone deleted it in between; don't hand back None
@@ -387,14 +422,7 @@ class Store:
         """Store a message once; True if it was new, False if (thread, ts, role) was stored."""
         if role not in MESSAGE_ROLES:
             raise ValueError(f"role must be one of {MESSAGE_ROLES}, got {role!r}")
-        stmt = self._insert_ignore(ThreadMessage).values(
-            thread_id=thread_id,
-            role=role,
-            text=text,
-            slack_ts=slack_ts,
-            user_id=user_id,
-            created_at=utcnow(),
-        )
+        stmt = self._new_message(thread_id, role, text, slack_ts, user_id, now=utcnow())
         with self.session() as session:
             inserted = session.exec(stmt.returning(ThreadMessage.id)).first()
         return inserted is not None
@@ -434,48 +462,24 @@ class Store:
         turn runs leaves it for the next turn to read.
         """
         now = utcnow()
-        thread_key = (
-            ScopingThread.team_id == team_id,
-            ScopingThread.channel_id == channel_id,
-            ScopingThread.thread_ts == thread_ts,
-        )
         with Session(self.engine, expire_on_commit=False) as session:
             try:
                 # The write comes first: SQLite then takes its write lock at once (waiting
                 # out busy_timeout) instead of failing to upgrade a read snapshot later.
-                claim = self._insert_ignore(ProcessedEvent).values(key=key, created_at=now)
-                if session.exec(claim.returning(ProcessedEvent.key)).first() is None:
+                if session.exec(self._claim(key, now)).first() is None:
                     session.rollback()
                     return None
                 if may_start:
-                    session.exec(
-                        self._insert_ignore(ScopingThread).values(
-                            team_id=team_id,
-                            channel_id=channel_id,
-                            thread_ts=thread_ts,
-                            started_by=user_id,
-                            status="open",
-                            facts={},
-                            fact_quotes={},
-                            fact_ts={},
-                            created_at=now,
-                            updated_at=now,
-                        )
+                    session.exec(self._new_thread(team_id, channel_id, thread_ts, user_id, now))
+                thread_id = session.exec(
+                    select(ScopingThread.id).where(
+                        *self._thread_key(team_id, channel_id, thread_ts)
                     )
-                thread_id = session.exec(select(ScopingThread.id).where(*thread_key)).first()
+                ).first()
                 if thread_id is None:
                     session.rollback()
                     return None
-                session.exec(
-                    self._insert_ignore(ThreadMessage).values(
-                        thread_id=thread_id,
-                        role="user",
-                        text=text,
-                        slack_ts=slack_ts,
-                        user_id=user_id,
-                        created_at=now,
-                    )
-                )
+                session.exec(self._new_message(thread_id, "user", text, slack_ts, user_id, now=now))
                 session.commit()
             except BaseException:
                 session.rollback()
@@ -487,15 +491,7 @@ class Store:
     ) -> None:
         """Store a reply Slack accepted, and the verdict the user has now seen."""
         with self.session() as session:
-            session.exec(
-                self._insert_ignore(ThreadMessage).values(
-                    thread_id=thread_id,
-                    role="bot",
-                    text=text,
-                    slack_ts=slack_ts,
-                    created_at=utcnow(),
-                )
-            )
+            session.exec(self._new_message(thread_id, "bot", text, slack_ts, None, now=utcnow()))
             if shown_verdict is not None:
                 thread = session.get(ScopingThread, thread_id)
                 if thread is not None:
