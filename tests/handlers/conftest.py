@@ -62,6 +62,10 @@ class FakeClaude:
             return failure
         newest = body["messages"][-1]["content"][0]["text"]
         updates = [u for words, ups in self.replies.items() if words in newest for u in ups]
+        return self.answer(body, updates)
+
+    def answer(self, body: dict[str, Any], updates: list[dict[str, str]]) -> httpx.Response:
+        """A Messages API reply carrying these updates; the first call writes the cache."""
         turn = len(self.requests)
         reply = {"updates": updates, "question": ""}
         return httpx.Response(
@@ -82,6 +86,36 @@ class FakeClaude:
                 },
             },
         )
+
+
+FIRST = "Acme wants to fine-tune for support ticket routing, ~15M tickets/mo"
+ANSWER = (
+    "we ran haiku 4.5, 91% vs their 93% bar. they have ~40k labeled. ~600 tokens in, 10 out, "
+    "450 of it is the instructions"
+)
+
+
+def script_acme(claude: FakeClaude) -> None:
+    """An honest extractor for the Acme thread: each fact quotes the words it came from.
+    FIRST and ANSWER decide "prompt"; at 150M calls a month the workload is "fine_tune"."""
+    claude.says(
+        "ticket routing",
+        ("use_case", "Acme: support ticket routing", "support ticket routing"),
+        ("task_type", "classification", "ticket routing"),
+        ("monthly_calls", "15000000", "~15M tickets/mo"),
+    )
+    claude.says(
+        "we ran haiku",
+        ("frontier_model", "claude-haiku-4-5", "haiku 4.5"),
+        ("baseline_measured", "true", "we ran haiku 4.5"),
+        ("baseline_quality", "0.91", "91%"),
+        ("target_quality", "0.93", "93% bar"),
+        ("labeled_examples", "40000", "~40k labeled"),
+        ("input_tokens", "600", "~600 tokens in"),
+        ("output_tokens", "10", "10 out"),
+        ("cached_prefix_tokens", "450", "450 of it is the instructions"),
+    )
+    claude.says("150M", ("monthly_calls", "150000000", "150M a month"))
 
 
 @pytest.fixture

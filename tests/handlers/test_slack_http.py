@@ -16,37 +16,19 @@ from slack_sdk.models.blocks import Block
 from bot.prompt import system_prompt
 from knowledge import Facts, decide, load_assumptions, load_price_sheet
 from tests.fakes.slack_api import BOT_USER_ID, TEAM_ID
-from tests.handlers.conftest import CHANNEL, USER, overloaded, rate_limited, stop
-
-FIRST = "Acme wants to fine-tune for support ticket routing, ~15M tickets/mo"
-# Tests that never reach Claude are fine: the route is there for those that do.
-pytestmark = pytest.mark.httpx2(assert_all_called=False)
-
-ANSWER = (
-    "we ran haiku 4.5, 91% vs their 93% bar. they have ~40k labeled. ~600 tokens in, 10 out, "
-    "450 of it is the instructions"
+from tests.handlers.conftest import (
+    ANSWER,
+    CHANNEL,
+    FIRST,
+    USER,
+    overloaded,
+    rate_limited,
+    script_acme,
+    stop,
 )
 
-
-def script_acme(claude) -> None:
-    claude.says(
-        "ticket routing",
-        ("use_case", "Acme: support ticket routing", "support ticket routing"),
-        ("task_type", "classification", "ticket routing"),
-        ("monthly_calls", "15000000", "~15M tickets/mo"),
-    )
-    claude.says(
-        "we ran haiku",
-        ("frontier_model", "claude-haiku-4-5", "haiku 4.5"),
-        ("baseline_measured", "true", "we ran haiku 4.5"),
-        ("baseline_quality", "0.91", "91%"),
-        ("target_quality", "0.93", "93% bar"),
-        ("labeled_examples", "40000", "~40k labeled"),
-        ("input_tokens", "600", "~600 tokens in"),
-        ("output_tokens", "10", "10 out"),
-        ("cached_prefix_tokens", "450", "450 of it is the instructions"),
-    )
-    claude.says("150M", ("monthly_calls", "150000000", "150M a month"))
+# Tests that never reach Claude are fine: the route is there for those that do.
+pytestmark = pytest.mark.httpx2(assert_all_called=False)
 
 
 def shipped_verdict(facts: dict) -> str:

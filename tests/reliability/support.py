@@ -23,43 +23,23 @@ from sqlalchemy import func, select
 from sqlmodel import SQLModel
 
 from tests.fakes.slack_api import TEAM_ID
-from tests.handlers.conftest import CHANNEL, USER, FakeClaude
+from tests.handlers.conftest import (  # noqa: F401 - ANSWER, FIRST, script_acme: re-exported
+    ANSWER,
+    CHANNEL,
+    FIRST,
+    USER,
+    FakeClaude,
+    script_acme,
+)
 
 # -- the workload every thread scopes ------------------------------------------------------
 
-FIRST = "Acme wants to fine-tune for support ticket routing, ~15M tickets/mo"
-ANSWER = (
-    "we ran haiku 4.5, 91% vs their 93% bar. they have ~40k labeled. ~600 tokens in, 10 out, "
-    "450 of it is the instructions"
-)
 # FIRST and ANSWER decide "prompt"; at 150M calls a month the same workload is "fine_tune".
 FIRST_FACTS = {
     "use_case": "Acme: support ticket routing",
     "task_type": "classification",
     "monthly_calls": 15_000_000,
 }
-
-
-def script_acme(claude: FakeClaude) -> None:
-    """An honest extractor for the Acme thread: each fact quotes the words it came from."""
-    claude.says(
-        "ticket routing",
-        ("use_case", "Acme: support ticket routing", "support ticket routing"),
-        ("task_type", "classification", "ticket routing"),
-        ("monthly_calls", "15000000", "~15M tickets/mo"),
-    )
-    claude.says(
-        "we ran haiku",
-        ("frontier_model", "claude-haiku-4-5", "haiku 4.5"),
-        ("baseline_measured", "true", "we ran haiku 4.5"),
-        ("baseline_quality", "0.91", "91%"),
-        ("target_quality", "0.93", "93% bar"),
-        ("labeled_examples", "40000", "~40k labeled"),
-        ("input_tokens", "600", "~600 tokens in"),
-        ("output_tokens", "10", "10 out"),
-        ("cached_prefix_tokens", "450", "450 of it is the instructions"),
-    )
-    claude.says("150M", ("monthly_calls", "150000000", "150M a month"))
 
 
 # -- Claude -----------------------------------------------------------------------------------
@@ -116,26 +96,7 @@ class HeldClaude(FakeClaude):
             )
         read = visible(newest)
         updates = [u for words, ups in self.replies.items() if visible(words) in read for u in ups]
-        turn = len(self.requests)
-        reply = {"updates": updates, "question": ""}
-        return httpx.Response(
-            200,
-            json={
-                "id": f"msg_{turn}",
-                "type": "message",
-                "role": "assistant",
-                "model": body["model"],
-                "content": [{"type": "text", "text": json.dumps(reply)}],
-                "stop_reason": "end_turn",
-                "stop_sequence": None,
-                "usage": {
-                    "input_tokens": 150,
-                    "output_tokens": 80,
-                    "cache_creation_input_tokens": 400 if turn > 1 else 4600,
-                    "cache_read_input_tokens": 4600 if turn > 1 else 0,
-                },
-            },
-        )
+        return self.answer(body, updates)
 
     def newest_texts(self) -> list[str]:
         """The newest user text of each call Claude answered, in order."""
