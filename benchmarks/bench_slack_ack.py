@@ -31,10 +31,6 @@ import argparse
 import hashlib
 import hmac
 import math
-import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -52,6 +48,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `tests` is not installed
 
+from _bot import SIGNING_SECRET
+from _bot import running_bot as serve
 from _fakes import FakeClaude
 from sqlalchemy import text
 
@@ -60,7 +58,6 @@ from bot.settings import Settings
 from bot.storage import Store, UsageTotals, make_engine, normalize_database_url
 from tests.fakes.slack_api import TEAM_ID, FakeSlack
 
-SIGNING_SECRET = "bench-signing-secret"
 CHANNEL = "C0SALES"
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEFAULT_WORKERS = int(Settings.model_fields["workers"].default)
@@ -166,64 +163,14 @@ def running_bot(
     slack: FakeSlack, claude: FakeClaude, database_url: str, workers: int
 ) -> Iterator[tuple[Store, str]]:
     """`ftscope serve` in a process of its own, as in production; yields its store and URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ANTHROPIC_"))}
-    env |= {
-        "SLACK_BOT_TOKEN": "xoxb-bench-token",
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.url,
-        "ANTHROPIC_API_KEY": "sk-ant-bench",
-        "ANTHROPIC_BASE_URL": claude.url,
-        "DATABASE_URL": database_url,
-        "FTSCOPE_WORKERS": str(workers),
-    }
-    with tempfile.TemporaryDirectory() as cwd:  # no stray .env
-        # the release step of a deploy: PostgreSQL is not migrated by `serve` itself
-        subprocess.run(
-            [sys.executable, "-m", "bot.cli", "db", "upgrade"],
-            env=env,
-            cwd=cwd,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        # The bot logs a JSON line per turn: a file, not a pipe nobody reads (which would fill
-        # up and stall the bot).
-        log_path = Path(cwd) / "bot.log"
-        log_file = log_path.open("w")
-        bot = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=cwd,
-            stdout=subprocess.DEVNULL,
-            stderr=log_file,
-            text=True,
-        )
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/healthz", timeout=2):
-                    break
-            except OSError as exc:
-                if bot.poll() is not None or time.monotonic() > deadline:
-                    bot.kill()
-                    log_file.close()
-                    raise RuntimeError(
-                        f"ftscope serve did not start: {log_path.read_text()[-2000:]}"
-                    ) from exc
-                time.sleep(0.05)
+    with (
+        tempfile.TemporaryDirectory() as log_dir,
+        serve(slack, claude, database_url, workers, Path(log_dir)) as bot,
+    ):
         store = Store(make_engine(database_url))
         try:
-            yield store, url
+            yield store, bot.url
         finally:
-            bot.send_signal(signal.SIGTERM)  # finishes in-flight turns, then exits
-            try:
-                bot.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                bot.kill()
-            log_file.close()
             store.engine.dispose()
 
 
