@@ -45,6 +45,14 @@ def block_text(post: dict) -> str:
     return json.dumps(post.get("blocks", []), ensure_ascii=False) + post.get("text", "")
 
 
+def open_acme_thread(bot, claude) -> str:
+    """`/ftscope` with the Acme request, answered; the thread's ts."""
+    script_acme(claude)
+    assert bot.command(FIRST).status == 200
+    bot.wait()
+    return first_reply(bot)["thread_ts"]
+
+
 def first_reply(bot) -> dict:
     return next(p for p in bot.slack.posts() if p.get("thread_ts"))
 
@@ -84,10 +92,7 @@ def test_a_thread_reply_without_mention_gets_the_verdict_and_a_correction_says_w
     start_bot, claude
 ):
     bot = start_bot()
-    script_acme(claude)
-    bot.command(FIRST)
-    bot.wait()
-    thread_ts = first_reply(bot)["thread_ts"]
+    thread_ts = open_acme_thread(bot, claude)
 
     bot.say(ANSWER, thread_ts)
     verdict_post = bot.slack.replies_in(thread_ts)[-1]
@@ -112,10 +117,7 @@ def test_a_thread_reply_without_mention_gets_the_verdict_and_a_correction_says_w
 
 def test_claude_requests_keep_a_stable_cached_prefix_across_turns(start_bot, claude):
     bot = start_bot()
-    script_acme(claude)
-    bot.command(FIRST)
-    bot.wait()
-    thread_ts = first_reply(bot)["thread_ts"]
+    thread_ts = open_acme_thread(bot, claude)
     bot.say(ANSWER, thread_ts)
     bot.say("actually 150M a month", thread_ts)
 
@@ -258,10 +260,7 @@ def test_a_dm_scopes_like_a_mention(start_bot, claude):
 )
 def test_bots_edits_and_other_subtypes_are_ignored(start_bot, claude, extra):
     bot = start_bot()
-    script_acme(claude)
-    bot.command(FIRST)
-    bot.wait()
-    thread_ts = first_reply(bot)["thread_ts"]
+    thread_ts = open_acme_thread(bot, claude)
     before = len(bot.slack.posts())
     _, event = bot.message(ANSWER, thread_ts=thread_ts, **extra)
     assert bot.event(event).status == 200
@@ -272,10 +271,7 @@ def test_bots_edits_and_other_subtypes_are_ignored(start_bot, claude, extra):
 @pytest.mark.parametrize("subtype", ["thread_broadcast", "file_share"])
 def test_a_reply_also_sent_to_the_channel_or_with_a_file_is_an_answer(start_bot, claude, subtype):
     bot = start_bot()
-    script_acme(claude)
-    bot.command(FIRST)
-    bot.wait()
-    thread_ts = first_reply(bot)["thread_ts"]
+    thread_ts = open_acme_thread(bot, claude)
     _, event = bot.message(ANSWER, thread_ts=thread_ts, subtype=subtype)
     bot.event(event)
     bot.wait()
@@ -295,10 +291,7 @@ def test_channel_chatter_and_threads_the_bot_does_not_scope_are_ignored(start_bo
 
 def test_the_bots_own_messages_are_ignored(start_bot, claude):
     bot = start_bot()
-    script_acme(claude)
-    bot.command(FIRST)
-    bot.wait()
-    thread_ts = first_reply(bot)["thread_ts"]
+    thread_ts = open_acme_thread(bot, claude)
     _, own = bot.message("Verdict: …", thread_ts=thread_ts, user=BOT_USER_ID)
     bot.event(own)
     bot.wait()
@@ -321,10 +314,7 @@ def test_slack_retries_of_an_event_get_one_reply(start_bot, claude):
 
 def test_a_mention_in_a_thread_delivered_twice_gets_one_reply(start_bot, claude):
     bot = start_bot()
-    script_acme(claude)
-    bot.command(FIRST)
-    bot.wait()
-    thread_ts = first_reply(bot)["thread_ts"]
+    thread_ts = open_acme_thread(bot, claude)
     ts, mention = bot.mention(ANSWER, thread_ts=thread_ts)
     _, message = bot.message(mention["text"], thread_ts=thread_ts, ts=ts)
     bot.event(message)  # Slack sends both, in either order
@@ -375,10 +365,7 @@ def test_healthz_reports_the_database(start_bot):
 )
 def test_claude_outage_keeps_the_facts_and_the_next_message_resumes(start_bot, claude, failure):
     bot = start_bot()
-    script_acme(claude)
-    bot.command(FIRST)
-    bot.wait()
-    thread_ts = first_reply(bot)["thread_ts"]
+    thread_ts = open_acme_thread(bot, claude)
     claude.failures.extend([failure(), failure()])  # the attempt and its retry
 
     bot.say(ANSWER, thread_ts)
@@ -452,10 +439,7 @@ def test_a_restart_between_two_turns_picks_the_thread_up_from_the_database(start
 
 def test_prompt_injection_changes_no_verdict(start_bot, claude):
     bot = start_bot()
-    script_acme(claude)
-    bot.command(FIRST)
-    bot.wait()
-    thread_ts = first_reply(bot)["thread_ts"]
+    thread_ts = open_acme_thread(bot, claude)
     bot.say(ANSWER, thread_ts)
     before = bot.store.find_thread(TEAM_ID, CHANNEL, thread_ts)
     assert before.last_verdict == "prompt"
@@ -530,10 +514,7 @@ def test_a_reply_that_arrives_before_the_first_turn_runs_is_answered(start_bot, 
 
 def test_after_a_verdict_slack_refused_the_next_reply_shows_the_verdict(start_bot, claude):
     bot = start_bot()
-    script_acme(claude)
-    bot.command(FIRST)
-    bot.wait()
-    thread_ts = first_reply(bot)["thread_ts"]
+    thread_ts = open_acme_thread(bot, claude)
     bot.slack.fail("chat.postMessage", "internal_error")
     bot.say(ANSWER, thread_ts)  # decided, but the verdict never reached Slack
     assert len(bot.slack.replies_in(thread_ts)) == 1
@@ -558,10 +539,7 @@ def test_slack_rate_limits_past_the_retries_leave_the_facts_and_a_hint(start_bot
 
 def test_a_thread_reply_in_a_channel_slack_cannot_find_is_logged_and_kept(start_bot, claude):
     bot = start_bot()
-    script_acme(claude)
-    bot.command(FIRST)
-    bot.wait()
-    thread_ts = first_reply(bot)["thread_ts"]
+    thread_ts = open_acme_thread(bot, claude)
     bot.slack.fail("chat.postMessage", "channel_not_found")
     bot.slack.fail("chat.postEphemeral", "channel_not_found")
     bot.say(ANSWER, thread_ts)
@@ -572,10 +550,7 @@ def test_a_thread_reply_in_a_channel_slack_cannot_find_is_logged_and_kept(start_
 
 def test_injection_with_the_users_own_words_as_quotes_changes_no_verdict(start_bot, claude):
     bot = start_bot()
-    script_acme(claude)
-    bot.command(FIRST)
-    bot.wait()
-    thread_ts = first_reply(bot)["thread_ts"]
+    thread_ts = open_acme_thread(bot, claude)
     bot.say(ANSWER, thread_ts)
     before = bot.store.find_thread(TEAM_ID, CHANNEL, thread_ts)
     claude.says(
