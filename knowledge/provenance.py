@@ -16,13 +16,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from knowledge.facts import FACT_FIELDS, Domain, Request, TaskType
-from knowledge.quantities import find_quantities, supports
+from knowledge.quantities import Quantity, find_quantities, supports
 
 # How each field's value is read and checked against the user's words.
 COUNT_FIELDS = frozenset({"input_tokens", "output_tokens", "cached_prefix_tokens"})
 RATE_FIELDS = frozenset({"monthly_calls"})
 EXAMPLE_FIELDS = frozenset({"labeled_examples"})
 SHARE_FIELDS = frozenset({"baseline_quality", "target_quality", "format_failure_rate"})
+QUALITY_FIELDS = frozenset({"baseline_quality", "target_quality"})
+# Characters per token that a size in characters may be converted with: English text runs about
+# 4 (Anthropic's token counting guidance puts it near 3.5; OpenAI's tokenizer notes say ~4).
+CHARS_PER_TOKEN_MIN = 3.0
+CHARS_PER_TOKEN_MAX = 4.5
 DOLLAR_FIELDS = frozenset({"build_cost_usd", "monthly_ops_usd"})
 MILLISECOND_FIELDS = frozenset({"first_token_ms"})
 FLAG_FIELDS = frozenset(
@@ -45,9 +50,11 @@ MAX_SUMMARY_CHARS = 300
 # is also shown next to the fact, so a person sees what it rests on.
 _FIELD_CUES: dict[str, str] = {
     "on_device": r"device|phone|mobile|edge|offline|on.?prem|laptop|browser|embedded|local|"
-    r"cloud|server|batch|api|hosted",
+    r"cloud|server|batch|api|hosted|network|internet|handheld|scanner|tablet|kiosk|backend|"
+    r"back end|air.?gap|infra|aws|gcp|azure|data.?cent|unit|console|hardware|colo|box|"
+    r"connectivity|signal|wifi",
     "strict_format": r"format|schema|json|xml|csv|yaml|exact|strict|pars|structur|template|"
-    r"retr|fallback|valid",
+    r"retr|fallback|valid|malform|toleran|reject|hl7|edi|x12",
     "frontier_drift": r"term|vocab|jargon|code|wrong|mangl|drift|confus|halluc|mistak|miss|"
     r"struggl|handle|fine|okay|\bok\b|correct|name|abbrev|get[s]? it",
     "baseline_measured": r"measur|\bran\b|\brun\b|test|eval|tried|benchmark|score|%|percent|"
@@ -55,27 +62,33 @@ _FIELD_CUES: dict[str, str] = {
 }
 _VALUE_CUES: dict[tuple[str, str], str] = {
     ("domain", "medical"): r"medic|clinic|health|patient|icd|doctor|hospital|pharma|diagnos|"
-    r"nurs|radiolog|ehr|care",
-    ("domain", "legal"): r"legal|law|contract|clause|court|complian|attorney|regulat|litig",
+    r"nurs|radiolog|ehr|emr|care|hl7|fhir|cpt|snomed|drug|patholog|dental|payer",
+    ("domain", "legal"): r"legal|law|contract|clause|court|complian|attorney|regulat|litig|"
+    r"\bndas?\b|discovery|statut|deposition|patent|paralegal|indemn",
     ("domain", "financial"): r"financ|bank|trad|invest|insur|loan|credit|payment|fraud|"
-    r"account|tax|fintech|ledger|audit",
+    r"account|tax|fintech|ledger|audit|fund|10-?[kq]|filing|underwrit|\baml\b|\bkyc\b|broker|"
+    r"earnings|ticker|mortgage|wealth|derivativ|\bfx\b",
     ("domain", "general"): r"general|support|everyday|generic|common|plain|consumer|ticket|"
-    r"retail|e.?commerce|customer",
+    r"retail|e.?commerce|customer|marketplace|speciali[sz]|saas|help.?desk|travel|gaming|"
+    r"hospitality|food|restaurant|real estate|marketing|social media|\bhr\b",
     ("task_type", "classification"): r"classif|rout|categor|label|tag|triage|detect|intent|"
-    r"sentiment|sort|flag|moderat|spam|priorit",
+    r"sentiment|sort|flag|moderat|spam|priorit|triag|\bcod|screen|toxic|grad|scor|kyc|\baml\b|fraud",
     ("task_type", "extraction"): r"extract|pull|pars|field|invoice|\bner\b|entit|capture|"
-    r"line item|json|scrap|\bcod",
+    r"line item|json|scrap|\bcod|entry|abstract|convert|normali|from|out of",
     ("task_type", "generation"): r"generat|writ|draft|summar|descript|copy|blurb|email|"
     r"translat|rewrit|respon|report|content",
     ("task_type", "chat"): r"chat|assistant|conversation|agent|bot|support|dialog|voice",
     ("request", "cost"): r"cost|cheap|price|spend|bill|money|sav|expens|budget",
-    ("request", "domain_vocabulary"): r"vocab|term|jargon|domain|language|speak",
+    ("request", "domain_vocabulary"): r"vocab|term|jargon|domain|language|speak|wrong|invent|"
+    r"mangl|hallucin|\bcodes?\b|confus|drift|made up|makes up|names",
     ("request", "latency"): r"latency|fast|speed|\bms\b|millisec|first token|real.?time|"
     r"quick|slow|lag",
-    ("request", "output_format"): r"format|schema|json|structur|consisten|template",
+    ("request", "output_format"): r"format|schema|json|structur|consisten|template|exact|"
+    r"valid|hl7|edi|x12|csv|xml|yaml",
     ("request", "brand_voice"): r"brand|voice|tone|style|sound|persona",
     ("request", "knowledge_base"): r"knowledge|docs|document|wiki|\bkb\b|faq|manual|handbook|"
-    r"content|policies|policy|catalog|data",
+    r"content|policies|policy|catalog|data|confluence|notion|sharepoint|pdf|\bsops?\b|know|"
+    r"answer|articles|pages|archive|history",
     ("request", "improve_quality"): r"quality|better|accura|improv|worse|mistake|error|smarter",
     ("request", "other"): r"fine.?tun|train|custom|own model",
 }
@@ -170,20 +183,71 @@ def _stated(field: str, value: float, words: str) -> str | None:
         found = supports(words, value, monthly_rate=True)
     elif field in SHARE_FIELDS:
         found = supports(words, value, share=True)
+        if found is None and 0 < value <= 1:
+            # "they need 97" next to "88%": a bare number up to 100 read as a percent
+            found = next(
+                (
+                    q
+                    for q in find_quantities(words)
+                    if not q.is_percent
+                    and q.value > 1
+                    and math.isclose(q.value, value * 100, rel_tol=0.005)
+                ),
+                None,
+            )
+        if found is None and field in QUALITY_FIELDS and _ERRORS.search(words):
+            # "under 2% errors" is a 98% quality target
+            found = supports(words, 1 - value, share=True)
     else:
         found = supports(words, value)
+        if found is None and field in COUNT_FIELDS:
+            return _stated_characters(value, words)
+        if found is None and value == 0 and field in EXAMPLE_FIELDS:
+            none = _NONE.search(words)  # "they don't have labeled data": zero examples
+            return none.group(0) if none else None
     return found.text if found is not None else None
+
+
+# "no labeled data", "labeled: none"; not "zero labeled data problems" (no problems, that is)
+_NONE = re.compile(
+    r"(?:\b(?:no|zero|none|nothing|not any|don'?t have|do not have|doesn'?t have|does not have|"
+    r"haven'?t got|have no|has no)\b[^.]{0,30}\b(?:label\w*|annotat\w*|gold|examples|data|"
+    r"training)\b|\b(?:label\w*|annotat\w*|gold|examples|data)\b[^.]{0,20}"
+    r"\b(?:none|zero|nothing)\b)(?!(?:\s+\w+){0,2}\s+(?:problems?|issues?|concerns?|worries))",
+    re.IGNORECASE,
+)
+_ERRORS = re.compile(r"error|wrong|mistake|miss|fail|incorrect", re.IGNORECASE)
+# "8,000 characters", "the 2,000 was characters"
+CHARACTERS_AFTER = re.compile(
+    r"\s*(?:(?:was|were|is|are)\s+)?(?:characters?|chars?)\b", re.IGNORECASE
+)
+
+
+def _stated_characters(value: float, words: str) -> str | None:
+    """A size in characters backs a token count: "8,000 characters" is about 2,000 tokens."""
+    for q in find_quantities(words):
+        after = _unit_after(q, words)
+        if q.period is None and not q.is_percent and CHARACTERS_AFTER.match(after):
+            low, high = q.value / CHARS_PER_TOKEN_MAX, q.value / CHARS_PER_TOKEN_MIN
+            if low * 0.99 <= value <= high * 1.01:
+                return q.text
+    return None
 
 
 _MILLISECONDS = re.compile(r"\s*(?:ms\b|msec|millis)", re.IGNORECASE)
 _SECONDS = re.compile(r"\s*(?:s\b|sec)", re.IGNORECASE)
 
 
+def _unit_after(q: Quantity, words: str) -> str:
+    """What follows a quantity's number: its own suffix ("80ms") and the words after ("0.2 s")."""
+    own = re.sub(r"^.*\d[\d.,]*", "", q.text) if re.search(r"\d", q.text) else ""
+    return own + words[q.end : q.end + 16]
+
+
 def _stated_duration_ms(value: float, words: str) -> str | None:
     """A duration with its unit: "80ms", "80 milliseconds", "0.2 s" (not a bare "80")."""
     for q in find_quantities(words):
-        # the unit may be part of the quantity's span ("80ms") or follow it ("0.2 s")
-        after = re.sub(r"^\D*[\d.,]+", "", q.text) + words[q.end : q.end + 16]
+        after = _unit_after(q, words)
         if q.period is not None or q.is_percent:
             continue
         if _MILLISECONDS.match(after) and math.isclose(q.value, value, rel_tol=0.005):

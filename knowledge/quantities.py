@@ -106,8 +106,10 @@ _WORD_VALUES: dict[str, int] = {
     "an": 1,
 }
 _WORD_NUMBER = (
-    rf"(?i:(?:(?:{'|'.join(_TENS)})(?:[- ](?:{'|'.join(_UNITS)}))?|{'|'.join(_TEENS)}"
-    rf"|{'|'.join(_UNITS)}|an?)(?:{_SP}hundred)?|half(?:{_SP}an?)?)(?![A-Za-z])"
+    rf"(?i:an?{_SP}couple(?:{_SP}of)?"
+    rf"|(?:(?:{'|'.join(_TENS)})(?:[- ](?:{'|'.join(_UNITS)}))?|{'|'.join(_TEENS)}"
+    rf"|{'|'.join(_UNITS)}|an?)(?:{_SP}hundred)?|half(?:{_SP}an?)?)"
+    rf"(?![A-Za-z])"
 )
 _DIGITS = (
     r"\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?"  # 15,000,000
@@ -156,6 +158,7 @@ _SUFFIX = re.compile(
     rf"(?:{_SP}?(?i:ms|msecs?|milliseconds?)(?![A-Za-z]))?"  # "80 ms" is no rate and no million
 )
 _PREFIX_CHARS = "~≈$€£"
+_TIME_UNIT = re.compile(rf"{_SP}+(?i:seconds?|secs?|milliseconds?)(?![A-Za-z])")
 
 _RANGE = re.compile(rf"{_SP}*(?P<dash>[-–—‒]){_SP}*|{_SP}+(?P<word>to|and|or|through|thru){_SP}+")
 
@@ -226,6 +229,8 @@ def _word_value(words: str) -> Decimal:
     hundred = parts[-1] == "hundred"
     if hundred:
         parts = parts[:-1]
+    if "couple" in parts:
+        return Decimal(2)
     value = Decimal("0.5") if parts[0] == "half" else Decimal(sum(_WORD_VALUES[p] for p in parts))
     return value * 100 if hundred else value
 
@@ -245,7 +250,12 @@ def _term(text: str, m: re.Match[str]) -> _Term | None:
         words = m.group("words")
         base = _word_value(words)
         head = words.lower().split()[0]
-        bare_ok = head not in ("a", "an", "half") or words.lower().endswith("hundred")
+        bare_ok = (
+            head not in ("a", "an", "half")
+            or words.lower().endswith(("hundred", "couple", "of"))
+            # "under a second", "half a second": a duration, not the article
+            or _TIME_UNIT.match(text, m.end()) is not None
+        )
     suffix = _SUFFIX.match(text, m.end())
     assert suffix is not None  # every part of it is optional
     mult = _multiplier(suffix.group("mult")) if suffix.group("mult") else None

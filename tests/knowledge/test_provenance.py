@@ -143,3 +143,35 @@ def test_a_number_from_another_message_under_an_invented_quote_is_refused():
         [Update("labeled_examples", "600", "they have 600 labels")], INJECTION, "say fine-tune"
     )
     assert checked.accepted == [] and "isn't in your messages" in checked.rejected[0].why
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "quote"),
+    [
+        ("input_tokens", "2000", "around 8,000 characters"),
+        ("input_tokens", "500", "the 2,000 was characters, not tokens"),
+        ("target_quality", "0.98", "under 2% errors"),
+        ("target_quality", "0.97", "88% on their eval and they need 97"),
+        ("first_token_ms", "2000", "a couple of seconds is fine"),
+        ("first_token_ms", "1000", "under a second"),
+        ("first_token_ms", "150", "somewhere between 50 and 150ms"),
+        ("labeled_examples", "0", "they do NOT have labeled data"),
+        ("labeled_examples", "200", "a couple hundred labeled tickets"),
+    ],
+)
+def test_numbers_said_in_other_units_or_words_are_accepted(field, value, quote):
+    checked = check_updates([Update(field, value, quote)], quote, quote)
+    assert checked.rejected == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "quote"),
+    [
+        ("input_tokens", "8000", "around 2,000 characters"),  # tokens are fewer, not more
+        ("labeled_examples", "0", "we have zero labeled data problems"),
+        ("target_quality", "0.98", "they hit 2% of tickets"),  # no error word: not a complement
+    ],
+)
+def test_conversions_need_the_words_that_justify_them(field, value, quote):
+    checked = check_updates([Update(field, value, quote)], quote, quote)
+    assert [r.field for r in checked.rejected] == [field]

@@ -1,0 +1,168 @@
+"""Which fact a stated number is: a latency, a size, an amount, a count of labeled examples, a
+volume or a quality; the words right around it decide ("under 80ms", "~600 tokens in")."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from knowledge.quantities import monthly
+from knowledge.reader.money import is_money, money_field
+from knowledge.reader.percents import percent_field
+from knowledge.reader.sizes import (
+    cached_part,
+    characters_field,
+    in_or_out_field,
+    says_characters,
+    says_in_or_out,
+    says_tokens,
+    tokens_field,
+)
+from knowledge.reader.stated import StatedNumber
+from knowledge.reader.text import any_of, any_word, has
+
+__all__ = ["number_field"]
+
+_CORRECTED_BEFORE = (
+    r"(?:\bnot|\bwas|\bwere|instead of|rather than|\bfrom|n't|\bnot the)\s*[~≈$]?\s*$"
+)
+_CORRECTED_AFTER = r"\s*(?:was|were)\s+(?:wrong|a typo|off)\b"
+_VERSIONED = any_of(
+    "haiku|sonnet|opus|fable|claude|gpt|llama|mistral|gemini|qwen|phi",
+    "version|ver|v|release|rev|hl7|icd|iso|pci",
+)
+_VERSION_OF = rf"\b{_VERSIONED}[\s-]*$"
+
+_DURATION = re.compile(r"^(?P<ms>ms|msecs?|millis(?:econds?)?)\b|^(?P<s>s|secs?|seconds?)\b")
+_LATENCY_WORD = any_of(
+    r"first[- ]token|ttft|latency|respond|response time|p\d\d",
+    "under|below|within|sub|less than|<|fast|budget|real[- ]?time|deadline",
+    "round[- ]?trip|turnaround|tops|max|at most|or less|answer|needs? to|has to|must",
+)
+_LATENCY_NOW = (
+    r"\b(?:currently|today|right now|at the moment|now|is at|sits at|averag\w*)\W*[~≈]?\s*$"
+)
+# "2 days ago", "a 30 second call": a time that is not a response time
+_NOT_LATENCY = r"\b(?:ago|later|call|calls|meeting|demo|video|audio clip|recording)\b"
+
+# "88% on their eval and they need 97": a bare number near a percent, said to be the bar
+_BAR_BEFORE = (
+    r"\b(?:need|needs|target|bar|want|wants|require\w*|goal|accept|happy|ok|okay|fine)\w*"
+    r"\W*(?:is|of|at|to hit|to get|with|:)?\W*$"
+)
+_BAR_AFTER = r"^\W*(?:needed|required|target|is the (?:bar|target)|is fine|is ok)\b"
+
+# "400 lawyers", "9 languages", "120 codes": counts of things other than calls
+_NOT_CALLS = (
+    r"^\W{0,2}(?:-?\s?"
+    + any_of(
+        "person|people|employees|staff|engineers|devs|developers|seats|users",
+        "customers|clients|agents|reps|stores|locations|countries|languages",
+        "years?|yrs?|yo|months?|mos?|weeks?|wks?|days?|hours?|hrs?|minutes?|mins?",
+        r"x\b|times\b|pages?",
+        "dollars|usd|eur|gbp|gb|tb|mb|gpus?|params|parameters|b params",
+        "classes|categories|intents|fields|codes|columns|attributes",
+        "teams?|sites?|schools?|hospitals?|beds|providers|shops|brands|skus?|products?",
+        "sellers|merchants",
+    )
+    + r")\b"
+)
+
+_LABELED_WORD = any_word(
+    r"la\w{1,4}led|hand-?label(?:l)?ed|gold|annotated|ground[- ]truth|graded",
+    "human-?reviewed|reviewed|curated|verified|tagged|coded|labels",
+    "training examples|training set|training data|examples|approved|verdicts|dispositions",
+    "tr(?:ai|ia)n on|vetted|validated|hand-?checked|hand-?corrected|corrected|cleaned",
+    "q&a pairs|pairs",
+)
+_LABELED_LEAD = r"\b(?:la\w{1,4}led|labels|gold|annotated|ground[- ]truth)\b[^\d]{0,50}$"
+_PERCENT_AFTER = r"\W*%"
+
+_PEAK = r"\b(?:peaks?|peaking|spikes?|bursts?|max(?:imum)?|up to|tops? out)\b[^\d]{0,12}$"
+_TOKENS_AFTER = r"^\W*(?:tok|tokens?)\b"
+_TOKENS_NEAR = r"\b(?:tok|tokens?)\b"
+
+
+def number_field(n: StatedNumber, message: str) -> tuple[str, float] | None:
+    """The fact a number states and its value in the field's unit, or None."""
+    if n.quantity.is_percent:
+        return percent_field(n)
+    if _corrected_away(n):
+        return None
+    if has(_VERSION_OF, n.before.lower()):
+        return None  # "sonnet 4.5", "gpt-4.1", "v2"
+    # A time: "80ms", "0.5 s", "2 seconds"
+    duration = _DURATION.match(n.unit_text)
+    if duration is not None and n.quantity.period is None:
+        return _latency_field(n, duration)
+    if says_characters(n):
+        return characters_field(n)
+    if says_tokens(n):
+        return tokens_field(n)
+    if is_money(n):
+        return money_field(n)
+    if says_in_or_out(n) and n.quantity.period is None:
+        return in_or_out_field(n)
+    if n.quantity.period is None and _states_the_bar(n, message):
+        return "target_quality", n.low / 100  # "88% on their eval and they need 97"
+    if n.quantity.period is None and cached_part(n):
+        return "cached_prefix_tokens", n.low
+    if re.match(_NOT_CALLS, n.unit_text, re.IGNORECASE):
+        return None  # "400 lawyers", "9 languages", "120 codes"
+    if (
+        _counts_labeled(n, message)
+        and n.quantity.period is None
+        and not re.match(_PERCENT_AFTER, n.unit_text)
+    ):
+        return "labeled_examples", n.low
+    if n.quantity.period is not None:
+        return _monthly_calls(n)
+    return None
+
+
+def _corrected_away(n: StatedNumber) -> bool:
+    """ "not 20M", "was 20M", "instead of 20M": the number a correction replaces."""
+    return bool(re.search(_CORRECTED_BEFORE, n.before, re.IGNORECASE)) or bool(
+        re.match(_CORRECTED_AFTER, n.after, re.IGNORECASE)
+    )
+
+
+def _latency_field(n: StatedNumber, duration: re.Match[str]) -> tuple[str, float] | None:
+    before = n.before.lower()
+    unit = n.unit_text
+    if has(_LATENCY_NOW, before):
+        return None  # the latency they have, not the one they need
+    if has(_LATENCY_WORD, before + " " + unit + " " + n.sentence) and not has(
+        _NOT_LATENCY, unit[3:25]
+    ):
+        scale = 1 if duration.group("ms") else 1000
+        return "first_token_ms", n.high * scale
+    return None
+
+
+def _states_the_bar(n: StatedNumber, message: str) -> bool:
+    """A bare 50 to 100 in a message with percents, said to be needed: a target quality."""
+    unit = n.unit_text
+    return bool(
+        50 <= n.low <= 100
+        and "%" in message
+        and ((not unit and has(_BAR_BEFORE, n.before.lower())) or has(_BAR_AFTER, unit))
+    )
+
+
+def _counts_labeled(n: StatedNumber, message: str) -> bool:
+    lead = message[max(0, n.quantity.start - 60) : n.quantity.start].lower()
+    return bool(has(_LABELED_WORD, n.unit_text[:40]) or has(_LABELED_LEAD, lead))
+
+
+def _monthly_calls(n: StatedNumber) -> tuple[str, float] | None:
+    """A rate is the volume of calls, unless it is a peak or a token rate."""
+    unit = n.unit_text
+    if has(_PEAK, n.before.lower()):
+        return None  # the average is the volume, not the peak
+    if has(_TOKENS_AFTER, unit) or (
+        n.quantity.period in ("second", "minute") and has(_TOKENS_NEAR, unit[:20])
+    ):
+        return None
+    rate = monthly(dataclasses.replace(n.quantity, value=n.low, is_percent=False))
+    return "monthly_calls", round(rate)

@@ -1,0 +1,143 @@
+"""One message read: every rule run over it, their updates merged in the order the message says."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+
+from knowledge.provenance import Update
+from knowledge.reader.domain import domain
+from knowledge.reader.flags import (
+    baseline_measured,
+    drift,
+    no_labels,
+    says_not_yet,
+    yes_no_flags,
+)
+from knowledge.reader.model import MODEL, model_id
+from knowledge.reader.number_fields import number_field
+from knowledge.reader.request import request
+from knowledge.reader.stated import StatedNumber, stated_numbers
+from knowledge.reader.task_type import task_type
+from knowledge.reader.text import clause_at
+
+__all__ = ["Reading", "read_message"]
+
+
+@dataclass(frozen=True)
+class Reading:
+    updates: list[Update]
+
+
+_ONE_WORD = re.compile(
+    r"\b(?:a |an )?(?:one|single)[- ]word (?:answer|label|output|reply|response|tag|category)\b",
+    re.IGNORECASE,
+)
+_CORRECTION = re.compile(
+    r"\b(?:actually|correction|sorry|i meant|scratch that|my bad|to clarify|not \w+ but)\b",
+    re.IGNORECASE,
+)
+_SHARES = frozenset({"baseline_quality", "target_quality", "format_failure_rate"})
+_CHOICES: tuple[tuple[str, Callable[[str], tuple[str, str] | None]], ...] = (
+    ("request", request),
+    ("task_type", task_type),
+    ("domain", domain),
+)
+
+
+@dataclass
+class _Found:
+    """Updates found so far; a later one of a field replaces an earlier (a correction)."""
+
+    updates: dict[str, Update]
+
+    def put(self, field: str, value: object, quote: str) -> None:
+        self.updates.pop(field, None)  # re-insert: the order follows the message
+        self.updates[field] = Update(field, _value_text(value), quote.strip())
+
+
+def _value_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) >= 1:
+            return str(int(value))
+        return f"{value:.6g}"
+    return str(value)
+
+
+def read_message(
+    message: str, *, asked: Sequence[str] = (), known: Collection[str] = ()
+) -> Reading:
+    """The fact updates one message states, each with the words it came from.
+
+    `asked`: the facts the bot still needs before this message (its question), so a short
+    answer ("not yet", "none") is read as the answer to it. `known`: the facts already set; a
+    keyword-read choice (request, task type, domain) of a later message only replaces one of
+    them when it says it corrects it ("actually it's extraction"), since later messages
+    mention other things in passing ("the routing engine", "line items").
+    """
+    found = _Found({})
+    _read_choices(message, known, found)
+    models = list(MODEL.finditer(message))
+    if models:
+        m = models[-1]
+        found.put("frontier_model", model_id(m), m.group(0))
+    fields = _read_numbers(message, found)
+    one_word = _ONE_WORD.search(message)
+    if one_word is not None and "output_tokens" not in found.updates:
+        found.put("output_tokens", 1, one_word.group(0))
+    _name_the_reason(message, found)
+    measured = baseline_measured(message, fields)
+    if measured is None and "baseline_measured" in asked and says_not_yet(message):
+        measured = (False, clause_at(message, 0, 1))
+    if measured is not None:
+        found.put("baseline_measured", measured[0], measured[1])
+    if "labeled_examples" not in found.updates:
+        quote = no_labels(message)
+        if quote is not None:
+            found.put("labeled_examples", 0, quote)
+    for field, value, quote in yes_no_flags(message, domain_named="domain" in found.updates):
+        found.put(field, value, quote)
+    return Reading(list(found.updates.values()))
+
+
+def _read_choices(message: str, known: Collection[str], found: _Found) -> None:
+    correcting = _CORRECTION.search(message) is not None
+    for name, read in _CHOICES:
+        if name in known and not correcting:
+            continue
+        choice = read(message)
+        if choice is not None:
+            found.put(name, choice[0], choice[1])
+
+
+def _read_numbers(message: str, found: _Found) -> list[tuple[StatedNumber, str]]:
+    """Puts each number's fact; returns the numbers read with the field each was given."""
+    fields: list[tuple[StatedNumber, str]] = []
+    for n in stated_numbers(message):
+        result = number_field(n, message)
+        if result is None:
+            continue
+        field, value = result
+        if not math.isfinite(value) or value < 0:
+            continue
+        fields.append((n, field))
+        quote = n.clause if n.quantity.text in n.clause else n.quantity.text
+        found.put(field, value if field in _SHARES else round(value), quote)
+    return fields
+
+
+def _name_the_reason(message: str, found: _Found) -> None:
+    """ "they want a fine-tune bc the models invent codes": the reason names the request."""
+    request_found = found.updates.get("request")
+    if request_found is None or request_found.value != "other":
+        return
+    drifts = drift(message)
+    latency = found.updates.get("first_token_ms")
+    if drifts is not None and drifts[0]:
+        found.put("request", "domain_vocabulary", drifts[1])
+    elif latency is not None:
+        found.put("request", "latency", latency.quote)
