@@ -7,6 +7,7 @@ changes nothing but the reply. The next message then picks up the unanswered one
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -20,12 +21,15 @@ from pydantic import ValidationError
 
 from bot import render
 from bot.extraction import Extraction, Extractor, ExtractorUnavailable, Usage
+from bot.offline import is_offline_read
 from bot.prompt import Exchange
 from bot.storage import MessageRead, ScopingThread, Store, ThreadMessage
 from bot.wording import show_value
 from knowledge import Assumptions, Decision, Facts, InputError, PriceSheet, Verdict, decide
+from knowledge.crosscheck import unconfirmed
 from knowledge.errors import problems_from
 from knowledge.provenance import Accepted, Rejected, check_updates
+from knowledge.reading_notes import reading_notes
 
 log = logging.getLogger(__name__)
 
@@ -191,10 +195,18 @@ class Conversation:
         prices: Callable[[], PriceSheet],
         assumptions: Assumptions,
         turn_budget_s: float = 30.0,
+        *,
+        fallback: Extractor | None = None,
+        cross_check: bool = False,
     ) -> None:
+        """`fallback`: reads a turn the extractor can't (reduced mode); once the extractor is
+        back, it reads those messages again. `cross_check`: flag each number the extractor
+        reports that the offline reader doesn't find for the same fact."""
         self.turn_budget_s = turn_budget_s
         self.store = store
         self.extractor = extractor
+        self.fallback = fallback
+        self.cross_check = cross_check
         self.prices = prices
         self.assumptions = assumptions
         self._locks = ThreadLocks()
@@ -240,27 +252,28 @@ class Conversation:
         known = Facts.model_validate(thread.facts)
         prices = self.prices()
         before = self._decide(known, prices)
-        sent_text = _text_to_extract(messages, turn.ts)
         budget_s = self.turn_budget_s - (time.monotonic() - turn.received_at)
         if budget_s < MIN_EXTRACTION_S:
             log.warning("thread %s: %.1f s left of the turn after queueing", thread.id, budget_s)
             return self._outage(thread, known, busy=True)
         started = time.perf_counter()
-        try:
-            extraction = self.extractor.extract(
-                _history(messages),
-                sent_text,
-                known,
-                before.missing if before else [],
-                budget_s=budget_s,
-            )
-        except ExtractorUnavailable as exc:
-            log.warning("thread %s: extractor unavailable: %s", thread.id, exc)
+        still_needed = before.missing if before else []
+        outcome = self._extract(
+            messages,
+            turn.ts,
+            thread_id=thread.id,
+            known=known,
+            needed=still_needed,
+            budget_s=budget_s,
+        )
+        if outcome is None:
             return self._outage(thread, known)
+        sent_text, extraction = outcome
         read = MessageRead(turn.ts, sent_text, extraction.raw_text)
         cost = self._record_usage(thread.id, extraction, prices)
-        words = "\n".join(m.text for m in _up_to(messages, turn.ts))
-        checked = check_updates(extraction.updates, words, sent_text)
+        user_messages = [m.text for m in _up_to(messages, turn.ts)]
+        checked = check_updates(extraction.updates, "\n".join(user_messages), sent_text)
+        flagged = self._unconfirmed(extraction, checked.accepted, user_messages, still_needed)
         for _attempt in range(SAVE_ATTEMPTS):
             facts, applied, refused = merge(
                 known,
@@ -332,6 +345,13 @@ class Conversation:
             rejected=[(r.field, r.value, r.why) for r in rejected],
             previous_verdict=shown,
             assumptions=self.assumptions,
+            notes=reading_notes(applied),
+            unconfirmed=[
+                (a.field, show_value(a.field, a.value), a.quote)
+                for a in applied
+                if a.field in flagged
+            ],
+            reduced=extraction.reduced,
         )
         if decision.verdict is Verdict.need_info:
             kind: ReplyKind = "question"
@@ -353,6 +373,53 @@ class Conversation:
             usage=extraction.usage,
             cost_usd=cost,
         )
+
+    def _extract(
+        self,
+        messages: list[ThreadMessage],
+        newest_ts: str,
+        *,
+        thread_id: int,
+        known: Facts,
+        needed: list[str],
+        budget_s: float,
+    ) -> tuple[str, Extraction] | None:
+        """The text this turn reads and what the extractor (or in reduced mode the fallback)
+        made of it; None when neither could read it."""
+        # With a fallback, messages it read in reduced mode are read again by the extractor.
+        reread = self.fallback is not None
+        sent_text = _text_to_extract(messages, newest_ts, reread_offline=reread)
+        try:
+            return sent_text, self.extractor.extract(
+                _history(messages, skip_offline=reread),
+                sent_text,
+                known,
+                needed,
+                budget_s=budget_s,
+            )
+        except ExtractorUnavailable as exc:
+            log.warning("thread %s: extractor unavailable: %s", thread_id, exc)
+            if self.fallback is None:
+                return None
+        # Reduced mode: only what nobody has read, so Claude's re-reads stay Claude's to do.
+        sent_text = _text_to_extract(messages, newest_ts)
+        extraction = self.fallback.extract([], sent_text, known, needed)
+        return sent_text, dataclasses.replace(extraction, reduced="outage")
+
+    def _unconfirmed(
+        self,
+        extraction: Extraction,
+        accepted: list[Accepted],
+        user_messages: list[str],
+        needed: list[str],
+    ) -> set[str]:
+        """The facts whose number the offline reader doesn't find in the user's words."""
+        if not self.cross_check or extraction.reduced is not None:
+            return set()
+        flagged = {a.field for a in unconfirmed(accepted, user_messages, needed)}
+        if flagged:
+            log.warning("the offline check can't confirm %s", ", ".join(sorted(flagged)))
+        return flagged
 
     def _decide(self, facts: Facts, prices: PriceSheet) -> Decision | None:
         try:
@@ -406,19 +473,27 @@ def _shown(change: Change) -> tuple[str, str]:
     return show_value(change.field, change.old), show_value(change.field, change.new)
 
 
-def _history(messages: list[ThreadMessage]) -> list[Exchange]:
+def _history(messages: list[ThreadMessage], *, skip_offline: bool = False) -> list[Exchange]:
     return [
         Exchange(m.extracted_text, m.extraction)
         for m in messages
-        if m.role == "user" and m.extracted_text is not None and m.extraction is not None
+        if m.role == "user"
+        and m.extracted_text is not None
+        and m.extraction is not None
+        and not (skip_offline and is_offline_read(m.extraction))
     ]
 
 
-def _text_to_extract(messages: list[ThreadMessage], newest_ts: str) -> str:
-    """The newest message, preceded by earlier ones no extractor has read (an outage's)."""
+def _text_to_extract(
+    messages: list[ThreadMessage], newest_ts: str, *, reread_offline: bool = False
+) -> str:
+    """The newest message, preceded by earlier ones the extractor hasn't read (an outage's, or
+    with `reread_offline` those the offline reader read in reduced mode)."""
     unread: list[str] = []
     for message in _up_to(messages, newest_ts):
-        if message.extraction is not None:
+        if message.extraction is not None and not (
+            reread_offline and is_offline_read(message.extraction)
+        ):
             unread = []
         else:
             unread.append(message.text)

@@ -108,7 +108,10 @@ def _anthropic(settings: Settings) -> Check:
     name = "Anthropic API key"
     if settings.anthropic_api_key is None:
         return Check(
-            name, "fail", "not set", "set ANTHROPIC_API_KEY (console.anthropic.com → API keys)"
+            name,
+            "warn",
+            "not set: messages are read offline, with patterns (reduced mode)",
+            "set ANTHROPIC_API_KEY (console.anthropic.com → API keys) for Claude",
         )
     if not settings.anthropic_api_key.get_secret_value().startswith("sk-ant-"):
         return Check(name, "warn", "set, but it doesn't start with sk-ant-")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from bot.prompt import Exchange
@@ -49,7 +49,8 @@ class Extraction:
     # Kept verbatim: the next turn replays it so the cached prompt prefix still matches.
     raw_text: str = ""
     usage: Usage | None = None
-    notes: list[str] = field(default_factory=list)
+    # Read by the offline reader instead of Claude: why ("no_key", "outage"), for the reply.
+    reduced: str | None = None
 
 
 class Extractor(Protocol):

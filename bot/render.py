@@ -285,6 +285,9 @@ class TurnContext:
     changes: list[tuple[str, str, str]] = field(default_factory=list)  # field, old, new (shown)
     rejected: list[tuple[str, str, str]] = field(default_factory=list)  # field, value, why
     previous_verdict: Verdict | None = None
+    notes: list[str] = field(default_factory=list)  # how a number was read: a range's end...
+    unconfirmed: list[tuple[str, str, str]] = field(default_factory=list)  # field, shown, quote
+    reduced: str | None = None  # read offline: "no_key" or "outage"
 
     def __post_init__(self) -> None:
         if self.previous_verdict is Verdict.need_info:  # a first verdict is not a change

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from slack_bolt import App
@@ -12,6 +13,7 @@ from bot.claude import ClaudeClient
 from bot.conversation import Conversation
 from bot.extraction import Extractor
 from bot.migrate import current_revision, head_revision
+from bot.offline import OfflineExtractor
 from bot.prices import PriceBook
 from bot.scheduler import WeeklyDigest, digest_trigger
 from bot.settings import ConfigError, Settings
@@ -20,10 +22,12 @@ from bot.storage import Store, create_schema, make_engine
 from bot.weekly import WeeklyJob
 from knowledge import load_assumptions
 
+log = logging.getLogger(__name__)
+
 
 def claude_extractor(settings: Settings) -> ClaudeClient:
     if settings.anthropic_api_key is None:
-        raise ConfigError(["ANTHROPIC_API_KEY is not set: the bot needs Claude to read messages"])
+        raise ConfigError(["ANTHROPIC_API_KEY is not set: this needs Claude to read messages"])
     return ClaudeClient(
         settings.anthropic_api_key.get_secret_value(),
         settings.claude_model,
@@ -62,13 +66,23 @@ def open_store(settings: Settings) -> Store:
 def build_conversation(
     settings: Settings, store: Store, extractor: Extractor | None = None
 ) -> Conversation:
+    """Claude reads messages when a key is set, checked by the offline reader and replaced by
+    it for a turn Claude can't answer; without a key the offline reader reads them all."""
+    if extractor is None and settings.anthropic_api_key is None:
+        log.warning("ANTHROPIC_API_KEY is not set: reading messages offline (reduced mode)")
+        extractor = OfflineExtractor("no_key")
+    elif extractor is None:
+        extractor = claude_extractor(settings)
+    with_claude = not isinstance(extractor, OfflineExtractor)
     return Conversation(
         store,
-        extractor if extractor is not None else claude_extractor(settings),
+        extractor,
         PriceBook(store),
         load_assumptions(),
         # The whole turn, queueing included, fits in the Claude budget (Slack users wait ≤ 30 s).
         turn_budget_s=settings.claude_timeout_s,
+        fallback=OfflineExtractor("outage") if with_claude and settings.offline_fallback else None,
+        cross_check=with_claude,
     )
 
 
@@ -127,8 +141,6 @@ def build_slack_runtime(
             "SLACK_SIGNING_SECRET is not set (Basic Information → App Credentials): HTTP mode "
             "verifies every request with it"
         )
-    if extractor is None and settings.anthropic_api_key is None:
-        problems.append("ANTHROPIC_API_KEY is not set: the bot needs Claude to read messages")
     if settings.digest_channel:
         try:  # a bad schedule is named now, with the rest, not at the first Monday
             digest_trigger(settings.digest_cron, settings.timezone)

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     claude_model: str = Field(DEFAULT_CLAUDE_MODEL, alias="FTSCOPE_CLAUDE_MODEL")
     claude_timeout_s: float = Field(25.0, gt=0, alias="FTSCOPE_CLAUDE_TIMEOUT_S")
     claude_max_retries: int = Field(1, ge=0, le=5, alias="FTSCOPE_CLAUDE_MAX_RETRIES")
+    # A turn Claude can't answer is read offline, with patterns (reduced mode); off: the reply
+    # says Claude is unreachable and the next message reads it.
+    offline_fallback: bool = Field(True, alias="FTSCOPE_OFFLINE_FALLBACK")
     database_url: str = Field("sqlite:///ftscope.db", alias="DATABASE_URL")
     price_sources: Annotated[list[str], NoDecode] = Field(
         default_factory=list, alias="FTSCOPE_PRICE_SOURCES"

@@ -9,17 +9,18 @@ from typing import TextIO
 
 from bot.conversation import Turn
 from bot.extraction import Extractor
-from bot.runtime import build_conversation, claude_extractor, open_store
-from bot.settings import ConfigError, Settings, get_settings
+from bot.offline import OfflineExtractor
+from bot.runtime import build_conversation, open_store
+from bot.settings import Settings, get_settings
 
 INTRO = (
     "ftscope chat: describe the buyer's request as you would in Slack; I'll ask for what I "
     "need and give a verdict. Corrections work. Ctrl-D or 'quit' ends."
 )
-NO_KEY = (
-    "ftscope chat needs Claude to read your messages, and ANTHROPIC_API_KEY is not set.\n"
-    "Set it (export ANTHROPIC_API_KEY=sk-ant-...) and run ftscope chat again, or decide from a "
-    "facts file without Claude: ftscope decide examples/acme-ticket-routing.json --format text"
+OFFLINE = (
+    "ANTHROPIC_API_KEY is not set, so I read your messages offline, with patterns and keywords "
+    '(reduced mode): the usual phrasings work ("~15M tickets/mo", "40k labeled", "under '
+    '80ms"), Claude reads more. Set the key for the full bot.'
 )
 QUIT_WORDS = frozenset({"quit", "exit", ":q"})
 
@@ -35,14 +36,12 @@ def chat(
     # Outages and refused facts are in the replies; the log only needs real trouble.
     logging.basicConfig(level=logging.ERROR, format="ftscope: %(levelname)s %(message)s")
     settings = settings or get_settings()
-    if extractor is None:
-        if settings.anthropic_api_key is None:
-            raise ConfigError([NO_KEY])
-        extractor = claude_extractor(settings)
     store = open_store(settings.model_copy(update={"database_url": database_url}))
     conversation = build_conversation(settings, store, extractor)
     session = uuid.uuid4().hex[:12]
     print(INTRO, file=stdout)
+    if isinstance(conversation.extractor, OfflineExtractor):
+        print(OFFLINE, file=stdout)
     for number, line in enumerate(_lines(stdin, stdout), start=1):
         text = line.strip()
         if not text:

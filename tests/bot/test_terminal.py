@@ -45,13 +45,25 @@ def test_chat_runs_the_conversation_with_claude(httpx2_mock, tmp_path):
     assert route.call_count == 2  # the blank line is skipped, "quit" ends before the last
 
 
-def test_chat_without_a_key_says_so_and_exits_2(monkeypatch, capsys, tmp_path):
+def test_chat_without_a_key_reads_offline_and_says_so(monkeypatch, capsys, tmp_path):
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     monkeypatch.chdir(tmp_path)  # no .env here
+    monkeypatch.setattr(
+        "sys.stdin",
+        io.StringIO(
+            "Acme wants to fine-tune for support ticket routing, ~15M tickets/mo\n"
+            "we ran haiku 4.5, 91% vs their 93% bar. they have ~40k labeled. ~600 tokens in, "
+            "10 out, 450 of it is the instructions\n"
+        ),
+    )
     get_settings.cache_clear()
     try:
-        assert main(["chat"]) == 2
+        assert main(["chat"]) == 0
     finally:
         get_settings.cache_clear()
-    err = capsys.readouterr().err
-    assert "ANTHROPIC_API_KEY is not set" in err and "ftscope decide" in err
+    out = capsys.readouterr().out
+    assert "ANTHROPIC_API_KEY is not set, so I read your messages offline" in out
+    assert "classification (“Acme wants to fine-tune for support ticket routing”)" in out
+    assert "15,000,000 calls/month (“~15M tickets/mo”)" in out
+    assert "Verdict: Prompt the frontier model (fine-tuning doesn't pay back)" in out
+    assert "Reduced mode (no Claude key is set)" in out

@@ -364,7 +364,7 @@ def test_healthz_reports_the_database(start_bot):
     ids=["429", "529", "timeout"],
 )
 def test_claude_outage_keeps_the_facts_and_the_next_message_resumes(start_bot, claude, failure):
-    bot = start_bot()
+    bot = start_bot(offline_fallback=False)
     thread_ts = open_acme_thread(bot, claude)
     claude.failures.extend([failure(), failure()])  # the attempt and its retry
 

@@ -1,5 +1,6 @@
-"""Claude failing in every way it can: the user gets the outage reply, no fact is lost, and the
-next message is read together with the one Claude never answered.
+"""Claude failing in every way it can: no fact is lost, and the next message is read together with
+the one Claude never answered. With the offline fallback off (FTSCOPE_OFFLINE_FALLBACK=false) the
+user gets the outage reply; with it on (the default), a reply read offline in reduced mode.
 
 Failures a retry can fix (429, 529, 5xx, timeouts, a dropped connection) are retried once
 (FTSCOPE_CLAUDE_MAX_RETRIES=1), so each is scripted twice; a 4xx or an answer that isn't the
@@ -68,7 +69,7 @@ def assert_outage_reply(post: dict, facts: int) -> None:
 def test_each_claude_failure_keeps_the_facts_and_the_next_message_resumes(start_bot, claude):
     """Each failure in a thread of its own, on one bot: which also shows that no failure
     leaves the bot (its client, its workers) unable to serve the next thread."""
-    bot = start_bot(claude_max_retries=1)
+    bot = start_bot(claude_max_retries=1, offline_fallback=False)
     script(claude)
     for failure, (make, calls) in FAILURES.items():
         ts, mention = bot.mention(FIRST)
@@ -97,7 +98,7 @@ def test_each_claude_failure_keeps_the_facts_and_the_next_message_resumes(start_
 
 
 def test_an_outage_on_the_first_message_of_a_thread_loses_nothing(start_bot, claude):
-    bot = start_bot()
+    bot = start_bot(offline_fallback=False)
     script(claude)
     claude.failures.extend([claude_error(529, "overloaded_error", **{"retry-after-ms": "1"})] * 2)
     bot.command(FIRST)
@@ -118,7 +119,7 @@ def test_an_outage_on_the_first_message_of_a_thread_loses_nothing(start_bot, cla
 def test_every_malformed_answer_is_an_outage_and_the_next_good_turn_reads_them_all(
     start_bot, claude
 ):
-    bot = start_bot()
+    bot = start_bot(offline_fallback=False)
     script(claude)
     ts, mention = bot.mention(FIRST)
     bot.event(mention)
@@ -160,7 +161,7 @@ def test_an_overload_that_clears_on_the_retry_is_invisible_to_the_user(start_bot
 
 def test_a_long_retry_after_from_claude_is_not_waited_out_past_the_turn(start_bot, claude):
     """A 429 asking for a minute: the user hears about the outage now, not in a minute."""
-    bot = start_bot(claude_timeout_s=5)
+    bot = start_bot(claude_timeout_s=5, offline_fallback=False)
     script(claude)
     ts, mention = bot.mention(FIRST)
     bot.event(mention)
@@ -172,3 +173,37 @@ def test_a_long_retry_after_from_claude_is_not_waited_out_past_the_turn(start_bo
     assert len(claude.requests) == 2  # the first turn, and one attempt: no retry
     assert_outage_reply(bot.slack.replies_in(ts)[-1], facts=3)
     assert unread(bot, ts) == [ANSWER]
+
+
+def test_in_reduced_mode_a_failed_turn_is_read_offline_and_claude_reads_it_again_later(
+    start_bot, claude
+):
+    """The default (FTSCOPE_OFFLINE_FALLBACK on): the user gets a verdict from the offline
+    reader, marked as reduced mode, and once Claude answers again it reads that message too."""
+    bot = start_bot()
+    script(claude)
+    ts, mention = bot.mention(FIRST)
+    bot.event(mention)
+    bot.wait()
+    claude.failures.extend(FAILURES["529"][0]() for _ in range(RETRIED))
+
+    bot.say(ANSWER, ts)
+    reduced = bot.slack.replies_in(ts)[-1]
+    assert_well_formed([reduced])
+    assert reduced["text"].startswith("Verdict: Prompt the frontier model")
+    assert "Reduced mode: I couldn't reach Claude" in json.dumps(reduced["blocks"])
+    thread = thread_of(bot, ts)
+    assert thread.last_verdict == thread.shown_verdict == "prompt"
+    assert thread.facts["labeled_examples"] == 40_000  # read by the patterns
+
+    bot.say("did you get that?", ts)
+    request = claude.requests[-1]
+    assert claude.newest_texts()[-1] == f"{ANSWER}\n\ndid you get that?"
+    # the offline read is not replayed to Claude as if Claude had written it
+    assert not any("offline" in json.dumps(m) for m in request["messages"])
+    answered = bot.slack.replies_in(ts)[-1]
+    assert_well_formed([answered])
+    assert "Reduced mode" not in json.dumps(answered["blocks"])
+    thread = thread_of(bot, ts)
+    assert thread.last_verdict == "prompt" and len(thread.facts) == 11
+    assert len(bot.slack.replies_in(ts)) == 3  # question, reduced verdict, verdict

@@ -1,0 +1,60 @@
+"""The offline extractor: `knowledge.reader` behind the same interface as Claude's.
+
+Used when no ANTHROPIC_API_KEY is set (`ftscope chat`, `ftscope serve`, `ftscope eval`), and in
+Slack for a turn Claude can't answer ("reduced mode"). Its reads are stored like Claude's, marked
+as offline, so that once Claude is back the conversation has Claude read those messages again.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Literal
+
+from bot.extraction import Extraction
+from bot.prompt import Exchange
+from knowledge.facts import Facts
+from knowledge.reader import read_message
+
+READER = "offline"
+ReducedWhy = Literal["no_key", "outage"]
+
+
+class OfflineExtractor:
+    """Patterns and keywords: deterministic, instant, no network; weaker than Claude."""
+
+    def __init__(self, why: ReducedWhy = "no_key") -> None:
+        self.why = why
+
+    def extract(
+        self,
+        history: list[Exchange],
+        message: str,
+        known: Facts,
+        still_needed: list[str],
+        *,
+        budget_s: float | None = None,
+    ) -> Extraction:
+        reading = read_message(message, asked=still_needed, known=known.known())
+        raw = {
+            "reader": READER,
+            "updates": [
+                {"field": u.field, "value": u.value, "quote": u.quote} for u in reading.updates
+            ],
+            "question": "",
+        }
+        return Extraction(
+            reading.updates,
+            raw_text=json.dumps(raw, ensure_ascii=False),
+            reduced=self.why,
+        )
+
+
+def is_offline_read(raw_text: str | None) -> bool:
+    """Whether a stored extraction is the offline reader's (not Claude's)."""
+    if not raw_text or not raw_text.startswith("{"):
+        return False
+    try:
+        data = json.loads(raw_text)
+    except json.JSONDecodeError:
+        return False
+    return isinstance(data, dict) and data.get("reader") == READER

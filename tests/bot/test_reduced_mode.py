@@ -1,0 +1,148 @@
+"""Reduced mode, the check on Claude's numbers, and the notes on how a number was read.
+
+Turns run through the conversation service on SQLite and PostgreSQL, with a scripted stand-in
+for Claude (see test_conversation.py) and the real offline extractor as the fallback.
+"""
+
+import json
+
+import pytest
+
+from bot.conversation import Conversation
+from bot.offline import OfflineExtractor, is_offline_read
+from tests.bot.test_conversation import (
+    ANSWER,
+    FIRST,
+    SCRIPT,
+    ScriptedExtractor,
+    Thread,
+    check_golden,
+    valid,
+)
+
+
+@pytest.fixture
+def claude():
+    return ScriptedExtractor()
+
+
+@pytest.fixture
+def conversation(store, claude, prices, assumptions):
+    return Conversation(
+        store,
+        claude,
+        lambda: prices,
+        assumptions,
+        fallback=OfflineExtractor("outage"),
+        cross_check=True,
+    )
+
+
+def test_claude_down_the_turn_is_read_offline_and_says_reduced_mode(
+    conversation, claude, store, update_golden
+):
+    thread = Thread(conversation)
+    thread.say(FIRST)
+    claude.down = True
+    reply = thread.say(ANSWER)
+    assert reply.kind == "verdict" and reply.decision.verdict == "prompt"
+    assert reply.context.reduced == "outage"
+    assert reply.usage is None  # no Claude call was billed
+    learned = {a.field: a.value for a in reply.learned}
+    assert learned["labeled_examples"] == 40_000 and learned["cached_prefix_tokens"] == 450
+    check_golden("turn-reduced.blocks.json", valid(reply.blocks), update_golden)
+    assert "Reduced mode: I couldn't reach Claude" in reply.terminal_text()
+    messages = store.thread_messages(reply.thread_id)
+    assert is_offline_read(messages[-2].extraction)  # the user's message, before the reply
+
+
+def test_once_claude_is_back_it_reads_the_reduced_mode_messages_again(conversation, claude):
+    thread = Thread(conversation)
+    thread.say(FIRST)
+    claude.down = True
+    thread.say(ANSWER)
+    claude.down = False
+    reply = thread.say("ok?")
+    history, sent = claude.sent[-1]
+    assert sent == f"{ANSWER}\n\nok?"
+    assert [h.user_text for h in history] == [FIRST]  # the offline read is not replayed
+    assert reply.context.reduced is None
+    assert reply.decision.verdict == "prompt"
+
+
+def test_without_a_fallback_an_outage_keeps_the_facts_and_says_so(
+    store, claude, prices, assumptions
+):
+    conversation = Conversation(store, claude, lambda: prices, assumptions)
+    thread = Thread(conversation)
+    thread.say(FIRST)
+    claude.down = True
+    reply = thread.say(ANSWER)
+    assert reply.kind == "outage" and "couldn't reach Claude" in reply.text
+
+
+def test_a_number_claude_gives_the_wrong_fact_is_flagged_but_kept(
+    conversation, claude, update_golden, monkeypatch
+):
+    # A sloppy reading: the headcount as the monthly volume. Its number is in the user's words,
+    # so provenance lets it through; the offline reader finds no volume there.
+    monkeypatch.setitem(
+        SCRIPT,
+        "300-person",
+        [
+            ("task_type", "classification", "support triage"),
+            ("monthly_calls", "300", "300-person company"),
+            ("labeled_examples", "40000", "40k labeled tickets"),
+        ],
+    )
+    reply = Thread(conversation).say(
+        "support triage for a 300-person company, they have 40k labeled tickets"
+    )
+    assert [u[0] for u in reply.context.unconfirmed] == ["monthly_calls"]
+    assert reply.decision.facts.monthly_calls == 300  # flagged, not refused
+    text = reply.terminal_text()
+    assert (
+        "Please check monthly calls 300 (“300-person company”): my pattern check couldn't find "
+        "that in your words." in text
+    )
+    check_golden("turn-flagged.blocks.json", valid(reply.blocks), update_golden)
+
+
+def test_numbers_both_readers_agree_on_are_not_flagged(conversation):
+    thread = Thread(conversation)
+    thread.say(FIRST)
+    reply = thread.say(ANSWER)
+    assert reply.context.unconfirmed == []
+    assert "Please check" not in json.dumps(reply.blocks)
+
+
+def test_the_reply_says_which_end_of_a_range_it_took(conversation, monkeypatch):
+    monkeypatch.setitem(
+        SCRIPT,
+        "claims",
+        [
+            ("task_type", "classification", "classification of claims"),
+            ("monthly_calls", "10000000", "10-20M calls a month"),
+        ],
+    )
+    reply = Thread(conversation).say(
+        "somewhere between 10-20M calls a month, classification of claims"
+    )
+    assert reply.context.notes == ["took the low end of “10-20M calls a month”"]
+    assert "Note: I took the low end of “10-20M calls a month”." in reply.terminal_text()
+
+
+def test_offline_extractor_alone_reads_a_whole_thread(store, prices, assumptions):
+    conversation = Conversation(store, OfflineExtractor(), lambda: prices, assumptions)
+    thread = Thread(conversation)
+    thread.say(FIRST)
+    reply = thread.say(ANSWER)
+    assert reply.decision.verdict == "prompt"
+    assert reply.context.reduced == "no_key"
+    assert "Reduced mode (no Claude key is set)" in reply.terminal_text()
+    facts = reply.decision.facts
+    assert (facts.monthly_calls, facts.labeled_examples, facts.input_tokens) == (
+        15_000_000,
+        40_000,
+        600,
+    )
