@@ -72,9 +72,10 @@ _VALUE_CUES: dict[tuple[str, str], str] = {
     r"retail|e.?commerce|customer|marketplace|speciali[sz]|saas|help.?desk|travel|gaming|"
     r"hospitality|food|restaurant|real estate|marketing|social media|\bhr\b",
     ("task_type", "classification"): r"classif|rout|categor|label|tag|triage|detect|intent|"
-    r"sentiment|sort|flag|moderat|spam|priorit|triag|\bcod|screen|toxic|grad|scor|kyc|\baml\b|fraud",
+    r"sentiment|sort|flag|moderat|spam|priorit|triag|verdict|pass/fail|\bcod|screen|toxic|grad|scor|kyc|\baml\b|fraud",
     ("task_type", "extraction"): r"extract|pull|pars|field|invoice|\bner\b|entit|capture|"
-    r"line item|json|scrap|\bcod|entry|abstract|convert|normali|from|out of",
+    r"line item|json|scrap|\bcod|entry|abstract|convert|normali|from|out of|into|turn|map|"
+    r"transform",
     ("task_type", "generation"): r"generat|writ|draft|summar|descript|copy|blurb|email|"
     r"translat|rewrit|respon|report|content",
     ("task_type", "chat"): r"chat|assistant|conversation|agent|bot|support|dialog|voice",
@@ -212,7 +213,7 @@ def _stated(field: str, value: float, words: str) -> str | None:
 _NONE = re.compile(
     r"(?:\b(?:no|zero|none|nothing|not any|don'?t have|do not have|doesn'?t have|does not have|"
     r"haven'?t got|have no|has no)\b[^.]{0,30}\b(?:label\w*|annotat\w*|gold|examples|data|"
-    r"training)\b|\b(?:label\w*|annotat\w*|gold|examples|data)\b[^.]{0,20}"
+    r"training)\b|\b(?:label\w*|annotat\w*|gold|examples|data)\b(?:[^.]|\.{2,}){0,20}"
     r"\b(?:none|zero|nothing)\b)(?!(?:\s+\w+){0,2}\s+(?:problems?|issues?|concerns?|worries))",
     re.IGNORECASE,
 )

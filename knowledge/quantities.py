@@ -158,6 +158,7 @@ _SUFFIX = re.compile(
     rf"(?:{_SP}?(?i:ms|msecs?|milliseconds?)(?![A-Za-z]))?"  # "80 ms" is no rate and no million
 )
 _PREFIX_CHARS = "~≈$€£"
+_AND_A_HALF = re.compile(rf"{_SP}+(?i:and){_SP}+(?i:a){_SP}+(?i:half)(?![A-Za-z])")
 _TIME_UNIT = re.compile(rf"{_SP}+(?i:seconds?|secs?|milliseconds?)(?![A-Za-z])")
 
 _RANGE = re.compile(rf"{_SP}*(?P<dash>[-–—‒]){_SP}*|{_SP}+(?P<word>to|and|or|through|thru){_SP}+")
@@ -256,15 +257,23 @@ def _term(text: str, m: re.Match[str]) -> _Term | None:
             # "under a second", "half a second": a duration, not the article
             or _TIME_UNIT.match(text, m.end()) is not None
         )
-    suffix = _SUFFIX.match(text, m.end())
+    number_end = m.end()
+    # "two and a half million"
+    if (half := _AND_A_HALF.match(text, number_end)) is not None:
+        base, number_end = base + Decimal("0.5"), half.end()
+    suffix = _SUFFIX.match(text, number_end)
     assert suffix is not None  # every part of it is optional
     mult = _multiplier(suffix.group("mult")) if suffix.group("mult") else None
     if not bare_ok and mult is None:
         return None
+    end = suffix.end()
+    # "a million and a half"
+    if mult is not None and not suffix.group("pct") and (half := _AND_A_HALF.match(text, end)):
+        base, end = base + Decimal("0.5"), half.end()
     start = m.start()
     while start > 0 and text[start - 1] in _PREFIX_CHARS:
         start -= 1
-    return _Term(start, m.end(), suffix.end(), base, mult, suffix.group("pct") is not None)
+    return _Term(start, m.end(), end, base, mult, suffix.group("pct") is not None)
 
 
 @dataclass(frozen=True)

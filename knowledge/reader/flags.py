@@ -33,12 +33,13 @@ _WITHOUT_A_TEST = _NOT_DONE + r"[^.]{0,25}" + _TESTING  # "nobody has actually t
 _MEASURED_NO = re.compile(
     any_of(
         _WITHOUT_A_TEST,
-        r"\bno (?:baseline|evals?|measurements?|benchmarks?|numbers)\b",
+        r"\b(?:no|zero) (?:baseline|evals?|measurements?|benchmarks?|numbers|scores?)\b",
         r"\bnot (?:yet )?(?:measured|tested|benchmarked|evaluated)\b",
         r"\bjust assum\w*",
         r"\bno idea how\b",
         r"\bnever (?:tried|tested)\b",
-        r"\b(?:measur|test|benchmark|eval|baselin)\w*[^.]{0,60}\?\s*(?:not yet|no|nope|nah|none)\b",
+        r"\b(?:measur|test|benchmark|eval|baselin|scor)\w*[^.]{0,60}\?\s*"
+        r"(?:not yet|no|nope|nah|none)\b",
     ),
     re.IGNORECASE,
 )
@@ -169,6 +170,7 @@ _NO_LABELS = re.compile(
         r"\bno (?:labeled|labelled|annotated|gold|training) (?:data|examples|set|samples)\b",
         rf"\b(?:zero|0|none|nothing) {_LABELED}\b(?! data (?:problems?|issues?))",
         r"\bno labels\b",
+        r"\blabel(?:l)?ed(?: \w+)?(?:\s*[:=-]\s*|[^.\d]{0,10}\.{2,}\s*)(?:none|zero|nothing|0)\b",
         r"\b(?:don'?t|do not|doesn'?t|does not|haven'?t|have no|has no)\b[^.]{0,20}"
         r"\b(?:label(?:l)?ed|annotated|gold|training) \w+",
         r"\bnothing (?:is )?label(?:l)?ed\b",

@@ -152,7 +152,7 @@ def _states_the_bar(n: StatedNumber, message: str) -> bool:
 
 def _counts_labeled(n: StatedNumber, message: str) -> bool:
     lead = message[max(0, n.quantity.start - 60) : n.quantity.start].lower()
-    return bool(has(_LABELED_WORD, n.unit_text[:40]) or has(_LABELED_LEAD, lead))
+    return bool(has(_LABELED_WORD, n.unit_text[:60]) or has(_LABELED_LEAD, lead))
 
 
 def _monthly_calls(n: StatedNumber) -> tuple[str, float] | None:

@@ -46,6 +46,7 @@ _IMPROVE_QUALITY = any_of(
     r"\b(?:not|isn'?t|aren'?t|is not|are not) (?:\w+ )?"
     r"(?:good|accurate|reliable|smart) enough\b",
     r"\bbetter at\b",
+    r"\bwants? ['\"‘“]?better['\"’”]?\s+\w+",
     r"\bfix (?:the )?(?:quality|accuracy|errors|mistakes)\b",
 )
 _CUTTING = r"(?:cut|cutting|reduce|reducing|lower|lowering|save|saving|slash)"

@@ -56,9 +56,9 @@ _IN_AFTER = (
 )
 _OUT_AFTER = _SIZE_UNIT + r"(?:output|out|back|completion|response|answer|reply)\b"
 _IN_BEFORE = r"\b(?:input|prompt|in)\b\W*$"
+# "output is a short tag list, ~20 tokens": the size's own clause says nothing, the one before does
 _OUT_BEFORE = (
-    r"\b(?:output|out|completion|response|answer|reply|replies|returns?|generates?)\b\W*"
-    r"(?:is|are|of|about|around|~|roughly)?\W*$"
+    r"\b(?:output|out|completion|response|answer|reply|replies|returns?|generates?)\b[^\d]{0,40}$"
 )
 
 _CACHED_AFTER = rf"^[^\d]{{0,45}}?{_CACHED_WORD}"  # "450 of it is the instructions"

@@ -29,12 +29,16 @@ _EXTRACTION = any_of(
     r"\bpull\w*\b[^.]{0,80}\bout of\b",
     rf"\bout of (?:their|the|our|its) (?:[\w-]+ ){{0,3}}{_DOCUMENTS}\b",
     r"\bconvert\w*\b[^.]{0,40}\binto\b",
+    r"\b(?:turn(?:ed|s|ing)?|map(?:ped|s|ping)?|transform\w*)\b[^.]{0,40}\binto\b",
+    r"\bpull\w*\b[^.]{0,60}\binto\b",
     r"\b(?:output|data|fields|json|xml) (?:from|out of)\b",
     r"\bnormali[sz]\w*\b",
 )
 _CLASSIFICATION = any_of(
     r"\bclass\w*fi\w*",
     r"\bclasif\w*",
+    r"\bpass/fail\b",
+    r"\bverdicts?\b",
     r"\bclassify",
     r"\bclassifier",
     r"\brout(?:e|es|ing)\b",

@@ -459,3 +459,17 @@ def test_any_text_does_not_crash(text: str) -> None:
 )
 def test_powers_and_minus_signs(text, values):
     assert [q.value for q in find_quantities(text)] == values
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("about a million and a half messages a month", 1_500_000),
+        ("two and a half million calls", 2_500_000),
+        ("a couple of million calls", 2_000_000),
+        ("a couple hundred labeled tickets", 200),
+        ("a couple of seconds", 2),
+    ],
+)
+def test_numbers_said_in_words(text, value):
+    assert value in [q.value for q in find_quantities(text)]

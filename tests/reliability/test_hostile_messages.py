@@ -215,8 +215,8 @@ SLOPPY: dict[str, Hostile] = {
 }
 OPEN_GAPS = {
     "a-number-that-counts-something-else": "gap: knowledge/provenance.py accepts a number for "
-    "any numeric fact once the number is in the user's words; nothing checks that the words "
-    "say what it counts (labels, calls)",
+    "any numeric fact once the number is in the user's words; the offline cross-check "
+    "(knowledge/crosscheck.py) flags such a number in the reply, but the fact is kept",
 }
 
 
