@@ -218,6 +218,50 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return chat(sys.stdin, sys.stdout, database_url=args.database)
 
 
+# Floors of the offline eval, set from measurement (README: Evaluating extraction).
+EVAL_FLOORS = {"verdict_accuracy": 0.95, "precision": 0.97, "recall": 0.93}
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    import logging  # noqa: PLC0415
+
+    from bot import evals  # noqa: PLC0415
+    from bot.extraction import Extractor  # noqa: PLC0415
+    from bot.offline import OfflineExtractor  # noqa: PLC0415
+    from bot.settings import get_settings  # noqa: PLC0415
+
+    # Refused facts and outages are in the report; the log only needs real trouble.
+    logging.basicConfig(level=logging.ERROR, format="ftscope: %(levelname)s %(message)s")
+    cases = evals.load_suite(args.suite or [])
+    floors = evals.Floors(args.min_verdict_accuracy, args.min_precision, args.min_recall)
+    make: Callable[[], Extractor]
+    if args.live:
+        from bot.runtime import claude_extractor  # noqa: PLC0415
+
+        settings = get_settings()
+        if args.model:
+            settings = settings.model_copy(update={"claude_model": args.model})
+        claude = claude_extractor(settings)  # a ConfigError without a key
+        report = evals.evaluate(
+            cases,
+            lambda: claude,
+            floors,
+            f"live, {settings.claude_model}",
+            conversation_options={"cross_check": True},
+            jobs=args.jobs,
+        )
+    else:
+        if args.model:
+            raise ConfigError(["--model needs --live: the offline extractor has no model"])
+        make = OfflineExtractor
+        report = evals.evaluate(cases, make, floors, "offline", jobs=args.jobs)
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+    else:
+        print(evals.report_text(report), end="")
+    return 1 if report.below_floors else 0
+
+
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from bot.migrate import current_revision, head_revision, upgrade  # noqa: PLC0415
     from bot.settings import get_settings  # noqa: PLC0415
@@ -348,7 +392,8 @@ def build_parser() -> argparse.ArgumentParser:
     chat_cmd = commands.add_parser(
         "chat",
         help="the scoping conversation in a terminal, without Slack",
-        description="Talk to the bot in a terminal, as in a Slack thread. Needs ANTHROPIC_API_KEY.",
+        description="Talk to the bot in a terminal, as in a Slack thread. With ANTHROPIC_API_KEY "
+        "Claude reads your messages; without it, the offline reader (patterns and keywords).",
     )
     chat_cmd.add_argument(
         "--database",
@@ -356,6 +401,39 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to keep the conversation (default: in memory, gone on exit)",
     )
     chat_cmd.set_defaults(handler=cmd_chat)
+
+    eval_cmd = commands.add_parser(
+        "eval",
+        help="measure fact extraction on the labeled conversations",
+        description="Run labeled scoping conversations through the bot's conversation code and "
+        "print per-field precision and recall, verdict accuracy and the conversations that "
+        "differ. Offline by default; --live uses Claude (ANTHROPIC_API_KEY) and adds the token "
+        "bill. Exit 1 below a floor, 2 for a broken suite or setting.",
+    )
+    eval_cmd.add_argument(
+        "--suite",
+        action="append",
+        type=Path,
+        metavar="PATH",
+        help="a YAML file or folder of cases instead of the shipped suite (repeatable)",
+    )
+    eval_cmd.add_argument("--live", action="store_true", help="read with Claude, not offline")
+    eval_cmd.add_argument(
+        "--model", help="the Claude model for --live (default FTSCOPE_CLAUDE_MODEL)"
+    )
+    eval_cmd.add_argument("--json", action="store_true", help="print one JSON object")
+    eval_cmd.add_argument(
+        "--jobs", type=int, default=1, help="conversations run at once (default 1)"
+    )
+    for name, default in EVAL_FLOORS.items():
+        eval_cmd.add_argument(
+            f"--min-{name.replace('_', '-')}",
+            type=float,
+            default=default,
+            metavar="SHARE",
+            help=f"exit 1 below this {name.replace('_', ' ')} (default {default})",
+        )
+    eval_cmd.set_defaults(handler=cmd_eval)
     return parser
 
 
