@@ -3,7 +3,7 @@
 Every message of the shipped eval suite is read by `OfflineExtractor.extract`, each time with the
 quantity scanner's cache cleared (a real message is read once), and the figures are per message.
 Long messages are the slow ones, so the suite's messages are also read pasted together 10× and
-50× (a long thread summary pasted into Slack).
+50× (a long thread summary pasted into Slack), and hostile shapes at Slack's 40,000 characters.
 
 Run: python benchmarks/bench_offline_extraction.py [--repeat 5]
 """
@@ -18,6 +18,18 @@ from bot.evals import Floors, evaluate, load_suite
 from bot.offline import OfflineExtractor
 from knowledge import Facts
 from knowledge.quantities import _quantities
+
+SLACK_MAX_CHARS = 40_000  # Slack truncates a message's text past this
+# Shapes that once made a regex scan quadratic, at Slack's longest message.
+HOSTILE = {
+    "numbers": "1 2 3 " * 7000,
+    "one word": "x" * SLACK_MAX_CHARS,
+    "articles": "a " * 20000,
+    "percents": "91% vs 93% " * 4000,
+    "ranges": "10-20M a month " * 3000,
+    "sizes": "600 tokens in, " * 3000,
+    "negations": "no not never " * 3500,
+}
 
 
 def percentile(sorted_values: list[float], share: float) -> float:
@@ -60,6 +72,13 @@ def main() -> None:
             f"  {factor} messages pasted together (median {size:,.0f} chars): "
             f"p50 {percentile(long_times, 0.5):.1f} ms, max {long_times[-1]:.1f} ms"
         )
+    worst = max(
+        (read_times_ms([text[:SLACK_MAX_CHARS]], 1)[0], name) for name, text in HOSTILE.items()
+    )
+    print(
+        f"  hostile {SLACK_MAX_CHARS:,}-char messages ({', '.join(HOSTILE)}): "
+        f"slowest {worst[0]:.0f} ms ({worst[1]})"
+    )
     start = time.perf_counter()
     report = evaluate(cases, OfflineExtractor, Floors(0.0, 0.0, 0.0), "offline")
     elapsed = time.perf_counter() - start

@@ -273,7 +273,7 @@ class Conversation:
         cost = self._record_usage(thread.id, extraction, prices)
         user_messages = [m.text for m in _up_to(messages, turn.ts)]
         checked = check_updates(extraction.updates, "\n".join(user_messages), sent_text)
-        flagged = self._unconfirmed(extraction, checked.accepted, user_messages, still_needed)
+        flagged = self._unconfirmed(extraction, checked.accepted, user_messages)
         for _attempt in range(SAVE_ATTEMPTS):
             facts, applied, refused = merge(
                 known,
@@ -411,12 +411,11 @@ class Conversation:
         extraction: Extraction,
         accepted: list[Accepted],
         user_messages: list[str],
-        needed: list[str],
     ) -> set[str]:
         """The facts whose number the offline reader doesn't find in the user's words."""
         if not self.cross_check or extraction.reduced is not None:
             return set()
-        flagged = {a.field for a in unconfirmed(accepted, user_messages, needed)}
+        flagged = {a.field for a in unconfirmed(accepted, user_messages)}
         if flagged:
             log.warning("the offline check can't confirm %s", ", ".join(sorted(flagged)))
         return flagged

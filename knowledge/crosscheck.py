@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from knowledge.provenance import NUMBER_FIELDS, Accepted
 from knowledge.reader import read_message
@@ -17,22 +18,31 @@ from knowledge.reader import read_message
 __all__ = ["unconfirmed"]
 
 
-def unconfirmed(
-    accepted: Iterable[Accepted], messages: Sequence[str], asked: Sequence[str] = ()
-) -> list[Accepted]:
+def unconfirmed(accepted: Iterable[Accepted], messages: Sequence[str]) -> list[Accepted]:
     """The accepted numbers that no message, read offline, states for the same fact."""
     numbers = [a for a in accepted if a.field in NUMBER_FIELDS and isinstance(a.value, int | float)]
     if not numbers:
         return []
     found: dict[str, list[float]] = {}
     for message in messages:
-        for update in read_message(message, asked=asked).updates:
-            try:
-                found.setdefault(update.field, []).append(float(update.value))
-            except ValueError:
-                continue
+        for field, value in _numbers_read(message):
+            found.setdefault(field, []).append(value)
     return [
         a
         for a in numbers
         if not any(math.isclose(v, float(a.value), rel_tol=0.01) for v in found.get(a.field, []))
     ]
+
+
+@lru_cache(maxsize=256)
+def _numbers_read(message: str) -> tuple[tuple[str, float], ...]:
+    """The numbers the offline reader finds in one message. Cached: every turn of a thread
+    checks against all of its messages, and they don't change."""
+    found = []
+    for update in read_message(message).updates:
+        if update.field in NUMBER_FIELDS:
+            try:
+                found.append((update.field, float(update.value)))
+            except ValueError:
+                continue
+    return tuple(found)

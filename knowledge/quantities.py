@@ -191,7 +191,7 @@ _SKIPPED = re.compile(
     r"|\d{1,2}/\d{1,2}/\d{2,4}"  # 11/30/2026
     r"|(?:https?://|www\.)\S+"  # URLs
     r"|<[@#!][^>]*>"  # Slack mentions and specials
-    r"|[\w.+-]+@[\w-]+\.[\w.-]+"  # e-mail addresses
+    r"|(?<![\w.+-])[\w.+-]+@[\w-]+\.[\w.-]+"  # e-mail addresses (from the start of one)
 )
 
 _PERIOD_WORDS: dict[str, tuple[str, ...]] = {

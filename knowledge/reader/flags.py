@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 
 from knowledge.reader.stated import StatedNumber
-from knowledge.reader.text import any_of, any_word, clause_at, has, negated, start_of
+from knowledge.reader.text import any_of, any_word, clause_at, clause_span_at, has, negated
 
 __all__ = [
     "MEASURED_YES",
@@ -202,7 +202,7 @@ def _flag(
     found: tuple[int, bool, str] | None = None
     for pattern, value in ((no, False), (yes, True)):
         for m in pattern.finditer(message):
-            clause_start = start_of(message, clause_at(message, m.start(), m.end()))
+            clause_start = clause_span_at(message, m.start(), m.end()).start
             before = message[max(clause_start, m.start() - 25) : m.start()]
             if has(_ONLY_ASKED, before):
                 continue

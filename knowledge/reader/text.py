@@ -7,7 +7,9 @@ everywhere: sentences at end punctuation or line breaks, clauses at commas, dash
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = [
     "Span",
@@ -15,12 +17,12 @@ __all__ = [
     "any_word",
     "around",
     "clause_at",
+    "clause_span_at",
     "clauses",
     "has",
     "negated",
     "sentence_at",
     "sentences",
-    "start_of",
 ]
 
 
@@ -78,37 +80,46 @@ def _trimmed(message: str, span: Span) -> Span | None:
     return Span(start, end) if end > start else None
 
 
-def sentences(message: str) -> list[Span]:
-    return _split(message, _SENTENCE_END, Span(0, len(message)))
+# Cached: every rule asks where its matches sit, and a long message has thousands of them (a
+# 40,000-character paste of numbers took minutes when each one split the message again).
+@lru_cache(maxsize=16)
+def sentences(message: str) -> tuple[Span, ...]:
+    return tuple(_split(message, _SENTENCE_END, Span(0, len(message))))
 
 
-def clauses(message: str, sentence: Span) -> list[Span]:
-    return _split(message, _CLAUSE_END, sentence)
+@lru_cache(maxsize=1024)
+def clauses(message: str, sentence: Span) -> tuple[Span, ...]:
+    return tuple(_split(message, _CLAUSE_END, sentence))
 
 
-def around(spans: list[Span], position: int) -> Span:
-    return next((s for s in spans if s.start <= position < s.end), spans[-1])
+def around(spans: tuple[Span, ...], position: int) -> Span:
+    """The span that holds `position` (spans are in order), else the last one."""
+    index = bisect_right(spans, position, key=lambda s: s.start) - 1
+    if index >= 0 and spans[index].start <= position < spans[index].end:
+        return spans[index]
+    return spans[-1]
+
+
+def clause_span_at(message: str, start: int, end: int) -> Span:
+    """Where the clause of a match at `start`..`end` is (see `clause_at`)."""
+    in_message = sentences(message)
+    if not in_message:
+        return Span(start, end)
+    sentence = around(in_message, start)
+    clause = around(clauses(message, sentence), start)
+    if clause.end < end:  # the keyword runs past the clause ("brand, voice")
+        return Span(clause.start, max(end, sentence.end))
+    return clause
 
 
 def clause_at(message: str, start: int, end: int) -> str:
     """The clause a match at `start`..`end` is in: the words a fact it reads is quoted with."""
-    in_message = sentences(message)
-    if not in_message:
-        return message[start:end]
-    sentence = around(in_message, start)
-    clause = around(clauses(message, sentence), start)
-    if clause.end < end:  # the keyword runs past the clause ("brand, voice")
-        return message[clause.start : max(end, sentence.end)]
-    return clause.text(message)
+    return clause_span_at(message, start, end).text(message)
 
 
 def sentence_at(message: str, start: int) -> str:
     in_message = sentences(message)
     return around(in_message, start).text(message) if in_message else message
-
-
-def start_of(message: str, clause: str) -> int:
-    return max(0, message.find(clause))
 
 
 _NEGATION_WORDS = any_of(
