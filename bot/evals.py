@@ -151,7 +151,7 @@ def load_suite(paths: Sequence[Path] = ()) -> list[Case]:
         for number, document in enumerate(documents, start=1):
             if document is None:  # an empty document (a trailing ---)
                 continue
-            where = f"{path} #{number}"
+            where = f"{_shown(path)} #{number}"
             try:
                 case = _case(document, where, path.parent, defaults)
             except InputError as exc:
@@ -167,6 +167,14 @@ def load_suite(paths: Sequence[Path] = ()) -> list[Case]:
     if not cases:
         raise InputError(["the suite has no cases"])
     return cases
+
+
+def _shown(path: Path) -> str:
+    """A path as the user would type it: relative to the working folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _case(
