@@ -12,6 +12,8 @@ from bot.cli import EVAL_FLOORS, main
 from bot.offline import OfflineExtractor
 from bot.settings import get_settings
 from knowledge import InputError, Verdict, decide
+from tests.bot.test_conversation import SCRIPT
+from tests.fakes import claude_api
 
 API = "https://api.anthropic.test"
 
@@ -192,25 +194,11 @@ def test_cli_exit_codes_and_json(tmp_path, capsys):
 
 # --- the live path, Claude mocked ---------------------------------------------------------------
 
-# What an honest Claude says for each of ACME's messages, and one sloppy number.
+# What an honest Claude says for each of ACME's messages (the conversation tests' script), and
+# one sloppy number: "10 out" given to the wrong fact, in the words, so provenance lets it through.
 CLAUDE_SAYS = {
-    "Acme wants": [
-        ("request", "other", "wants to fine-tune"),
-        ("task_type", "classification", "ticket routing"),
-        ("monthly_calls", "15000000", "~15M tickets/mo"),
-    ],
-    "we ran haiku": [
-        ("frontier_model", "claude-haiku-4-5", "haiku 4.5"),
-        ("baseline_measured", "true", "we ran haiku 4.5"),
-        ("baseline_quality", "0.91", "91%"),
-        ("target_quality", "0.93", "93% bar"),
-        ("labeled_examples", "40000", "~40k labeled"),
-        ("input_tokens", "600", "~600 tokens in"),
-        ("output_tokens", "10", "10 out"),
-        ("cached_prefix_tokens", "450", "450 of it is the instructions"),
-        # "10 out" given to the wrong fact: in the words, so provenance lets it through
-        ("format_failure_rate", "10", "10 out"),
-    ],
+    "ticket routing": [("request", "other", "wants to fine-tune"), *SCRIPT["ticket routing"]],
+    "we ran haiku": [*SCRIPT["we ran haiku"], ("format_failure_rate", "10", "10 out")],
 }
 
 
@@ -234,24 +222,13 @@ def claude_reply(request: httpx.Request) -> httpx.Response:
         for f, v, q in said
     ]
     first_turn = len(body["messages"]) == 1
-    return httpx.Response(
-        200,
-        json={
-            "id": "msg_1",
-            "type": "message",
-            "role": "assistant",
-            "model": f"{body['model']}-20251001",
-            "content": [{"type": "text", "text": json.dumps({"updates": updates, "question": ""})}],
-            "stop_reason": "end_turn",
-            "stop_sequence": None,
-            "usage": {
-                "input_tokens": 200,
-                "cache_creation_input_tokens": 5000 if first_turn else 300,
-                "cache_read_input_tokens": 0 if first_turn else 5000,
-                "output_tokens": 100,
-            },
-        },
-    )
+    usage = {
+        "input_tokens": 200,
+        "cache_creation_input_tokens": 5000 if first_turn else 300,
+        "cache_read_input_tokens": 0 if first_turn else 5000,
+        "output_tokens": 100,
+    }
+    return claude_api.extraction(updates, model=f"{body['model']}-20251001", usage=usage)
 
 
 def test_live_eval_reads_with_claude_and_adds_the_token_bill(

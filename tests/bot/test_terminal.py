@@ -8,6 +8,7 @@ import httpx
 from bot.cli import main
 from bot.settings import Settings, get_settings
 from bot.terminal import chat
+from tests.fakes import claude_api
 
 API = "https://api.anthropic.test"
 
@@ -17,19 +18,7 @@ def claude_reply(request: httpx.Request) -> httpx.Response:
     updates = []
     if "brand" in newest:
         updates = [{"field": "request", "value": "brand_voice", "quote": "sound like our brand"}]
-    return httpx.Response(
-        200,
-        json={
-            "id": "msg_1",
-            "type": "message",
-            "role": "assistant",
-            "model": "claude-haiku-4-5",
-            "content": [{"type": "text", "text": json.dumps({"updates": updates, "question": ""})}],
-            "stop_reason": "end_turn",
-            "stop_sequence": None,
-            "usage": {"input_tokens": 10, "output_tokens": 10},
-        },
-    )
+    return claude_api.extraction(updates, usage={"input_tokens": 10, "output_tokens": 10})
 
 
 def test_chat_runs_the_conversation_with_claude(httpx2_mock, tmp_path):

@@ -23,6 +23,7 @@ from bot.runtime import SlackRuntime, build_slack_runtime
 from bot.server import asgi_app
 from bot.settings import Settings
 from bot.storage import create_schema, make_engine
+from tests.fakes import claude_api
 from tests.fakes.slack_api import BOT_USER_ID, TEAM_ID, FakeSlack
 
 SIGNING_SECRET = "test-signing-secret"
@@ -67,24 +68,14 @@ class FakeClaude:
     def answer(self, body: dict[str, Any], updates: list[dict[str, str]]) -> httpx.Response:
         """A Messages API reply carrying these updates; the first call writes the cache."""
         turn = len(self.requests)
-        reply = {"updates": updates, "question": ""}
-        return httpx.Response(
-            200,
-            json={
-                "id": f"msg_{turn}",
-                "type": "message",
-                "role": "assistant",
-                "model": body["model"],
-                "content": [{"type": "text", "text": json.dumps(reply)}],
-                "stop_reason": "end_turn",
-                "stop_sequence": None,
-                "usage": {
-                    "input_tokens": 150,
-                    "output_tokens": 80,
-                    "cache_creation_input_tokens": 400 if turn > 1 else 4600,
-                    "cache_read_input_tokens": 4600 if turn > 1 else 0,
-                },
-            },
+        usage = {
+            "input_tokens": 150,
+            "output_tokens": 80,
+            "cache_creation_input_tokens": 400 if turn > 1 else 4600,
+            "cache_read_input_tokens": 4600 if turn > 1 else 0,
+        }
+        return claude_api.extraction(
+            updates, model=body["model"], usage=usage, message_id=f"msg_{turn}"
         )
 
 

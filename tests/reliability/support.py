@@ -22,6 +22,7 @@ from slack_sdk.models.blocks import Block
 from sqlalchemy import func, select
 from sqlmodel import SQLModel
 
+from tests.fakes import claude_api
 from tests.fakes.slack_api import TEAM_ID
 from tests.handlers.conftest import (  # noqa: F401 - ANSWER, FIRST, script_acme: re-exported
     ANSWER,
@@ -105,24 +106,7 @@ class HeldClaude(FakeClaude):
 
 def claude_message(text: str, stop_reason: str = "end_turn") -> httpx.Response:
     """A 200 from the Messages API whose text is `text` (valid JSON or not)."""
-    return httpx.Response(
-        200,
-        json={
-            "id": "msg_scripted",
-            "type": "message",
-            "role": "assistant",
-            "model": "claude-haiku-4-5",
-            "content": [{"type": "text", "text": text}] if text else [],
-            "stop_reason": stop_reason,
-            "stop_sequence": None,
-            "usage": {
-                "input_tokens": 150,
-                "output_tokens": 80,
-                "cache_creation_input_tokens": 0,
-                "cache_read_input_tokens": 4600,
-            },
-        },
-    )
+    return claude_api.message(text, stop_reason=stop_reason, message_id="msg_scripted")
 
 
 def claude_error(status: int, kind: str, message: str = "", **headers: str) -> httpx.Response:
