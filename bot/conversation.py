@@ -24,11 +24,11 @@ from bot.extraction import Extraction, Extractor, ExtractorUnavailable, Usage
 from bot.offline import is_offline_read
 from bot.prompt import Exchange
 from bot.storage import MessageRead, ScopingThread, Store, ThreadMessage
-from bot.wording import show_value
+from bot.wording import FIELD_LABELS, show_value
 from knowledge import Assumptions, Decision, Facts, InputError, PriceSheet, Verdict, decide
 from knowledge.crosscheck import unconfirmed
 from knowledge.errors import problems_from
-from knowledge.provenance import Accepted, Rejected, check_updates
+from knowledge.provenance import Accepted, Checked, Rejected, check_updates
 from knowledge.reading_notes import reading_notes
 
 log = logging.getLogger(__name__)
@@ -109,6 +109,20 @@ class Reply:
         if self.context is None:
             return self.text
         return render.turn_text(self.kind, self.context)
+
+
+@dataclass
+class _Settled:
+    """A turn's facts as saved, and what went into them."""
+
+    thread: ScopingThread
+    known: Facts  # the facts before this turn, as the save found them
+    facts: Facts
+    applied: list[Accepted]
+    refused: list[Rejected]
+    decision: Decision | None
+    problems: list[str]
+    dropped: list[tuple[str, Any]]  # offline-read facts the extractor didn't confirm
 
 
 class ThreadLocks:
@@ -207,6 +221,9 @@ class Conversation:
         self.extractor = extractor
         self.fallback = fallback
         self.cross_check = cross_check
+        # The offline extractor itself has nothing to re-read; any other reads those messages
+        # again, whether or not it has a fallback now (a restart may have turned it off).
+        self._rereads_offline = not getattr(extractor, "offline", False)
         self.prices = prices
         self.assumptions = assumptions
         self._locks = ThreadLocks()
@@ -258,58 +275,42 @@ class Conversation:
             return self._outage(thread, known, busy=True)
         started = time.perf_counter()
         still_needed = before.missing if before else []
+        # Messages the offline reader read in reduced mode, which the extractor now reads again:
+        # what only they established is not shown to it as settled.
+        offline_read = {
+            m.slack_ts
+            for m in _unread(messages, turn.ts, reread_offline=self._rereads_offline)
+            if m.extraction is not None
+        }
+        provisional = {f for f, ts in thread.fact_ts.items() if ts in offline_read}
         outcome = self._extract(
             messages,
             turn.ts,
             thread_id=thread.id,
-            known=known,
+            known=Facts.model_validate(
+                {k: v for k, v in known.known().items() if k not in provisional}
+            ),
             needed=still_needed,
             budget_s=budget_s,
         )
         if outcome is None:
             return self._outage(thread, known)
         sent_text, extraction = outcome
+        reread = offline_read if extraction.reduced is None else set()
         read = MessageRead(turn.ts, sent_text, extraction.raw_text)
         cost = self._record_usage(thread.id, extraction, prices)
         user_messages = [m.text for m in _up_to(messages, turn.ts)]
         checked = check_updates(extraction.updates, "\n".join(user_messages), sent_text)
-        flagged = self._unconfirmed(extraction, checked.accepted, user_messages)
-        for _attempt in range(SAVE_ATTEMPTS):
-            facts, applied, refused = merge(
-                known,
-                checked.accepted,
-                prices,
-                set_by=thread.fact_ts,
-                message_ts=turn.ts,
-            )
-            rejected = checked.rejected + refused
-            quotes = dict(thread.fact_quotes) | {a.field: a.quote for a in applied}
-            set_by = dict(thread.fact_ts) | {a.field: turn.ts for a in applied}
-            try:
-                decision: Decision | None = decide(facts, prices, self.assumptions)
-                problems: list[str] = []
-            except InputError as exc:
-                decision, problems = None, exc.problems
-            saved = self.store.save_thread_state(
-                thread.id,
-                facts.known(),
-                decision.to_json() if decision else thread.last_decision,
-                decision.verdict.value if decision else thread.last_verdict,
-                "decided" if decision and decision.verdict is not Verdict.need_info else "open",
-                fact_quotes=quotes,
-                fact_ts=set_by,
-                read=read,
-                expect_updated_at=thread.updated_at,
-            )
-            if saved is not None:
-                break
-            # Another process answered a message of this thread meanwhile: lay this turn's
-            # facts over what it saved, not over what this one read before Claude's call.
-            fresh = self.store.find_thread(turn.team, turn.channel, turn.thread_ts)
-            assert fresh is not None and fresh.id is not None
-            thread, known = fresh, Facts.model_validate(fresh.facts)
-        else:
-            raise RuntimeError(f"thread {thread.id}: kept changing while this turn saved")
+        flagged = self._unconfirmed(extraction, checked.accepted, user_messages, still_needed)
+        settled = self._settle(turn, thread, checked, prices, read, rereading=reread)
+        thread, known, facts, applied = (
+            settled.thread,
+            settled.known,
+            settled.facts,
+            settled.applied,
+        )
+        decision, problems = settled.decision, settled.problems
+        rejected = checked.rejected + settled.refused
         if decision is None:
             text, blocks = render.problem_reply(problems)
             return Reply(
@@ -345,7 +346,7 @@ class Conversation:
             rejected=[(r.field, r.value, r.why) for r in rejected],
             previous_verdict=shown,
             assumptions=self.assumptions,
-            notes=reading_notes(applied),
+            notes=reading_notes(applied) + [_dropped_note(f, v) for f, v in settled.dropped],
             unconfirmed=[
                 (a.field, show_value(a.field, a.value), a.quote)
                 for a in applied
@@ -374,6 +375,63 @@ class Conversation:
             cost_usd=cost,
         )
 
+    def _settle(
+        self,
+        turn: Turn,
+        thread: ScopingThread,
+        checked: Checked,
+        prices: PriceSheet,
+        read: MessageRead,
+        *,
+        rereading: set[str],
+    ) -> _Settled:
+        """Merge the turn's facts, decide and save, retrying over a fresher state when another
+        process saved the thread meanwhile. Facts only the offline reader had read from the
+        messages in `rereading` (slack ts) are dropped unless the extractor read them again."""
+        for _attempt in range(SAVE_ATTEMPTS):
+            known = Facts.model_validate(thread.facts)
+            provisional = {f for f, ts in thread.fact_ts.items() if ts in rereading}
+            base = Facts.model_validate(
+                {k: v for k, v in known.known().items() if k not in provisional}
+            )
+            facts, applied, refused = merge(
+                base, checked.accepted, prices, set_by=thread.fact_ts, message_ts=turn.ts
+            )
+            dropped = [
+                (f, known.known()[f])
+                for f in sorted(provisional - {a.field for a in applied})
+                if f in known.known()
+            ]
+            kept = {f for f in thread.fact_ts if f not in {d for d, _ in dropped}}
+            quotes = {f: q for f, q in thread.fact_quotes.items() if f in kept}
+            quotes |= {a.field: a.quote for a in applied}
+            set_by = {f: ts for f, ts in thread.fact_ts.items() if f in kept}
+            set_by |= {a.field: turn.ts for a in applied}
+            try:
+                decision: Decision | None = decide(facts, prices, self.assumptions)
+                problems: list[str] = []
+            except InputError as exc:
+                decision, problems = None, exc.problems
+            saved = self.store.save_thread_state(
+                thread.id,
+                facts.known(),
+                decision.to_json() if decision else thread.last_decision,
+                decision.verdict.value if decision else thread.last_verdict,
+                "decided" if decision and decision.verdict is not Verdict.need_info else "open",
+                fact_quotes=quotes,
+                fact_ts=set_by,
+                read=read,
+                expect_updated_at=thread.updated_at,
+            )
+            if saved is not None:
+                return _Settled(thread, known, facts, applied, refused, decision, problems, dropped)
+            # Another process answered a message of this thread meanwhile: lay this turn's
+            # facts over what it saved, not over what this one read before Claude's call.
+            fresh = self.store.find_thread(turn.team, turn.channel, turn.thread_ts)
+            assert fresh is not None and fresh.id is not None
+            thread = fresh
+        raise RuntimeError(f"thread {thread.id}: kept changing while this turn saved")
+
     def _extract(
         self,
         messages: list[ThreadMessage],
@@ -386,8 +444,8 @@ class Conversation:
     ) -> tuple[str, Extraction] | None:
         """The text this turn reads and what the extractor (or in reduced mode the fallback)
         made of it; None when neither could read it."""
-        # With a fallback, messages it read in reduced mode are read again by the extractor.
-        reread = self.fallback is not None
+        # Messages the offline reader read in reduced mode are read again by the extractor.
+        reread = self._rereads_offline
         sent_text = _text_to_extract(messages, newest_ts, reread_offline=reread)
         try:
             return sent_text, self.extractor.extract(
@@ -403,7 +461,11 @@ class Conversation:
                 return None
         # Reduced mode: only what nobody has read, so Claude's re-reads stay Claude's to do.
         sent_text = _text_to_extract(messages, newest_ts)
-        extraction = self.fallback.extract([], sent_text, known, needed)
+        try:
+            extraction = self.fallback.extract([], sent_text, known, needed)
+        except Exception:  # the outage reply then, with the facts kept
+            log.exception("thread %s: the offline reader failed too", thread_id)
+            return None
         return sent_text, dataclasses.replace(extraction, reduced="outage")
 
     def _unconfirmed(
@@ -411,11 +473,16 @@ class Conversation:
         extraction: Extraction,
         accepted: list[Accepted],
         user_messages: list[str],
+        asked: list[str],
     ) -> set[str]:
         """The facts whose number the offline reader doesn't find in the user's words."""
         if not self.cross_check or extraction.reduced is not None:
             return set()
-        flagged = {a.field for a in unconfirmed(accepted, user_messages)}
+        try:
+            flagged = {a.field for a in unconfirmed(accepted, user_messages, asked)}
+        except Exception:  # a check that fails must not cost the turn its facts
+            log.exception("the offline check failed; the numbers go unchecked this turn")
+            return set()
         if flagged:
             log.warning("the offline check can't confirm %s", ", ".join(sorted(flagged)))
         return flagged
@@ -483,20 +550,34 @@ def _history(messages: list[ThreadMessage], *, skip_offline: bool = False) -> li
     ]
 
 
-def _text_to_extract(
+def _unread(
     messages: list[ThreadMessage], newest_ts: str, *, reread_offline: bool = False
-) -> str:
-    """The newest message, preceded by earlier ones the extractor hasn't read (an outage's, or
+) -> list[ThreadMessage]:
+    """The newest message and the earlier ones the extractor hasn't read (an outage's, or
     with `reread_offline` those the offline reader read in reduced mode)."""
-    unread: list[str] = []
+    unread: list[ThreadMessage] = []
     for message in _up_to(messages, newest_ts):
         if message.extraction is not None and not (
             reread_offline and is_offline_read(message.extraction)
         ):
             unread = []
         else:
-            unread.append(message.text)
-    return "\n\n".join(unread)
+            unread.append(message)
+    return unread
+
+
+def _text_to_extract(
+    messages: list[ThreadMessage], newest_ts: str, *, reread_offline: bool = False
+) -> str:
+    """The text this turn's extractor reads: the unread messages, oldest first."""
+    return "\n\n".join(m.text for m in _unread(messages, newest_ts, reread_offline=reread_offline))
+
+
+def _dropped_note(field: str, value: object) -> str:
+    return (
+        f"dropped {FIELD_LABELS.get(field, field)} {show_value(field, value)}, which only my "
+        "patterns had read: Claude, reading that message again, didn't find it"
+    )
 
 
 def _up_to(messages: list[ThreadMessage], newest_ts: str) -> list[ThreadMessage]:

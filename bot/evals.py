@@ -364,9 +364,13 @@ class Report:
             ("precision", self.precision, self.floors.precision),
             ("recall", self.recall, self.floors.recall),
         ]
-        return [
+        below = [
             f"{name} {got:.3f} < floor {floor:.3f}" for name, got, floor in checks if got < floor
         ]
+        crashed = sum(1 for r in self.results if r.error)
+        if crashed:  # a case the conversation couldn't run is a bug, whatever the averages say
+            below.append(f"{crashed} conversation{'s' if crashed != 1 else ''} raised an error")
+        return below
 
     def token_bill(self) -> dict[str, Any] | None:
         usage = [u for r in self.results for u in r.usage]

@@ -22,6 +22,8 @@ ReducedWhy = Literal["no_key", "outage"]
 class OfflineExtractor:
     """Patterns and keywords: deterministic, instant, no network; weaker than Claude."""
 
+    offline = True  # its reads are not read again by itself (see Conversation)
+
     def __init__(self, why: ReducedWhy = "no_key") -> None:
         self.why = why
 

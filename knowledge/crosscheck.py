@@ -18,14 +18,20 @@ from knowledge.reader import read_message
 __all__ = ["unconfirmed"]
 
 
-def unconfirmed(accepted: Iterable[Accepted], messages: Sequence[str]) -> list[Accepted]:
-    """The accepted numbers that no message, read offline, states for the same fact."""
+def unconfirmed(
+    accepted: Iterable[Accepted], messages: Sequence[str], asked: Sequence[str] = ()
+) -> list[Accepted]:
+    """The accepted numbers that no message, read offline, states for the same fact.
+
+    `asked`: what the bot asked for before the newest message, so a bare answer to it
+    ("roughly 40,000") is placed as the offline reader places it.
+    """
     numbers = [a for a in accepted if a.field in NUMBER_FIELDS and isinstance(a.value, int | float)]
     if not numbers:
         return []
     found: dict[str, list[float]] = {}
     for message in messages:
-        for field, value in _numbers_read(message):
+        for field, value in _numbers_read(message, tuple(asked)):
             found.setdefault(field, []).append(value)
     return [
         a
@@ -35,11 +41,11 @@ def unconfirmed(accepted: Iterable[Accepted], messages: Sequence[str]) -> list[A
 
 
 @lru_cache(maxsize=256)
-def _numbers_read(message: str) -> tuple[tuple[str, float], ...]:
+def _numbers_read(message: str, asked: tuple[str, ...]) -> tuple[tuple[str, float], ...]:
     """The numbers the offline reader finds in one message. Cached: every turn of a thread
     checks against all of its messages, and they don't change."""
     found = []
-    for update in read_message(message).updates:
+    for update in read_message(message, asked=asked).updates:
         if update.field in NUMBER_FIELDS:
             try:
                 found.append((update.field, float(update.value)))

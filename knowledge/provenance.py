@@ -176,48 +176,84 @@ def _whole(value: float) -> int | None:
     return int(value) if value == int(value) else None
 
 
-def _stated(field: str, value: float, words: str) -> str | None:
-    """The words' span that states the number (in the field's unit), or None."""
+def _stated(field: str, value: float, words: str, *, quoted: bool) -> str | None:
+    """The words' span that states the number (in the field's unit), or None.
+
+    `quoted`: the words are the update's own quote (the user's span it says the fact came
+    from), not the whole newest message. Readings that need the words right around a number to
+    be sure of it ("they need 97" as a percent, "no labeled data" as zero) are only taken from
+    a quote.
+    """
     if field in MILLISECOND_FIELDS:
         return _stated_duration_ms(value, words)
     if field in RATE_FIELDS:
         found = supports(words, value, monthly_rate=True)
     elif field in SHARE_FIELDS:
         found = supports(words, value, share=True)
-        if found is None and 0 < value <= 1:
-            # "they need 97" next to "88%": a bare number up to 100 read as a percent
-            found = next(
-                (
-                    q
-                    for q in find_quantities(words)
-                    if not q.is_percent
-                    and q.value > 1
-                    and math.isclose(q.value, value * 100, rel_tol=0.005)
-                ),
-                None,
-            )
-        if found is None and field in QUALITY_FIELDS and _ERRORS.search(words):
-            # "under 2% errors" is a 98% quality target
-            found = supports(words, 1 - value, share=True)
+        if found is None and quoted and 0 < value <= 1 and _BAR.search(words):
+            found = _bare_percent(value, words)  # "they need 97", next to "88%"
+        if found is None and field in QUALITY_FIELDS:
+            found = _error_rate(1 - value, words)  # "under 2% errors" is a 98% target
     else:
         found = supports(words, value)
         if found is None and field in COUNT_FIELDS:
             return _stated_characters(value, words)
-        if found is None and value == 0 and field in EXAMPLE_FIELDS:
+        if found is None and quoted and value == 0 and field in EXAMPLE_FIELDS:
             none = _NONE.search(words)  # "they don't have labeled data": zero examples
             return none.group(0) if none else None
     return found.text if found is not None else None
 
 
-# "no labeled data", "labeled: none"; not "zero labeled data problems" (no problems, that is)
-_NONE = re.compile(
-    r"(?:\b(?:no|zero|none|nothing|not any|don'?t have|do not have|doesn'?t have|does not have|"
-    r"haven'?t got|have no|has no)\b[^.]{0,30}\b(?:label\w*|annotat\w*|gold|examples|data|"
-    r"training)\b|\b(?:label\w*|annotat\w*|gold|examples|data)\b(?:[^.]|\.{2,}){0,20}"
-    r"\b(?:none|zero|nothing)\b)(?!(?:\s+\w+){0,2}\s+(?:problems?|issues?|concerns?|worries))",
+# Words that make a bare number a quality bar: "they need 97", "target is 99.5".
+_BAR = re.compile(
+    r"\b(?:need|needs|needed|target|bar|want|wants|accept|goal|require\w*|happy|sla)\b|%",
     re.IGNORECASE,
 )
-_ERRORS = re.compile(r"error|wrong|mistake|miss|fail|incorrect", re.IGNORECASE)
+
+
+def _bare_percent(value: float, words: str) -> Quantity | None:
+    return next(
+        (
+            q
+            for q in find_quantities(words)
+            if not q.is_percent
+            and 1 < q.value <= 100
+            and math.isclose(q.value, value * 100, rel_tol=0.005)
+        ),
+        None,
+    )
+
+
+# An error rate, the error words attached to the percent: "2% errors", "error rate under 2%".
+_ERROR_WORDS = r"(?:errors?|error rate|wrong|mistakes?|misclassif\w*|failures?|incorrect)"
+_ERROR_AFTER = re.compile(rf"\s*(?:of\s+\w+\s+)?{_ERROR_WORDS}\b", re.IGNORECASE)
+_ERROR_BEFORE = re.compile(rf"\b{_ERROR_WORDS}\b[^\d%]{{0,20}}\Z", re.IGNORECASE)
+
+
+def _error_rate(share: float, words: str) -> Quantity | None:
+    for q in find_quantities(words):
+        if (
+            q.is_percent
+            and math.isclose(q.value / 100, share, rel_tol=0.005, abs_tol=1e-9)
+            and (
+                _ERROR_AFTER.match(words, q.end) is not None
+                or _ERROR_BEFORE.search(words, max(0, q.start - 30), q.start) is not None
+            )
+        ):
+            return q
+    return None
+
+
+# "no labeled data", "they do NOT have labeled data", "labeled: none"; not "no PII in the
+# training data", "no issues with the data" or "zero labeled data problems".
+_NONE = re.compile(
+    r"(?:\b(?:no|zero|none|nothing|not any|don'?t have|do not have|doesn'?t have|does not have|"
+    r"haven'?t got|have no|has no)\s+(?:any\s+)?(?:label\w*|annotat\w*|gold|hand-?label\w*)\b"
+    r"|\b(?:label\w*|annotat\w*|gold)\b(?: \w+)?(?:[^.\d]|\.{2,}){0,15}\b(?:none|zero|nothing)\b)"
+    r"(?!(?:\s+\w+){0,2}\s+(?:problems?|issues?|concerns?|worries))",
+    re.IGNORECASE,
+)
+_CHARACTERS_THROUGH = re.compile(r"[^\n]{0,20}?\b(?:characters?|chars?)\b", re.IGNORECASE)
 # "8,000 characters", "the 2,000 was characters"
 CHARACTERS_AFTER = re.compile(
     r"\s*(?:(?:was|were|is|are)\s+)?(?:characters?|chars?)\b", re.IGNORECASE
@@ -231,7 +267,8 @@ def _stated_characters(value: float, words: str) -> str | None:
         if q.period is None and not q.is_percent and CHARACTERS_AFTER.match(after):
             low, high = q.value / CHARS_PER_TOKEN_MAX, q.value / CHARS_PER_TOKEN_MIN
             if low * 0.99 <= value <= high * 1.01:
-                return q.text
+                unit = _CHARACTERS_THROUGH.match(words, q.end)  # shown with its unit
+                return words[q.start : unit.end()] if unit else q.text
     return None
 
 
@@ -240,9 +277,16 @@ _SECONDS = re.compile(r"\s*(?:s\b|sec)", re.IGNORECASE)
 
 
 def _unit_after(q: Quantity, words: str) -> str:
-    """What follows a quantity's number: its own suffix ("80ms") and the words after ("0.2 s")."""
+    """What follows a quantity's number: its own suffix ("80ms") and the words after ("0.2 s"),
+    past a multiplier ("8k characters", "2 and a half seconds")."""
     own = re.sub(r"^.*\d[\d.,]*", "", q.text) if re.search(r"\d", q.text) else ""
+    own = _MULTIPLIER_WORDS.sub("", own)
     return own + words[q.end : q.end + 16]
+
+
+_MULTIPLIER_WORDS = re.compile(
+    r"^(?:\s*(?:[kmb](?![a-z])|mm|bn|thousand|million|billion|and a half))+", re.IGNORECASE
+)
 
 
 def _stated_duration_ms(value: float, words: str) -> str | None:
@@ -323,14 +367,14 @@ def check_updates(updates: list[Update], words: str, newest: str) -> Checked:
         shown = update.quote.strip()
         if problem is None and update.field in NUMBER_FIELDS and isinstance(value, int | float):
             span = (
-                _stated(update.field, float(value), update.quote)
+                _stated(update.field, float(value), update.quote, quoted=True)
                 if quoted_from(update.quote, words)
                 else None
             )
             if span is None:
                 # A paraphrased quote: the newest message itself must state the number, and
                 # what is shown as the user's words is then their own span, not the quote.
-                span = _stated(update.field, float(value), newest)
+                span = _stated(update.field, float(value), newest, quoted=False)
                 if span is None:
                     problem = "that number isn't in your messages"
                 else:

@@ -159,6 +159,10 @@ _SUFFIX = re.compile(
 )
 _PREFIX_CHARS = "~≈$€£"
 _AND_A_HALF = re.compile(rf"{_SP}+(?i:and){_SP}+(?i:a){_SP}+(?i:half)(?![A-Za-z])")
+_TIMING_BEFORE = re.compile(
+    r"(?i:under|within|in|less than|than|below|about|around|over|sub|max|at most|taking|takes)"
+    rf"[{_SP[1:-1]}-]*\Z"
+)
 _TIME_UNIT = re.compile(rf"{_SP}+(?i:seconds?|secs?|milliseconds?)(?![A-Za-z])")
 
 _RANGE = re.compile(rf"{_SP}*(?P<dash>[-–—‒]){_SP}*|{_SP}+(?P<word>to|and|or|through|thru){_SP}+")
@@ -254,8 +258,11 @@ def _term(text: str, m: re.Match[str]) -> _Term | None:
         bare_ok = (
             head not in ("a", "an", "half")
             or words.lower().endswith(("hundred", "couple", "of"))
-            # "under a second", "half a second": a duration, not the article
-            or _TIME_UNIT.match(text, m.end()) is not None
+            # "under a second", "half a second": a duration, not the article ("a second model")
+            or (
+                _TIME_UNIT.match(text, m.end()) is not None
+                and (head == "half" or _TIMING_BEFORE.search(text, 0, m.start()) is not None)
+            )
         )
     number_end = m.end()
     # "two and a half million"

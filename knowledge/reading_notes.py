@@ -68,5 +68,5 @@ def _conversion(update: Accepted, quantities: list[Quantity]) -> str | None:
         for q in quantities:
             complement = 1 - q.value / 100
             if q.is_percent and _close(complement, value) and not _close(q.value / 100, value):
-                return f"read “{update.quote.strip()}” as {value:.0%} right"
+                return f"read “{update.quote.strip()}” as {value * 100:.4g}% right"
     return None

@@ -4,6 +4,7 @@ volume or a quality; the words right around it decide ("under 80ms", "~600 token
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 
 from knowledge.quantities import monthly
@@ -33,7 +34,10 @@ _VERSIONED = any_of(
 )
 _VERSION_OF = rf"\b{_VERSIONED}[\s-]*$"
 
-_DURATION = re.compile(r"^(?P<ms>ms|msecs?|millis(?:econds?)?)\b|^(?P<s>s|secs?|seconds?)\b")
+# After the number and any "and a half": "80ms", "0.5 s", "2 and a half seconds".
+_DURATION = re.compile(
+    r"^(?:and a half\s+)?(?:(?P<ms>ms|msecs?|millis(?:econds?)?)|(?P<s>s|secs?|seconds?))\b"
+)
 _LATENCY_WORD = any_of(
     r"first[- ]token|ttft|latency|respond|response time|p\d\d",
     "under|below|within|sub|less than|<|fast|budget|real[- ]?time|deadline",
@@ -165,4 +169,6 @@ def _monthly_calls(n: StatedNumber) -> tuple[str, float] | None:
     ):
         return None
     rate = monthly(dataclasses.replace(n.quantity, value=n.low, is_percent=False))
+    if not math.isfinite(rate):
+        return None  # "1e308 calls a day" is no volume
     return "monthly_calls", round(rate)

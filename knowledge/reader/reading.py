@@ -86,6 +86,7 @@ def read_message(
         m = models[-1]
         found.put("frontier_model", model_id(m), m.group(0))
     fields = _read_numbers(message, found)
+    _read_a_bare_answer(message, asked, found)
     one_word = _ONE_WORD.search(message)
     if one_word is not None and "output_tokens" not in found.updates:
         found.put("output_tokens", 1, one_word.group(0))
@@ -128,6 +129,26 @@ def _read_numbers(message: str, found: _Found) -> list[tuple[StatedNumber, str]]
         quote = n.clause if n.quantity.text in n.clause else n.quantity.text
         found.put(field, value if field in _SHARES else round(value), quote)
     return fields
+
+
+# Counts a bare number can answer when the bot asked for one of them: "roughly 40,000" after
+# "how many labeled examples…?". Sizes and latencies need their unit; qualities their percent.
+_BARE_ANSWERS = ("labeled_examples", "monthly_calls")
+_SHORT_ANSWER_WORDS = 12
+
+
+def _read_a_bare_answer(message: str, asked: Sequence[str], found: _Found) -> None:
+    """A short reply stating one number nothing else claims answers the one count asked for."""
+    wanted = [f for f in _BARE_ANSWERS if f in asked and f not in found.updates]
+    if len(wanted) != 1 or len(message.split()) > _SHORT_ANSWER_WORDS:
+        return
+    numbers = stated_numbers(message)
+    if len(numbers) != 1 or found.updates:
+        return
+    (n,) = numbers
+    if n.quantity.is_percent or n.quantity.period is not None or n.is_money_or_time():
+        return
+    found.put(wanted[0], round(n.low), n.clause)
 
 
 def _name_the_reason(message: str, found: _Found) -> None:

@@ -145,8 +145,15 @@ def request(message: str) -> tuple[str, str] | None:
     return None
 
 
+# How far around a case word the ask for it is looked for (a long paste is one "sentence").
+_ASK_WINDOW = 200
+
+
 def _asked_for(name: str, m: re.Match[str], message: str) -> bool:
     sentence = sentence_at(message, m.start())
+    if len(sentence) > 2 * _ASK_WINDOW:
+        start = max(0, m.start() - _ASK_WINDOW)
+        sentence = message[start : m.end() + _ASK_WINDOW]
     just_before = message[max(0, m.start() - 20) : m.start()]
     if name in _CASES:
         if not _ASK.search(sentence) or negated(just_before):

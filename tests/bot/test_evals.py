@@ -163,6 +163,20 @@ def test_precision_recall_and_verdict_accuracy_count_each_fact(tmp_path):
     assert failed.diff() == ["labeled_examples: expected 5000, got 500"]
 
 
+def test_a_conversation_that_raises_fails_the_run_whatever_the_averages(tmp_path):
+    class Broken(OfflineExtractor):
+        def extract(self, history, message, known, still_needed, *, budget_s=None):
+            if "Beta" in message:
+                raise RuntimeError("boom")
+            return super().extract(history, message, known, still_needed, budget_s=budget_s)
+
+    cases = evals.load_suite([suite(tmp_path, ACME, MISLABELED)])
+    report = evals.evaluate(cases, Broken, evals.Floors(0.0, 0.0, 0.0), "offline")
+    assert report.below_floors == ["1 conversation raised an error"]
+    assert report.to_json()["passed"] is False
+    assert "    error: RuntimeError: boom" in evals.report_text(report)
+
+
 def test_the_text_report_shows_the_table_the_failures_and_the_floors(tmp_path):
     text = evals.report_text(offline_report(suite(tmp_path, ACME, MISLABELED)))
     assert "labeled_examples           2     0.500   0.500" in text
@@ -195,10 +209,11 @@ def test_cli_exit_codes_and_json(tmp_path, capsys):
 # --- the live path, Claude mocked ---------------------------------------------------------------
 
 # What an honest Claude says for each of ACME's messages (the conversation tests' script), and
-# one sloppy number: "10 out" given to the wrong fact, in the words, so provenance lets it through.
+# one sloppy number: the 91% baseline also given as a format failure rate. It is in the words,
+# so provenance lets it through; the offline check places it elsewhere and flags it.
 CLAUDE_SAYS = {
     "ticket routing": [("request", "other", "wants to fine-tune"), *SCRIPT["ticket routing"]],
-    "we ran haiku": [*SCRIPT["we ran haiku"], ("format_failure_rate", "10", "10 out")],
+    "we ran haiku": [*SCRIPT["we ran haiku"], ("format_failure_rate", "0.91", "91%")],
 }
 
 
@@ -257,7 +272,7 @@ def test_live_eval_reads_with_claude_and_adds_the_token_bill(
     # Claude's stray number is a wrong fact (precision), and the offline check flagged it
     assert out["flagged_numbers"] == 1
     (case,) = out["per_case"]
-    assert case["diff"] == ["format_failure_rate: expected nothing, got 0.1"]
+    assert case["diff"] == ["format_failure_rate: expected nothing, got 0.91"]
     # one stray fact among 12 is a precision of 11/12, below the default floor
     assert code == 1 and out["below_floors"] == ["precision 0.917 < floor 0.970"]
 

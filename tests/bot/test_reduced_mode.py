@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from bot.conversation import Conversation
+from bot.conversation import Conversation, Turn
 from bot.offline import OfflineExtractor, is_offline_read
 from tests.bot.test_conversation import (
     ANSWER,
@@ -102,8 +102,8 @@ def test_a_number_claude_gives_the_wrong_fact_is_flagged_but_kept(
     assert reply.decision.facts.monthly_calls == 300  # flagged, not refused
     text = reply.terminal_text()
     assert (
-        "Please check monthly calls 300 (“300-person company”): my pattern check couldn't find "
-        "that in your words." in text
+        "Please check monthly calls 300 (“300-person company”): my pattern check couldn't "
+        "confirm that reading." in text
     )
     check_golden("turn-flagged.blocks.json", valid(reply.blocks), update_golden)
 
@@ -146,3 +146,54 @@ def test_offline_extractor_alone_reads_a_whole_thread(store, prices, assumptions
         40_000,
         600,
     )
+
+
+def test_what_only_the_patterns_read_is_dropped_when_claude_reads_it_again(conversation, claude):
+    thread = Thread(conversation)
+    thread.say(FIRST)
+    claude.down = True
+    reduced = thread.say("they need answers in under a second, nothing else yet")
+    assert reduced.decision.facts.first_token_ms == 1000  # the patterns' reading
+    claude.down = False
+    reply = thread.say("ok?")
+    _, sent = claude.sent[-1]
+    assert sent.startswith("they need answers in under a second")
+    # Claude (scripted) finds no latency there: the offline-only fact goes, and the reply says so
+    assert reply.decision.facts.first_token_ms is None
+    assert reply.context.notes == [
+        "dropped first-token budget 1,000 ms, which only my patterns had read: Claude, reading "
+        "that message again, didn't find it"
+    ]
+
+
+def test_messages_read_offline_are_read_again_even_with_the_fallback_turned_off(
+    store, claude, prices, assumptions, conversation
+):
+    thread = Thread(conversation)
+    thread.say(FIRST)
+    claude.down = True
+    thread.say(ANSWER)
+    # a restart with FTSCOPE_OFFLINE_FALLBACK=false: no fallback, same thread
+    claude.down = False
+    restarted = Conversation(store, claude, lambda: prices, assumptions)
+    reply = restarted.take(Turn("T1", "C1", thread.thread_ts, "U1", "ok?", "100.000009"))
+    _, sent = claude.sent[-1]
+    assert sent == f"{ANSWER}\n\nok?"
+    assert reply.decision.verdict == "prompt"
+
+
+def test_a_bare_answer_to_the_bots_question_is_not_flagged(conversation, claude, monkeypatch):
+    monkeypatch.setitem(SCRIPT, "roughly 40,000", [("labeled_examples", "40000", "roughly 40,000")])
+    thread = Thread(conversation)
+    thread.say(FIRST)
+    reply = thread.say("roughly 40,000")
+    assert reply.decision.facts.labeled_examples == 40_000
+    assert reply.context.unconfirmed == []
+
+
+def test_a_note_quoting_the_user_is_escaped_in_slack(store, prices, assumptions):
+    conversation = Conversation(store, OfflineExtractor(), lambda: prices, assumptions)
+    reply = Thread(conversation).say("<!channel> each prompt is around 8,000 characters")
+    blocks = json.dumps(reply.blocks)
+    assert "&lt;!channel&gt; each prompt is around 8,000 characters" in blocks
+    assert "<!channel>" not in blocks

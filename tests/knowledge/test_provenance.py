@@ -175,3 +175,45 @@ def test_numbers_said_in_other_units_or_words_are_accepted(field, value, quote):
 def test_conversions_need_the_words_that_justify_them(field, value, quote):
     checked = check_updates([Update(field, value, quote)], quote, quote)
     assert [r.field for r in checked.rejected] == [field]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("baseline_quality", "0.92", "we have 92 agents on the desk"),
+        ("format_failure_rate", "0.02", "they have 2 engineers"),
+        ("target_quality", "0.4", "they do 40 languages"),
+        ("target_quality", "0.09", "they're at 91% accuracy and wrong answers cost money"),
+        ("baseline_quality", "0.9", "10% discount; errors are expensive"),
+        ("baseline_quality", "0.05", "they hit 95% on the eval, missing a few"),
+        ("labeled_examples", "0", "40k labeled tickets, no issues with the data"),
+        ("labeled_examples", "0", "there's no PII in the training data"),
+        ("labeled_examples", "0", "we don't have latency data yet"),
+        ("first_token_ms", "1000", "they want a second opinion"),
+    ],
+)
+def test_a_number_near_other_words_does_not_back_a_converted_fact(field, value, words):
+    # neither as its own quote nor as the newest message under a paraphrased quote
+    for quote in (words, "paraphrased"):
+        checked = check_updates([Update(field, value, quote)], words, words)
+        assert [r.field for r in checked.rejected] == [field]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "quote", "shown"),
+    [
+        (
+            "input_tokens",
+            "2000",
+            "each ticket is about 8k characters",
+            "each ticket is about 8k characters",
+        ),
+        ("first_token_ms", "2500", "2 and a half seconds max", "2 and a half seconds max"),
+        ("input_tokens", "2000", "about 2k tokens of contract", "8,000 characters"),  # paraphrased
+    ],
+)
+def test_units_after_a_multiplier_count_and_a_paraphrase_shows_them(field, value, quote, shown):
+    newest = "each request is around 8,000 characters"
+    words = newest if shown != quote else f"{quote}\n{newest}"
+    checked = check_updates([Update(field, value, quote)], words, newest)
+    assert [(a.field, a.quote) for a in checked.accepted] == [(field, shown)]

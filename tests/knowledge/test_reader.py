@@ -97,6 +97,8 @@ def test_what_the_words_state_is_read(message, expected):
         ("actually it's 2M a month, not 20M", "labeled_examples"),
         ("lol yeah their CTO is a character. call went well, they'll sign next week", "request"),
         ("we have zero labeled data problems", "labeled_examples"),
+        ("1e308 tickets per day", "monthly_calls"),  # beyond any float once made monthly
+        ("they need a second model for the emails", "first_token_ms"),
         ("i asked if sonnet gets the legal terminology wrong", "frontier_drift"),
         ("they want a model that gets their vocabulary right", "frontier_drift"),
     ],
