@@ -26,6 +26,10 @@ from knowledge.reading_notes import reading_notes
             Accepted("target_quality", 0.98, "under 2% errors"),
             "read “under 2% errors” as 98% right",
         ),
+        (
+            Accepted("target_quality", 0.995, "under 0.5% errors"),
+            "read “under 0.5% errors” as 99.5% right",
+        ),
     ],
 )
 def test_a_range_or_a_conversion_is_noted(accepted, note):
