@@ -277,15 +277,12 @@ class Conversation:
         still_needed = before.missing if before else []
         # Messages the offline reader read in reduced mode, which the extractor now reads again:
         # what only they established is not shown to it as settled.
-        offline_read = {
-            m.slack_ts
-            for m in _unread(messages, turn.ts, reread_offline=self._rereads_offline)
-            if m.extraction is not None
-        }
+        pending = _unread(messages, turn.ts, reread_offline=self._rereads_offline)
+        offline_read = {m.slack_ts for m in pending if m.extraction is not None}
         provisional = {f for f, ts in thread.fact_ts.items() if ts in offline_read}
         outcome = self._extract(
             messages,
-            turn.ts,
+            pending,
             thread_id=thread.id,
             known=Facts.model_validate(
                 {k: v for k, v in known.known().items() if k not in provisional}
@@ -390,17 +387,16 @@ class Conversation:
         messages in `rereading` (slack ts) are dropped unless the extractor read them again."""
         for _attempt in range(SAVE_ATTEMPTS):
             known = Facts.model_validate(thread.facts)
+            values = known.known()
             provisional = {f for f, ts in thread.fact_ts.items() if ts in rereading}
-            base = Facts.model_validate(
-                {k: v for k, v in known.known().items() if k not in provisional}
-            )
+            base = Facts.model_validate({k: v for k, v in values.items() if k not in provisional})
             facts, applied, refused = merge(
                 base, checked.accepted, prices, set_by=thread.fact_ts, message_ts=turn.ts
             )
             dropped = [
-                (f, known.known()[f])
+                (f, values[f])
                 for f in sorted(provisional - {a.field for a in applied})
-                if f in known.known()
+                if f in values
             ]
             kept = {f for f in thread.fact_ts if f not in {d for d, _ in dropped}}
             quotes = {f: q for f, q in thread.fact_quotes.items() if f in kept}
@@ -435,7 +431,7 @@ class Conversation:
     def _extract(
         self,
         messages: list[ThreadMessage],
-        newest_ts: str,
+        pending: list[ThreadMessage],
         *,
         thread_id: int,
         known: Facts,
@@ -443,13 +439,12 @@ class Conversation:
         budget_s: float,
     ) -> tuple[str, Extraction] | None:
         """The text this turn reads and what the extractor (or in reduced mode the fallback)
-        made of it; None when neither could read it."""
-        # Messages the offline reader read in reduced mode are read again by the extractor.
-        reread = self._rereads_offline
-        sent_text = _text_to_extract(messages, newest_ts, reread_offline=reread)
+        made of it; None when neither could read it. `pending`: the messages the extractor
+        hasn't read, this turn's last (see `_unread`)."""
+        sent_text = _joined(pending)
         try:
             return sent_text, self.extractor.extract(
-                _history(messages, skip_offline=reread),
+                _history(messages, skip_offline=self._rereads_offline),
                 sent_text,
                 known,
                 needed,
@@ -460,7 +455,7 @@ class Conversation:
             if self.fallback is None:
                 return None
         # Reduced mode: only what nobody has read, so Claude's re-reads stay Claude's to do.
-        sent_text = _text_to_extract(messages, newest_ts)
+        sent_text = _joined(_unread(messages, pending[-1].slack_ts))
         try:
             extraction = self.fallback.extract([], sent_text, known, needed)
         except Exception:  # the outage reply then, with the facts kept
@@ -566,11 +561,9 @@ def _unread(
     return unread
 
 
-def _text_to_extract(
-    messages: list[ThreadMessage], newest_ts: str, *, reread_offline: bool = False
-) -> str:
-    """The text this turn's extractor reads: the unread messages, oldest first."""
-    return "\n\n".join(m.text for m in _unread(messages, newest_ts, reread_offline=reread_offline))
+def _joined(messages: list[ThreadMessage]) -> str:
+    """Messages as one text for the extractor, oldest first."""
+    return "\n\n".join(m.text for m in messages)
 
 
 def _dropped_note(field: str, value: object) -> str:
