@@ -87,10 +87,9 @@ def cmd_prices_show(args: argparse.Namespace) -> int:
 
 
 def _weekly_job(for_posting: bool) -> WeeklyJob:
-    from bot.runtime import open_store  # noqa: PLC0415
+    from bot.runtime import open_store, weekly_job  # noqa: PLC0415
     from bot.settings import get_settings  # noqa: PLC0415
     from bot.slack import make_web_client  # noqa: PLC0415
-    from bot.weekly import WeeklyJob  # noqa: PLC0415
 
     settings = get_settings()
     client = None
@@ -106,15 +105,7 @@ def _weekly_job(for_posting: bool) -> WeeklyJob:
         client = make_web_client(
             settings.slack_bot_token.get_secret_value(), settings.slack_api_url
         )
-    return WeeklyJob(
-        store=open_store(settings),
-        assumptions=load_assumptions(),
-        sources=settings.price_sources,
-        bot_model=settings.claude_model,
-        max_factor=settings.price_max_factor,
-        client=client,
-        channel=settings.digest_channel,
-    )
+    return weekly_job(settings, open_store(settings), client)
 
 
 def cmd_prices_refresh(args: argparse.Namespace) -> int:

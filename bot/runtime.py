@@ -108,13 +108,14 @@ class SlackRuntime:
         self.turns.shutdown(wait=True)
 
 
-def weekly_digest(
-    settings: Settings, store: Store, client: WebClient, price_book: PriceBook | None
-) -> WeeklyDigest | None:
-    """The weekly job for `ftscope serve`, if a digest channel is configured."""
-    if not settings.digest_channel:
-        return None
-    job = WeeklyJob(
+def weekly_job(
+    settings: Settings,
+    store: Store,
+    client: WebClient | None,
+    price_book: PriceBook | None = None,
+) -> WeeklyJob:
+    """The price refresh and digest as the settings configure them (`serve` and the CLI)."""
+    return WeeklyJob(
         store=store,
         assumptions=load_assumptions(),
         sources=settings.price_sources,
@@ -124,6 +125,15 @@ def weekly_digest(
         channel=settings.digest_channel,
         price_book=price_book,
     )
+
+
+def weekly_digest(
+    settings: Settings, store: Store, client: WebClient, price_book: PriceBook | None
+) -> WeeklyDigest | None:
+    """The weekly job for `ftscope serve`, if a digest channel is configured."""
+    if not settings.digest_channel:
+        return None
+    job = weekly_job(settings, store, client, price_book)
     return WeeklyDigest(store, digest_trigger(settings.digest_cron, settings.timezone), job)
 
 
