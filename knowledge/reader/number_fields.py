@@ -22,7 +22,7 @@ from knowledge.reader.sizes import (
 from knowledge.reader.stated import StatedNumber
 from knowledge.reader.text import any_of, any_word, has
 
-__all__ = ["number_field"]
+__all__ = ["is_duration", "number_field"]
 
 _CORRECTED_BEFORE = (
     r"(?:\bnot|\bwas|\bwere|instead of|rather than|\bfrom|n't|\bnot the)\s*[~≈$]?\s*$"
@@ -85,6 +85,11 @@ _PERCENT_AFTER = r"\W*%"
 _PEAK = r"\b(?:peaks?|peaking|spikes?|bursts?|max(?:imum)?|up to|tops? out)\b[^\d]{0,12}$"
 _TOKENS_AFTER = r"^\W*(?:tok|tokens?)\b"
 _TOKENS_NEAR = r"\b(?:tok|tokens?)\b"
+
+
+def is_duration(n: StatedNumber) -> bool:
+    """ "80ms", "0.5 s", "2 and a half seconds"."""
+    return _DURATION.match(n.unit_text) is not None
 
 
 def number_field(n: StatedNumber, message: str) -> tuple[str, float] | None:

@@ -17,7 +17,8 @@ from knowledge.reader.flags import (
     yes_no_flags,
 )
 from knowledge.reader.model import MODEL, model_id
-from knowledge.reader.number_fields import number_field
+from knowledge.reader.money import is_money
+from knowledge.reader.number_fields import is_duration, number_field
 from knowledge.reader.request import request
 from knowledge.reader.stated import StatedNumber, stated_numbers
 from knowledge.reader.task_type import task_type
@@ -146,7 +147,7 @@ def _read_a_bare_answer(message: str, asked: Sequence[str], found: _Found) -> No
     if len(numbers) != 1 or found.updates:
         return
     (n,) = numbers
-    if n.quantity.is_percent or n.quantity.period is not None or n.is_money_or_time():
+    if n.quantity.is_percent or n.quantity.period is not None or is_money(n) or is_duration(n):
         return
     found.put(wanted[0], round(n.low), n.clause)
 

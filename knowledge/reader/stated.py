@@ -38,11 +38,6 @@ class StatedNumber:
     def high(self) -> float:
         return max(self.values)
 
-    def is_money_or_time(self) -> bool:
-        """Money, or a duration: what a bare count can't be ("$40k", "80ms")."""
-        text = self.quantity.text + self.after[:12]
-        return bool(re.search(r"[$€£]|\d\s*(?:ms|s|sec\w*|%)\b", text, re.IGNORECASE))
-
     @property
     def unit_text(self) -> str:
         """The number's own text after its digits and the next few words: "ms", "tokens in"."""
