@@ -136,6 +136,12 @@ def _read_numbers(message: str, found: _Found) -> list[tuple[StatedNumber, str]]
 # "how many labeled examples…?". Sizes and latencies need their unit; qualities their percent.
 _BARE_ANSWERS = ("labeled_examples", "monthly_calls")
 _SHORT_ANSWER_WORDS = 12
+# What may follow a bare answer: its multiplier and hedges ("40k-ish", "roughly 40,000 tops").
+_NOTHING_BUT_HEDGES = re.compile(
+    r"(?:[kmb](?![a-z]))?\W*(?:(?:ish|or so|give or take|tops|max|at most|total|maybe|i think)"
+    r"\W*)*",
+    re.IGNORECASE,
+)
 
 
 def _read_a_bare_answer(message: str, asked: Sequence[str], found: _Found) -> None:
@@ -149,6 +155,8 @@ def _read_a_bare_answer(message: str, asked: Sequence[str], found: _Found) -> No
     (n,) = numbers
     if n.quantity.is_percent or n.quantity.period is not None or is_money(n) or is_duration(n):
         return
+    if not _NOTHING_BUT_HEDGES.fullmatch(n.unit_text):
+        return  # "~60 ppl", "the 14th": the number counts something it names
     found.put(wanted[0], round(n.low), n.clause)
 
 

@@ -118,6 +118,20 @@ def test_a_later_message_mentioning_another_task_does_not_replace_the_task_type(
     )
 
 
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("roughly 40,000", {"labeled_examples": "40000"}),
+        ("40k-ish, maybe", {"labeled_examples": "40000"}),
+        ("~60 ppl on their team", {}),
+        ("also reminder the offsite is on the 14th lol", {}),
+        ("$40k", {}),
+    ],
+)
+def test_a_bare_number_answers_the_count_asked_for_only_on_its_own(message, expected):
+    assert read(message, asked=["baseline_measured", "labeled_examples"]) == expected
+
+
 def test_a_short_no_answers_the_question_it_follows():
     assert read("not yet", asked=["baseline_measured"]) == {"baseline_measured": "false"}
     assert read("not yet") == {}
