@@ -15,33 +15,12 @@ from bot.conversation import Conversation, Turn
 from bot.extraction import Extraction, ExtractorUnavailable, Usage
 from bot.render import scoping_parent_text
 from knowledge.provenance import Update
+from tests.fakes import acme
+from tests.fakes.acme import ANSWER, FIRST
 
 GOLDEN = Path(__file__).parents[1] / "golden"
 
-FIRST = "Acme wants to fine-tune for support ticket routing, ~15M tickets/mo"
-ANSWER = (
-    "we ran haiku 4.5, 91% vs their 93% bar. they have ~40k labeled. ~600 tokens in, 10 out, "
-    "450 of it is the instructions"
-)
-SCRIPT = {
-    "ticket routing": [
-        ("use_case", "Acme: support ticket routing", "support ticket routing"),
-        ("task_type", "classification", "ticket routing"),
-        ("monthly_calls", "15000000", "~15M tickets/mo"),
-    ],
-    "we ran haiku": [
-        ("frontier_model", "claude-haiku-4-5", "haiku 4.5"),
-        ("baseline_measured", "true", "we ran haiku 4.5"),
-        ("baseline_quality", "0.91", "91%"),
-        ("target_quality", "0.93", "93% bar"),
-        ("labeled_examples", "40000", "~40k labeled"),
-        ("input_tokens", "600", "~600 tokens in"),
-        ("output_tokens", "10", "10 out"),
-        ("cached_prefix_tokens", "450", "450 of it is the instructions"),
-    ],
-    "150M": [("monthly_calls", "150000000", "150M a month")],
-    "cache 5000": [("cached_prefix_tokens", "5000", "cache 5000")],
-}
+SCRIPT = {**acme.SCRIPT, "cache 5000": [("cached_prefix_tokens", "5000", "cache 5000")]}
 
 
 class ScriptedExtractor:

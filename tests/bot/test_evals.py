@@ -12,8 +12,8 @@ from bot.cli import EVAL_FLOORS, main
 from bot.offline import OfflineExtractor
 from bot.settings import get_settings
 from knowledge import InputError, Verdict, decide
-from tests.bot.test_conversation import SCRIPT
 from tests.fakes import claude_api
+from tests.fakes.acme import SCRIPT
 
 API = "https://api.anthropic.test"
 

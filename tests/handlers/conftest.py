@@ -23,7 +23,7 @@ from bot.runtime import SlackRuntime, build_slack_runtime
 from bot.server import asgi_app
 from bot.settings import Settings
 from bot.storage import create_schema, make_engine
-from tests.fakes import claude_api
+from tests.fakes import acme, claude_api
 from tests.fakes.slack_api import BOT_USER_ID, TEAM_ID, FakeSlack
 
 SIGNING_SECRET = "test-signing-secret"
@@ -79,34 +79,10 @@ class FakeClaude:
         )
 
 
-FIRST = "Acme wants to fine-tune for support ticket routing, ~15M tickets/mo"
-ANSWER = (
-    "we ran haiku 4.5, 91% vs their 93% bar. they have ~40k labeled. ~600 tokens in, 10 out, "
-    "450 of it is the instructions"
-)
-
-
 def script_acme(claude: FakeClaude) -> None:
-    """An honest extractor for the Acme thread: each fact quotes the words it came from.
-    FIRST and ANSWER decide "prompt"; at 150M calls a month the workload is "fine_tune"."""
-    claude.says(
-        "ticket routing",
-        ("use_case", "Acme: support ticket routing", "support ticket routing"),
-        ("task_type", "classification", "ticket routing"),
-        ("monthly_calls", "15000000", "~15M tickets/mo"),
-    )
-    claude.says(
-        "we ran haiku",
-        ("frontier_model", "claude-haiku-4-5", "haiku 4.5"),
-        ("baseline_measured", "true", "we ran haiku 4.5"),
-        ("baseline_quality", "0.91", "91%"),
-        ("target_quality", "0.93", "93% bar"),
-        ("labeled_examples", "40000", "~40k labeled"),
-        ("input_tokens", "600", "~600 tokens in"),
-        ("output_tokens", "10", "10 out"),
-        ("cached_prefix_tokens", "450", "450 of it is the instructions"),
-    )
-    claude.says("150M", ("monthly_calls", "150000000", "150M a month"))
+    """An honest extractor for the Acme thread (tests/fakes/acme.py)."""
+    for words, updates in acme.SCRIPT.items():
+        claude.says(words, *updates)
 
 
 @pytest.fixture

@@ -15,11 +15,10 @@ from slack_sdk.models.blocks import Block
 
 from bot.prompt import system_prompt
 from knowledge import Facts, decide, load_assumptions, load_price_sheet
+from tests.fakes.acme import ANSWER, FIRST
 from tests.fakes.slack_api import BOT_USER_ID, TEAM_ID
 from tests.handlers.conftest import (
-    ANSWER,
     CHANNEL,
-    FIRST,
     USER,
     overloaded,
     rate_limited,

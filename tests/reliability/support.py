@@ -23,11 +23,10 @@ from sqlalchemy import func, select
 from sqlmodel import SQLModel
 
 from tests.fakes import claude_api
+from tests.fakes.acme import ANSWER, FIRST  # noqa: F401 - re-exported to the reliability tests
 from tests.fakes.slack_api import TEAM_ID
-from tests.handlers.conftest import (  # noqa: F401 - ANSWER, FIRST, script_acme: re-exported
-    ANSWER,
+from tests.handlers.conftest import (  # noqa: F401 - script_acme: re-exported
     CHANNEL,
-    FIRST,
     USER,
     FakeClaude,
     script_acme,
