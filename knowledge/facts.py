@@ -46,6 +46,7 @@ Examples = Annotated[int, Field(ge=0, le=10**12, strict=True)]
 Share = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False, strict=True)]
 Dollars = Annotated[float, Field(ge=0.0, le=1e12, allow_inf_nan=False, strict=True)]
 Flag = Annotated[bool, Field(strict=True)]
+ModelId = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class Facts(BaseModel):
@@ -91,6 +92,20 @@ class Facts(BaseModel):
     format_failure_rate: Share | None = Field(
         None, description="Share of frontier outputs that broke the format, 0-1."
     )
+    batch_ok: Flag | None = Field(
+        None,
+        description="Results may come back within 24 hours (Anthropic's Message Batches API, "
+        "half price).",
+    )
+    format_schema: Flag | None = Field(
+        None,
+        description="The required output format can be written as a JSON schema (so structured "
+        "outputs can enforce it).",
+    )
+    other_baselines: Annotated[dict[ModelId, Share], Field(max_length=50)] | None = Field(
+        None,
+        description="Quality (0-1) measured on other models than frontier_model, by model id.",
+    )
     build_cost_usd: Dollars | None = Field(None, description="Overrides the computed build cost.")
     monthly_ops_usd: Dollars | None = Field(
         None, description="Overrides the assumed monthly operational overhead."
@@ -110,8 +125,15 @@ class Facts(BaseModel):
         return self.model_dump(mode="json", exclude_none=True)
 
     def merged(self, update: Facts) -> Facts:
-        """These facts with every known field of `update` laid over them (validated)."""
-        return Facts.model_validate({**self.known(), **update.known()})
+        """These facts with every known field of `update` laid over them (validated).
+
+        Quality measured on other models accumulates model by model: "Sonnet got 94%" after
+        "Haiku 5.5 got 91%" adds a measurement, it does not replace the first one.
+        """
+        known, new = self.known(), update.known()
+        if "other_baselines" in known and "other_baselines" in new:
+            new["other_baselines"] = {**known["other_baselines"], **new["other_baselines"]}
+        return Facts.model_validate({**known, **new})
 
 
 FACT_FIELDS: tuple[str, ...] = tuple(Facts.model_fields)

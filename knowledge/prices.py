@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -18,7 +20,21 @@ PositiveRate = Annotated[float, Field(ge=1.0, le=1e9, allow_inf_nan=False)]
 ServingId = Annotated[str, Field(min_length=1, max_length=100)]
 Label = Annotated[str, Field(max_length=200)]
 
+# Typical time to first token at the option's utilisation (own key, cited per option)
+FirstTokenMs = Annotated[int, Field(gt=0, le=10**7)]
+
+SNAPSHOT_SUFFIX = re.compile(r"-\d{8}$")
+
 HOURS_PER_MONTH = 730  # 8,760 h / 12, the convention cloud price pages use
+
+
+@dataclass(frozen=True)
+class Rates:
+    """USD per token for one way of calling a model."""
+
+    input: float
+    cache_read: float
+    output: float
 
 
 class ModelPrice(BaseModel):
@@ -36,6 +52,23 @@ class ModelPrice(BaseModel):
     max_output_tokens: int | None = None
     prompt_cache_min_tokens: int | None = None
     deprecation_date: dt.date | None = None
+    # Message Batches API: half price, results within 24 hours
+    input_cost_per_token_batches: PositivePrice | None = None
+    output_cost_per_token_batches: PositivePrice | None = None
+    cache_read_input_token_cost_batches: PositivePrice | None = None
+    # Prompts above 100,000 input tokens: every token of the call at these rates
+    input_cost_per_token_above_100k_tokens: PositivePrice | None = None
+    output_cost_per_token_above_100k_tokens: PositivePrice | None = None
+    cache_read_input_token_cost_above_100k_tokens: PositivePrice | None = None
+    input_cost_per_token_above_100k_tokens_batches: PositivePrice | None = None
+    output_cost_per_token_above_100k_tokens_batches: PositivePrice | None = None
+    cache_read_input_token_cost_above_100k_tokens_batches: PositivePrice | None = None
+    thinking_always_on: bool | None = None
+    supports_native_structured_output: bool | None = None
+    # The team's own keys (not LiteLLM's): kept across refreshes from sources that lack them
+    successor: str | None = None
+    restricted: bool = False
+    token_count_factor: Annotated[float, Field(gt=0.0, le=10.0, allow_inf_nan=False)] = 1.0
     source: str | None = None
 
     @model_validator(mode="after")
@@ -58,7 +91,37 @@ class ModelPrice(BaseModel):
         )
 
     def retired_by(self, day: dt.date) -> bool:
-        return self.deprecation_date is not None and self.deprecation_date <= day
+        """Past its retirement: its deprecation date is before `day` (spec: "before today")."""
+        return self.deprecation_date is not None and self.deprecation_date < day
+
+    def rates(self, batch: bool, long_context: bool) -> Rates | None:
+        """Input, cache-read and output prices per token for one way of calling the model.
+
+        None when the sheet has no batch price for it. Long context falls back to the
+        ordinary rates where the model has no higher band.
+        """
+        suffix = "_batches" if batch else ""
+        tiers = ("_above_100k_tokens", "") if long_context else ("",)
+        for tier in tiers:
+            values = {
+                part: getattr(self, f"{part}{tier}{suffix}")
+                for part in ("input_cost_per_token", "output_cost_per_token")
+            }
+            if None in values.values():
+                continue
+            read = getattr(self, f"cache_read_input_token_cost{tier}{suffix}")
+            if read is None:  # no cache price in that band: the same share of input as usual
+                read = (
+                    self.cache_read_cost
+                    if not tier and not suffix
+                    else values["input_cost_per_token"] * self.cache_read_share
+                )
+            return Rates(values["input_cost_per_token"], read, values["output_cost_per_token"])
+        return None
+
+    @property
+    def cache_read_share(self) -> float:
+        return self.cache_read_cost / self.input_cost_per_token
 
 
 class PerTokenServing(BaseModel):
@@ -72,6 +135,7 @@ class PerTokenServing(BaseModel):
     provider: str | None = None
     input_cost_per_token: PositivePrice
     output_cost_per_token: PositivePrice
+    first_token_ms: FirstTokenMs | None = None
     source: str | None = None
 
     @property
@@ -94,6 +158,9 @@ class DedicatedGpuServing(BaseModel):
     decode_tokens_per_s: PositiveRate
     min_replicas: Annotated[int, Field(ge=1, le=10_000, strict=True)] = 1
     max_utilization: Annotated[float, Field(ge=0.01, le=1.0)] = 0.6
+    first_token_ms: FirstTokenMs | None = None
+    # Billed for busy GPU-seconds only when the work can wait (batch): it scales to zero between
+    scale_to_zero: bool = False
     source: str | None = None
 
     @property
@@ -121,10 +188,23 @@ class PriceSheet(BaseModel):
             seen.add(option.id)
         if not self.models:
             raise ValueError("models: must list at least one model")
+        for name, model in self.models.items():
+            if model.successor is not None and model.successor not in self.models:
+                raise ValueError(
+                    f"models.{name}.successor: {model.successor!r} is not a model of the sheet"
+                )
         return self
 
     def model(self, name: str) -> ModelPrice:
         return self.models[name]
+
+    def resolve(self, name: str) -> str | None:
+        """The sheet's key for a model name: itself, or the alias of a dated snapshot
+        ("claude-haiku-4-5-20251001" is priced as "claude-haiku-4-5"). None if unknown."""
+        if name in self.models:
+            return name
+        alias = SNAPSHOT_SUFFIX.sub("", name)
+        return alias if alias in self.models else None
 
 
 def price_sheet_from(data: Any, name: str = "price sheet") -> PriceSheet:
