@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -32,6 +33,13 @@ def _read_facts(source: str, stdin: TextIO) -> object:
     return read_document(Path(source))
 
 
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
 def cmd_decide(args: argparse.Namespace) -> int:
     problems: list[str] = []
     loaded = {}
@@ -47,7 +55,12 @@ def cmd_decide(args: argparse.Namespace) -> int:
             problems.extend(exc.problems)
     if problems:
         raise InputError(problems)
-    decision = decide(loaded["facts"], loaded["prices"], loaded["assumptions"])  # type: ignore[arg-type]
+    decision = decide(
+        loaded["facts"],  # type: ignore[arg-type]
+        loaded["prices"],  # type: ignore[arg-type]
+        loaded["assumptions"],  # type: ignore[arg-type]
+        today=args.today,
+    )
     if args.format == "json":
         print(json.dumps(decision.to_json(), indent=2, ensure_ascii=False))
         return 0
@@ -299,7 +312,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--prices", type=Path, help="price sheet to use instead of the shipped one"
     )
     decide_cmd.add_argument(
-        "--assumptions", type=Path, help="assumptions to use instead of the shipped ones"
+        "--assumptions",
+        type=Path,
+        help="assumptions laid over the shipped ones (a file may name only the keys it changes)",
+    )
+    decide_cmd.add_argument(
+        "--today",
+        type=_day,
+        metavar="YYYY-MM-DD",
+        help="decide as on this date (retired models are judged on it); default: the system date",
     )
     decide_cmd.add_argument(
         "--format",

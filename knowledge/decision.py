@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from knowledge.breakeven import Breakeven, FrontierAlternative
+from knowledge.billing import Priced
+from knowledge.breakeven import Breakeven
 from knowledge.facts import Facts
+from knowledge.thresholds import Thresholds
 
 
 class Verdict(StrEnum):
@@ -29,7 +31,36 @@ class Gate(StrEnum):
 
 
 GATE_NAMES = ("q1_baseline", "q2_data", "q3_volume")
+MATH_KEYS = (
+    "frontier_model",
+    "frontier_mode",
+    "frontier_cost_per_call",
+    "finetune_option",
+    "finetune_cost_per_call",
+    "savings_per_call",
+    "savings_pct",
+    "monthly_savings",
+    "monthly_ops",
+    "build_cost",
+    "breakeven_calls",
+    "breakeven_calls_before_ops",
+    "payback_months",
+    "dataset_cost",
+)
 CASE_NAMES = ("C1", "C2", "C3", "C4")
+
+
+@dataclass(frozen=True)
+class DatasetCost:
+    """Under build_dataset: what the missing labeled examples would cost."""
+
+    examples_needed: int
+    per_example_usd: float
+    frontier_labels_usd: float | None  # labelled by the baseline model, when it meets the target
+
+    @property
+    def human_labels_usd(self) -> float:
+        return self.examples_needed * self.per_example_usd
 
 
 @dataclass
@@ -48,14 +79,39 @@ class Decision:
     facts: Facts = field(default_factory=Facts)
     case_notes: dict[str, str] = field(default_factory=dict)
     gate_notes: dict[str, str] = field(default_factory=dict)
-    cheaper_frontier: FrontierAlternative | None = None
+    # the market of version 2 (spec/decision.md, "Version 2")
+    baseline: Priced | None = None  # the buyer's model (after retirements), realtime
+    alternatives: list[Priced] = field(default_factory=list)
+    competitor: Priced | None = None
+    measure_models: list[str] = field(default_factory=list)
+    thresholds: Thresholds | None = None
+    warnings: list[str] = field(default_factory=list)
+    dataset: DatasetCost | None = None
+    on_device_build_cost: float | None = None  # on device: no serving or frontier to compare
+    horizon_months: float = 12.0
+
+    @property
+    def cheaper_frontier(self) -> Priced | None:
+        """The cheapest way of prompting, when it is cheaper than the competitor."""
+        if not self.alternatives or self.competitor is None:
+            return None
+        cheapest = self.alternatives[0]
+        return cheapest if cheapest.cost_per_call < self.competitor.cost_per_call else None
 
     def math_json(self) -> dict[str, Any] | None:
         b = self.breakeven
+        dataset = None if self.dataset is None else _finite(self.dataset.human_labels_usd, 2)
         if b is None:
-            return None
+            if self.on_device_build_cost is None:
+                return None
+            return {
+                **dict.fromkeys(MATH_KEYS),
+                "build_cost": _finite(self.on_device_build_cost, 2),
+                "dataset_cost": dataset,
+            }
         return {
             "frontier_model": b.frontier_model,
+            "frontier_mode": b.frontier_mode.value,
             "frontier_cost_per_call": _finite(b.frontier_cost_per_call, 10),
             "finetune_option": b.serving.option.id,
             "finetune_cost_per_call": _finite(b.serving.per_call, 10),
@@ -65,7 +121,9 @@ class Decision:
             "monthly_ops": _finite(b.monthly_ops, 2),
             "build_cost": _finite(b.build_cost, 2),
             "breakeven_calls": _finite(b.breakeven_calls, 0),
+            "breakeven_calls_before_ops": _finite(b.breakeven_calls_before_ops, 0),
             "payback_months": _finite(b.payback_months, 2),
+            "dataset_cost": dataset,
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -79,6 +137,15 @@ class Decision:
             "assumptions": list(self.assumptions),
             "price_sheet": {"as_of": self.price_sheet_as_of, "source": self.price_sheet_source},
             "reasons": list(self.reasons),
+            "alternatives": [p.to_json() for p in self.alternatives],
+            "competitor": (
+                None
+                if self.competitor is None
+                else {"model": self.competitor.model, "mode": self.competitor.mode.value}
+            ),
+            "measure_models": list(self.measure_models),
+            "thresholds": None if self.thresholds is None else self.thresholds.to_json(),
+            "warnings": list(self.warnings),
         }
 
 

@@ -7,16 +7,20 @@ gives `need_info` listing every field the remaining steps need, so the bot asks 
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from knowledge.assumptions import Assumptions
-from knowledge.breakeven import Breakeven, Workload, breakeven, cheapest_frontier
-from knowledge.decision import CASE_NAMES, GATE_NAMES, Decision, Gate, Verdict
+from knowledge.billing import Mode, Priced, Workload
+from knowledge.breakeven import Breakeven, Serving, breakeven
+from knowledge.decision import CASE_NAMES, GATE_NAMES, DatasetCost, Decision, Gate, Verdict
 from knowledge.errors import InputError
 from knowledge.facts import Domain, Facts, Request, TaskType
-from knowledge.prices import PriceSheet
+from knowledge.market import Baseline, Market, cache_warnings, check_models, market, model_title
+from knowledge.prices import ModelPrice, PriceSheet
+from knowledge.thresholds import thresholds
 
 CASE_FOR_REQUEST = {
     Request.domain_vocabulary: "C2",
@@ -86,10 +90,16 @@ def check_latency(facts: Facts, a: Assumptions) -> CaseCheck:
     return CaseCheck(False, f"first token budget {facts.first_token_ms} ms > {limit} ms")
 
 
-def check_format(facts: Facts, a: Assumptions) -> CaseCheck:
+def check_format(facts: Facts, a: Assumptions, model: str, price: ModelPrice) -> CaseCheck:
     floor = a.format_case_min_calls
     if facts.strict_format is False:
         return CaseCheck(False, "no strict output format")
+    if facts.format_schema and price.supports_native_structured_output:
+        return CaseCheck(
+            False,
+            f"the format fits a JSON schema, and {model}'s structured outputs already guarantee "
+            "schema-valid output",
+        )
     if facts.monthly_calls is not None and facts.monthly_calls < floor:
         return CaseCheck(False, f"{_count(facts.monthly_calls)} calls/month < {_count(floor)}")
     unknown = tuple(f for f in ("strict_format", "monthly_calls") if getattr(facts, f) is None)
@@ -100,12 +110,14 @@ def check_format(facts: Facts, a: Assumptions) -> CaseCheck:
     return CaseCheck(True, note)
 
 
-def check_cases(facts: Facts, a: Assumptions) -> dict[str, CaseCheck]:
+def check_cases(
+    facts: Facts, a: Assumptions, model: str, price: ModelPrice
+) -> dict[str, CaseCheck]:
     return {
         "C1": check_volume(facts, a),
         "C2": check_domain(facts),
         "C3": check_latency(facts, a),
-        "C4": check_format(facts, a),
+        "C4": check_format(facts, a, model, price),
     }
 
 
@@ -143,7 +155,10 @@ def plan_workload(facts: Facts, a: Assumptions) -> TokenPlan:
                 f"got {cached:,}; give input_tokens"
             ]
         )
-    workload = Workload(facts.monthly_calls, sizes["input_tokens"], sizes["output_tokens"], cached)
+    thinking = a.thinking_tokens.get(facts.task_type, 0) if facts.task_type else 0
+    workload = Workload(
+        facts.monthly_calls, sizes["input_tokens"], sizes["output_tokens"], cached, thinking
+    )
     return TokenPlan(workload, notes)
 
 
@@ -151,50 +166,62 @@ def _money(x: float) -> str:
     return f"${x:,.0f}"
 
 
-def validate_against_sheet(facts: Facts, prices: PriceSheet, a: Assumptions) -> None:
-    problems = []
-    if facts.frontier_model is not None and facts.frontier_model not in prices.models:
-        known = ", ".join(sorted(prices.models))
-        problems.append(
-            f"frontier_model: {facts.frontier_model!r} is not in the price sheet (known: {known})"
-        )
-    if a.default_frontier_model not in prices.models:
-        problems.append(
-            f"assumptions.default_frontier_model: {a.default_frontier_model!r} is not in the "
-            "price sheet"
-        )
-    if problems:
-        raise InputError(problems)
+def _months(x: float) -> str:
+    return "never" if not math.isfinite(x) else f"{x:.1f} months"
 
 
 class _Procedure:
     """One run of the procedure; collects reasons and notes as rules fire."""
 
-    def __init__(self, facts: Facts, prices: PriceSheet, a: Assumptions) -> None:
-        self.facts, self.prices, self.a = facts, prices, a
+    def __init__(self, facts: Facts, prices: PriceSheet, a: Assumptions, today: dt.date) -> None:
+        self.facts, self.prices, self.a, self.today = facts, prices, a, today
         self.reasons: list[str] = []
         self.assumptions: list[str] = []
+        self.warnings: list[str] = []
         self.gates = dict.fromkeys(GATE_NAMES, Gate.not_reached)
         self.gate_notes: dict[str, str] = {}
-        self.checks = check_cases(facts, a)
+        self.baseline: Baseline = check_models(facts, prices, a, today)
+        model = self.baseline.model
+        self.checks = check_cases(facts, a, model, prices.models[model])
+        self.measure_models: list[str] = []
+        self.dataset: DatasetCost | None = None
         self.workload: Workload | None = None
+        self.market: Market | None = None
+        self.serving: Serving | None = None
+        self.on_device_build: float | None = None
+        self._model_warnings()
         self.math = self._math()
 
-    def _math(self) -> Breakeven | None:
+    # -- the market and the math ---------------------------------------------------------
+
+    def _model_warnings(self) -> None:
+        b, prices = self.baseline, self.prices
+        if b.retired:
+            assert b.named is not None or b.defaulted
+            named = b.named or self.a.default_frontier_model
+            retired_on = prices.models[named].deprecation_date
+            assert retired_on is not None
+            self.warnings.append(
+                f"{named} retired on {retired_on.isoformat()}: priced as {b.model} instead."
+            )
+        retiring = prices.models[b.model].deprecation_date
+        if retiring is not None and not prices.models[b.model].retired_by(self.today):
+            self.reasons.append(f"{b.model} retires on {retiring.isoformat()}")
+        if self.facts.baseline_quality is None:
+            for model in self.facts.other_baselines or {}:
+                self.reasons.append(
+                    f"{model}'s measured quality can't be compared: the baseline's quality "
+                    "is unknown"
+                )
+                break
+
+    def _build_and_ops(self) -> tuple[float, float]:
         facts, a = self.facts, self.a
-        plan = plan_workload(facts, a)
-        if plan.workload is None:
-            return None
-        self.workload = plan.workload
-        model = facts.frontier_model or a.default_frontier_model
-        assumed = list(plan.assumptions)
-        if facts.frontier_model is None:
-            assumed.append(f"frontier_model defaulted to {model}")
         if facts.build_cost_usd is not None:
             build = facts.build_cost_usd
         else:
             build = a.computed_build_cost
-            assumed.append(
+            self.assumptions.append(
                 f"build cost {_money(build)} = {a.engineering_weeks:g} engineering weeks × "
                 f"{_money(a.weekly_rate_usd)} + {_money(a.training_compute_usd)} training + "
                 f"{_money(a.eval_suite_usd)} eval suite"
@@ -203,20 +230,86 @@ class _Procedure:
             ops = facts.monthly_ops_usd
         else:
             ops = a.monthly_ops_usd
-            assumed.append(f"ops overhead {_money(ops)}/month")
-        self.assumptions.extend(assumed)
-        return breakeven(self.prices, model, plan.workload, build, ops)
+            self.assumptions.append(f"ops overhead {_money(ops)}/month")
+        return build, ops
+
+    def _math(self) -> Breakeven | None:
+        facts, a = self.facts, self.a
+        if facts.on_device:
+            build, _ = self._build_and_ops()
+            self.on_device_build = build + a.on_device_build_extra_usd
+            self.assumptions.append(
+                f"on device: {_money(a.on_device_build_extra_usd)} more to build for the device "
+                "(no cloud serving, no frontier model to compare)"
+            )
+            return None
+        plan = plan_workload(facts, a)
+        if plan.workload is None:
+            return None
+        self.workload = workload = plan.workload
+        self.assumptions.extend(plan.assumptions)
+        if self.baseline.defaulted:
+            self.assumptions.append(f"frontier_model defaulted to {self.baseline.model}")
+        self.market = found = market(facts, self.prices, self.baseline.model, workload, self.today)
+        self._market_notes(found, workload)
+        self.serving = self._serving()
+        build, ops = self._build_and_ops()
+        return breakeven(found.competitor, self.serving, workload, build, ops)
+
+    def _market_notes(self, found: Market, workload: Workload) -> None:
+        models = self.prices.models
+        shown = [found.baseline.model, found.competitor.model]
+        self.warnings.extend(cache_warnings(self.prices, shown, workload))
+        thinking = sorted(
+            {p.model for p in found.alternatives if models[p.model].thinking_always_on}
+        )
+        if thinking and workload.thinking_tokens:
+            self.assumptions.append(
+                f"{workload.thinking_tokens:,} thinking tokens billed per call on models that "
+                f"always think ({', '.join(model_title(m) for m in thinking)})"
+            )
+        recount = sorted(
+            {p.model for p in found.alternatives if models[p.model].token_count_factor != 1}
+        )
+        if recount:
+            factors = ", ".join(
+                f"{model_title(m)} ×{models[m].token_count_factor:g}" for m in recount
+            )
+            self.assumptions.append(f"token counts as each model counts the same text ({factors})")
+
+    def _serving(self) -> Serving:
+        facts, options = self.facts, list(self.prices.finetune_serving)
+        limit = facts.first_token_ms
+        if self.checks["C3"].holds and limit is not None:
+            eligible = [
+                o for o in options if o.first_token_ms is not None and o.first_token_ms <= limit
+            ]
+            if eligible:
+                options = eligible
+            else:
+                self.warnings.append(
+                    f"No serving option in the price sheet is known to reach a first token "
+                    f"within {limit:,} ms: the math below uses the cheapest option anyway."
+                )
+        return Serving(
+            options, batch=facts.batch_ok is True, min_replicas=self.a.min_replicas_realtime
+        )
 
     def holding(self) -> list[str]:
         return [name for name in CASE_NAMES if self.checks[name].holds]
 
     def decision(self, verdict: Verdict, summary: str, missing: Iterable[str] = ()) -> Decision:
-        math_reasons = self._math_reasons()
-        alternative = None
-        if self.math is not None and self.workload is not None:
-            cheapest = cheapest_frontier(self.prices, self.workload)
-            if cheapest and cheapest.cost_per_call < self.math.frontier_cost_per_call:
-                alternative = cheapest
+        found = self.market
+        limits = None
+        if self.math is not None and self.serving is not None and self.workload is not None:
+            limits = thresholds(
+                self.math.frontier_cost_per_call,
+                self.serving,
+                self.workload,
+                build_cost=self.math.build_cost,
+                monthly_ops=self.math.monthly_ops,
+                horizon=self.a.payback_horizon_months,
+            )
         return Decision(
             verdict=verdict,
             cases=self.holding(),
@@ -226,12 +319,20 @@ class _Procedure:
             assumptions=self.assumptions,
             price_sheet_as_of=self.prices.as_of.isoformat(),
             price_sheet_source=self.prices.source,
-            reasons=self.reasons + math_reasons,
+            reasons=self.reasons + self._math_reasons(),
             summary=summary,
             facts=self.facts,
             case_notes={n: c.note for n, c in self.checks.items() if c.note},
             gate_notes=self.gate_notes,
-            cheaper_frontier=alternative,
+            baseline=None if found is None else found.baseline,
+            alternatives=[] if found is None else found.alternatives,
+            competitor=None if found is None else found.competitor,
+            measure_models=self.measure_models,
+            thresholds=limits,
+            warnings=self.warnings,
+            dataset=self.dataset,
+            on_device_build_cost=self.on_device_build,
+            horizon_months=self.a.payback_horizon_months,
         )
 
     def _math_reasons(self) -> list[str]:
@@ -239,6 +340,11 @@ class _Procedure:
         if m is None:
             return []
         lines = []
+        if m.frontier_model != self.baseline.model or m.frontier_mode is Mode.batch:
+            lines.append(
+                f"the fine-tune is compared with {m.frontier_model} ({m.frontier_mode.value}), "
+                "the cheapest way of prompting known to be as good as the buyer's model"
+            )
         if m.savings_per_call <= 0:
             lines.append(
                 "breakeven_calls is null (infinite): the fine-tuned model saves nothing per call"
@@ -250,9 +356,6 @@ class _Procedure:
             )
         if not math.isfinite(m.serving.per_call):
             lines.append("finetune_cost_per_call is null: a monthly GPU bill spread over 0 calls")
-        retiring = self.prices.models[m.frontier_model].deprecation_date
-        if retiring is not None:
-            lines.append(f"{m.frontier_model} retires on {retiring.isoformat()}")
         return lines
 
     # -- the procedure -----------------------------------------------------------------
@@ -266,6 +369,11 @@ class _Procedure:
             self.reasons.append("facts needed to settle the cases are unknown")
             return self.decision(
                 Verdict.need_info, "a few facts are missing", missing + self.later_needs()
+            )
+        if self.facts.request is Request.output_format and self.facts.format_schema is None:
+            self.reasons.append(
+                "format_schema is unknown: ask whether the format can be written as a JSON "
+                "schema; if it can, structured outputs guarantee it and C4 does not hold"
             )
         holding = self.holding()
         if not holding:
@@ -342,7 +450,7 @@ class _Procedure:
         return needs
 
     def questions(self, holding: list[str]) -> Decision:
-        f, a = self.facts, self.a
+        f = self.facts
         # Q1: what does prompting the frontier model already give?
         if "C3" in holding:
             self.gates["q1_baseline"] = Gate.skipped
@@ -361,33 +469,88 @@ class _Procedure:
             )
             return self.decision(Verdict.measure_baseline, "the prompted baseline is unmeasured")
         else:
-            gap_only = set(holding) <= {"C2", "C4"}
-            quality = (f.baseline_quality, f.target_quality)
-            if gap_only and None in quality:
-                self.gates["q1_baseline"] = Gate.unknown
-                self.reasons.append("Q1: measured and target quality are needed for C2/C4")
-                return self.decision(
-                    Verdict.need_info, "quality figures are missing", self.later_needs()
-                )
-            if (
-                gap_only
-                and f.baseline_quality is not None
-                and f.target_quality is not None
-                and f.baseline_quality >= f.target_quality
-            ):
-                self.gates["q1_baseline"] = Gate.failed
-                self.gate_notes["q1_baseline"] = (
-                    f"{f.baseline_quality:.0%} already meets the {f.target_quality:.0%} target"
-                )
-                self.reasons.append(
-                    "Q1: the prompted frontier model already meets the target, so there "
-                    "is no quality gap for fine-tuning to buy"
-                )
-                return self.decision(Verdict.prompt, "no quality gap to buy")
-            self.gates["q1_baseline"] = Gate.passed
-            self.gate_notes["q1_baseline"] = _baseline_note(f)
-            self.reasons.append(f"Q1 passes: baseline measured ({self.gate_notes['q1_baseline']})")
-        # Q2: at least N labeled examples of correct output?
+            early = self.baseline_gap(holding)
+            if early is not None:
+                return early
+            early = self.cheaper_unmeasured()
+            if early is not None:
+                return early
+        early = self.labeled_data()
+        if early is not None:
+            return early
+        return self.volume(holding)
+
+    def baseline_gap(self, holding: list[str]) -> Decision | None:
+        """Q1 with a measured baseline: under C2/C4 alone there must be a gap to buy."""
+        f = self.facts
+        gap_only = set(holding) <= {"C2", "C4"}
+        if gap_only and (f.baseline_quality is None or f.target_quality is None):
+            self.gates["q1_baseline"] = Gate.unknown
+            self.reasons.append("Q1: measured and target quality are needed for C2/C4")
+            return self.decision(
+                Verdict.need_info, "quality figures are missing", self.later_needs()
+            )
+        if (
+            gap_only
+            and f.baseline_quality is not None
+            and f.target_quality is not None
+            and f.baseline_quality >= f.target_quality
+        ):
+            self.gates["q1_baseline"] = Gate.failed
+            self.gate_notes["q1_baseline"] = (
+                f"{_share(f.baseline_quality)} already meets the {_share(f.target_quality)} target"
+            )
+            self.reasons.append(
+                "Q1: the prompted frontier model already meets the target, so there "
+                "is no quality gap for fine-tuning to buy"
+            )
+            return self.decision(Verdict.prompt, "no quality gap to buy")
+        self.gates["q1_baseline"] = Gate.passed
+        self.gate_notes["q1_baseline"] = _baseline_note(f)
+        self.reasons.append(f"Q1 passes: baseline measured ({self.gate_notes['q1_baseline']})")
+        return None
+
+    def cheaper_unmeasured(self) -> Decision | None:
+        """Q1's second step: a cheaper model nobody measured could make the fine-tune moot."""
+        m, found, workload = self.math, self.market, self.workload
+        if m is None or found is None or workload is None:
+            return None
+        horizon = self.a.payback_horizon_months
+        if m.payback_months > horizon:
+            return None  # it doesn't pay back against the competitor: cheaper models won't help
+        moot: list[Priced] = []
+        for alternative in found.alternatives:
+            if alternative.quality is not None:
+                continue  # measured: as good (a competitor) or worse (no competitor)
+            if alternative.cost_per_call >= found.competitor.cost_per_call:
+                break  # cheapest first
+            against = breakeven(
+                alternative, self.serving or Serving([]), workload, m.build_cost, m.monthly_ops
+            )
+            if against.payback_months > horizon and alternative.model not in {
+                p.model for p in moot
+            }:
+                moot.append(alternative)
+        if not moot:
+            return None
+        self.measure_models = [p.model for p in moot]
+        first = moot[0]
+        self.gates["q1_baseline"] = Gate.failed
+        self.gate_notes["q1_baseline"] = (
+            f"measure {', '.join(model_title(p) for p in self.measure_models)} first"
+        )
+        bar = _share(self.facts.baseline_quality) if self.facts.baseline_quality else "the bar"
+        self.reasons.append(
+            f"Q1: measure {first.model} first: if it reaches {bar}, prompting it costs "
+            f"{_money(first.monthly_cost)} a month"
+            f"{' in batch' if first.mode is Mode.batch else ''} and the fine-tune never pays "
+            f"back within {horizon:g} months; if it doesn't, the fine-tune pays back in "
+            f"{_months(m.payback_months)} against {m.frontier_model}"
+        )
+        return self.decision(Verdict.measure_baseline, f"measure {model_title(first.model)} first")
+
+    def labeled_data(self) -> Decision | None:
+        f, a = self.facts, self.a
         if f.labeled_examples is None:
             self.gates["q2_data"] = Gate.unknown
             self.reasons.append("Q2: how many labeled examples exist? unknown")
@@ -400,17 +563,50 @@ class _Procedure:
                 f"Q2 fails: {f.labeled_examples:,} labeled examples < {floor:,}; building the "
                 "training set is a different project and comes first"
             )
+            self.dataset = self._dataset_cost(floor - f.labeled_examples)
             return self.decision(Verdict.build_dataset, "too few labeled examples")
         self.gates["q2_data"] = Gate.passed
         self.gate_notes["q2_data"] = f"{f.labeled_examples:,} ≥ {floor:,}"
         self.reasons.append(f"Q2 passes: {f.labeled_examples:,} labeled examples ≥ {floor:,}")
-        # Q3: does the volume pay back the build?
+        return None
+
+    def _dataset_cost(self, needed: int) -> DatasetCost:
+        f = self.facts
+        rate = self.a.labeling_cost_per_example_usd[f.domain or Domain.general]
+        frontier = None
+        meets = (
+            f.baseline_quality is not None
+            and f.target_quality is not None
+            and f.baseline_quality >= f.target_quality
+        )
+        if meets and self.market is not None:
+            frontier = needed * self.market.baseline.cost_per_call
+            self.reasons.append(
+                f"the baseline meets the target: labelling the {needed:,} missing examples with "
+                f"{self.market.baseline.model}'s own outputs costs about {_money(frontier)}"
+            )
+        self.reasons.append(
+            f"labelling {needed:,} examples at ${rate:,.2f} each costs about "
+            f"{_money(needed * rate)}"
+        )
+        return DatasetCost(needed, rate, frontier)
+
+    def volume(self, holding: list[str]) -> Decision:
+        """Q3: does the volume pay back the build (against the competitor)?"""
+        if self.facts.on_device:
+            self.gates["q3_volume"] = Gate.skipped
+            self.gate_notes["q3_volume"] = "skipped: on device, there is nothing to compare"
+            self.reasons.append(
+                "Q3 skipped on device: no cloud serving and no frontier API to compare with; "
+                "fine-tuning a small model is the only path"
+            )
+            return self.decision(Verdict.fine_tune, "only a small model runs on the device")
         m = self.math
         assert m is not None  # task_type and monthly_calls are known by now
-        horizon = a.payback_horizon_months
+        horizon = self.a.payback_horizon_months
         pays_back = m.payback_months <= horizon
         self.gates["q3_volume"] = Gate.passed if pays_back else Gate.failed
-        shown = "never" if m.payback_months == math.inf else f"{m.payback_months:.1f} months"
+        shown = _months(m.payback_months)
         sign = "≤" if pays_back else ">"
         self.gate_notes["q3_volume"] = (
             f"payback {shown} {sign} {horizon:g}" if shown != "never" else "never pays back"
@@ -433,16 +629,33 @@ class _Procedure:
         return self.decision(Verdict.fine_tune, "all three questions favour it")
 
 
+def _share(value: float | None) -> str:
+    """A quality share as a percentage, with a decimal only where it has one (99.5%)."""
+    if value is None:
+        return "?"
+    return f"{value * 100:.1f}".removesuffix(".0") + "%"
+
+
 def _baseline_note(f: Facts) -> str:
     if f.baseline_quality is not None and f.target_quality is not None:
         gap = (f.target_quality - f.baseline_quality) * 100
-        return f"{f.baseline_quality:.0%} vs {f.target_quality:.0%} target (gap {gap:.0f} pts)"
+        points = f"{gap:.1f}".removesuffix(".0")
+        unit = "point" if points == "1" else "points"
+        return (
+            f"{_share(f.baseline_quality)} vs {_share(f.target_quality)} target "
+            f"(gap {points} {unit})"
+        )
     if f.baseline_quality is not None:
-        return f"{f.baseline_quality:.0%}"
+        return _share(f.baseline_quality)
     return "measured"
 
 
-def decide(facts: Facts, prices: PriceSheet, assumptions: Assumptions) -> Decision:
-    """The verdict for these facts under this price sheet and these assumptions."""
-    validate_against_sheet(facts, prices, assumptions)
-    return _Procedure(facts, prices, assumptions).run()
+def decide(
+    facts: Facts,
+    prices: PriceSheet,
+    assumptions: Assumptions,
+    today: dt.date | None = None,
+) -> Decision:
+    """The verdict for these facts under this price sheet and these assumptions, on `today`
+    (the system date unless given: retirements are judged on the run's date)."""
+    return _Procedure(facts, prices, assumptions, today or dt.date.today()).run()

@@ -8,7 +8,9 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from knowledge import Facts, decide
+from knowledge.billing import Mode, price
 from knowledge.breakeven import (
+    Serving,
     Workload,
     breakeven,
     cheapest_serving,
@@ -83,8 +85,13 @@ build_costs = st.floats(0, 1e6)
 ops_costs = st.floats(0, 1e5)
 
 
+def against_frontier(sheet, workload, build, ops):
+    competitor = price("frontier", sheet.models["frontier"], workload, Mode.realtime)
+    return breakeven(competitor, Serving(sheet.finetune_serving), workload, build, ops)
+
+
 def payback(sheet, workload, build, ops):
-    return breakeven(sheet, "frontier", workload, build, ops).payback_months
+    return against_frontier(sheet, workload, build, ops).payback_months
 
 
 @given(sheets(per_token_only=True), workloads(), st.integers(0, 10**9), build_costs, ops_costs)
@@ -149,12 +156,24 @@ def test_cached_prefix_tokens_never_raise_the_frontier_cost(model, w, more_cache
 
 @given(sheets(), workloads(), build_costs, ops_costs)
 def test_no_savings_means_infinite_breakeven(sheet, w, build, ops):
-    result = breakeven(sheet, "frontier", w, build, ops)
+    result = against_frontier(sheet, w, build, ops)
     if result.savings_per_call <= 0:
-        assert result.breakeven_calls == math.inf
+        assert result.breakeven_calls_before_ops == math.inf
         assert result.payback_months == math.inf
     else:
-        assert result.breakeven_calls == pytest.approx(build / result.savings_per_call)
+        assert result.breakeven_calls_before_ops == pytest.approx(
+            build / result.savings_per_call
+        )
+
+
+@given(sheets(), workloads(), build_costs, ops_costs)
+def test_breakeven_calls_agree_with_the_payback(sheet, w, build, ops):
+    """`breakeven_calls` counts ops in, so it is the payback's months of calls, always."""
+    result = against_frontier(sheet, w, build, ops)
+    if result.payback_months == math.inf:
+        assert result.breakeven_calls == math.inf
+    else:
+        assert result.breakeven_calls == pytest.approx(result.payback_months * w.monthly_calls)
 
 
 @given(sheets(), workloads(st.integers(10_000_000, 10**10)), build_costs, ops_costs)

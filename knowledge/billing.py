@@ -1,0 +1,110 @@
+"""What a workload costs on a Claude model, billed the way Anthropic bills it.
+
+Per model of the sheet: the cache minimum (a shorter prefix is silently not cached), the
+long-context band (above 100,000 input tokens every token of the call costs more), batch
+rates (half price, results within 24 hours), thinking a model can't turn off, and the model's
+own token count for the same text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from knowledge.prices import ModelPrice
+
+LONG_CONTEXT_TOKENS = 100_000
+
+
+class Mode(StrEnum):
+    realtime = "realtime"
+    batch = "batch"
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A workload as the buyer measured it (their tokens, before any model's own count)."""
+
+    monthly_calls: int
+    input_tokens: int
+    output_tokens: int
+    cached_prefix_tokens: int = 0
+    thinking_tokens: int = 0  # extra output a model that always thinks pays per call
+
+    @property
+    def uncached_input_tokens(self) -> int:
+        """The prompt without its stable prefix: what a fine-tuned model is sent."""
+        return self.input_tokens - self.cached_prefix_tokens
+
+    def with_calls(self, monthly_calls: int) -> Workload:
+        return Workload(
+            monthly_calls,
+            self.input_tokens,
+            self.output_tokens,
+            self.cached_prefix_tokens,
+            self.thinking_tokens,
+        )
+
+
+@dataclass(frozen=True)
+class Priced:
+    """One way of prompting a Claude model for the workload: a model in a mode."""
+
+    model: str
+    mode: Mode
+    cost_per_call: float
+    monthly_calls: int
+    cached: bool  # the prefix is billed as cache reads (it clears the model's minimum)
+    quality: float | None = None
+
+    @property
+    def monthly_cost(self) -> float:
+        return self.cost_per_call * self.monthly_calls
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "model": self.model,
+            "mode": self.mode.value,
+            "cost_per_call": round(self.cost_per_call, 10),
+            "monthly_cost": round(self.monthly_cost, 2),
+            "quality": self.quality,
+        }
+
+
+def model_tokens(model: ModelPrice, tokens: int) -> float:
+    """The buyer's token count as this model counts the same text."""
+    return tokens * model.token_count_factor
+
+
+def caches_prefix(model: ModelPrice, workload: Workload) -> bool:
+    """Whether the stable prefix is long enough for this model to cache it at all."""
+    if workload.cached_prefix_tokens <= 0:
+        return False
+    floor = model.prompt_cache_min_tokens
+    return floor is None or model_tokens(model, workload.cached_prefix_tokens) >= floor
+
+
+def fits(model: ModelPrice, workload: Workload) -> bool:
+    limit = model.max_input_tokens
+    return limit is None or model_tokens(model, workload.input_tokens) <= limit
+
+
+def price(
+    name: str,
+    model: ModelPrice,
+    workload: Workload,
+    mode: Mode,
+    quality: float | None = None,
+) -> Priced | None:
+    """The workload on `model` in `mode`; None where the sheet has no price for that mode."""
+    prompt = model_tokens(model, workload.input_tokens)
+    rates = model.rates(batch=mode is Mode.batch, long_context=prompt > LONG_CONTEXT_TOKENS)
+    if rates is None:
+        return None
+    cached = caches_prefix(model, workload)
+    prefix = model_tokens(model, workload.cached_prefix_tokens) if cached else 0.0
+    output = model_tokens(model, workload.output_tokens)
+    if model.thinking_always_on:
+        output += workload.thinking_tokens
+    per_call = (prompt - prefix) * rates.input + prefix * rates.cache_read + output * rates.output
+    return Priced(name, mode, per_call, workload.monthly_calls, cached, quality)
