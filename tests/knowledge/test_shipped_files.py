@@ -45,7 +45,7 @@ def test_dedicated_gpus_ship_from_modal_and_runpod(sheet):
 
 
 def test_no_per_token_option_serves_a_model_that_is_not_a_small_fine_tune(sheet):
-    """GLM 5.3 Flash (a ~320B always-reasoning MoE) is not a 7-13B fine-tune: it must not come back."""
+    """GLM 5.3 Flash (a ~320B always-reasoning MoE) is not a 7-13B fine-tune: it must not return."""
     for option in sheet.finetune_serving:
         if isinstance(option, PerTokenServing):
             text = f"{option.id} {option.label} {option.source}".lower()
@@ -111,7 +111,9 @@ def test_every_current_model_is_priced_for_batch_and_its_limits(sheet):
         assert "2026-12-06" in (model.source or ""), name
 
 
-@pytest.mark.parametrize("name", sorted(set(CURRENT_CHAT_MODELS) | set(INVITATION_ONLY) | {"claude-sonnet-4-5"}))
+@pytest.mark.parametrize(
+    "name", sorted(set(CURRENT_CHAT_MODELS) | set(INVITATION_ONLY) | {"claude-sonnet-4-5"})
+)
 def test_batch_is_half_price(sheet, name):
     model = sheet.models[name]
     assert model.input_cost_per_token_batches == pytest.approx(model.input_cost_per_token / 2)
