@@ -84,6 +84,9 @@ class Decision:
     alternatives: list[Priced] = field(default_factory=list)
     competitor: Priced | None = None
     measure_models: list[str] = field(default_factory=list)
+    # the fine-tune against the cheapest way of prompting, when that is cheaper than the
+    # competitor (its quality unknown or lower): what a buyer asks next
+    against_cheapest: Breakeven | None = None
     thresholds: Thresholds | None = None
     warnings: list[str] = field(default_factory=list)
     dataset: DatasetCost | None = None

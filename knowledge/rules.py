@@ -310,6 +310,17 @@ class _Procedure:
                 monthly_ops=self.math.monthly_ops,
                 horizon=self.a.payback_horizon_months,
             )
+        against_cheapest = None
+        if self.math is not None and found is not None and self.workload is not None:
+            cheapest = found.alternatives[0]
+            if cheapest.cost_per_call < found.competitor.cost_per_call:
+                against_cheapest = breakeven(
+                    cheapest,
+                    self.serving or Serving([]),
+                    self.workload,
+                    self.math.build_cost,
+                    self.math.monthly_ops,
+                )
         return Decision(
             verdict=verdict,
             cases=self.holding(),
@@ -328,6 +339,7 @@ class _Procedure:
             alternatives=[] if found is None else found.alternatives,
             competitor=None if found is None else found.competitor,
             measure_models=self.measure_models,
+            against_cheapest=against_cheapest,
             thresholds=limits,
             warnings=self.warnings,
             dataset=self.dataset,
