@@ -258,19 +258,22 @@ class _Procedure:
 
     def _market_notes(self, found: Market, workload: Workload) -> None:
         models = self.prices.models
-        shown = [found.baseline.model, found.competitor.model]
-        self.warnings.extend(cache_warnings(self.prices, shown, workload))
-        thinking = sorted(
-            {p.model for p in found.alternatives if models[p.model].thinking_always_on}
+        self.warnings.extend(
+            cache_warnings(self.prices, [found.baseline.model, found.competitor.model], workload)
         )
+        # the models whose figures a verdict quotes: the buyer's, the competitor, the cheapest
+        quoted = list(
+            dict.fromkeys(
+                [found.baseline.model, found.competitor.model, found.alternatives[0].model]
+            )
+        )
+        thinking = [m for m in quoted if models[m].thinking_always_on]
         if thinking and workload.thinking_tokens:
             self.assumptions.append(
-                f"{workload.thinking_tokens:,} thinking tokens billed per call on models that "
-                f"always think ({', '.join(model_title(m) for m in thinking)})"
+                f"{workload.thinking_tokens:,} thinking tokens billed per call on "
+                f"{', '.join(model_title(m) for m in thinking)}, which always think"
             )
-        recount = sorted(
-            {p.model for p in found.alternatives if models[p.model].token_count_factor != 1}
-        )
+        recount = [m for m in quoted if models[m].token_count_factor != 1]
         if recount:
             factors = ", ".join(
                 f"{model_title(m)} ×{models[m].token_count_factor:g}" for m in recount

@@ -98,13 +98,13 @@ ROWS = [
     ),
     Row(
         "a model that always thinks pays its thinking tokens",
-        {**ACME, **LOWER},
+        {**ACME, **LOWER, "frontier_model": "claude-sonnet-5-5"},
         {
             # Sonnet 5.5: 600 in (below its 512 minimum? no: 450 < 512, uncached) + 10 + 100 out
             "alternatives.2.model": "claude-sonnet-5-5",
             "alternatives.2.cost_per_call": pytest.approx(600 * 2e-6 + 110 * 1e-5),
         },
-        {"assumptions": "100 thinking tokens billed per call on models that always think"},
+        {"assumptions": "100 thinking tokens billed per call on Claude Sonnet 5.5, which always"},
     ),
     # -- retired and restricted models ------------------------------------------------------
     Row(
