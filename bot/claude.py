@@ -9,7 +9,7 @@ from typing import Any
 import anthropic
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from bot.extraction import Extraction, ExtractorUnavailable, Usage
+from bot.extraction import Extraction, ExtractorUnavailable, ModelScore, Usage, reply_updates
 from bot.prompt import Exchange, build_request
 from knowledge.facts import Facts
 from knowledge.provenance import Update
@@ -27,10 +27,19 @@ class RawUpdate(BaseModel):
     quote: str
 
 
+class RawScore(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    model: str
+    quality: float | str
+    quote: str
+
+
 class RawReply(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     updates: list[RawUpdate]
+    other_baselines: list[RawScore] = []
     question: str = ""
 
 
@@ -106,7 +115,11 @@ class ClaudeClient:
             output_tokens=u.output_tokens,
             latency_ms=latency_ms,
         )
-        updates = [Update(u.field, u.value, u.quote) for u in reply.updates]
+        updates = reply_updates(
+            [Update(u.field, u.value, u.quote) for u in reply.updates],
+            [ModelScore(s.model, str(s.quality), s.quote) for s in reply.other_baselines],
+            known,
+        )
         return Extraction(updates, reply.question, text, usage)
 
 

@@ -8,6 +8,7 @@ changes nothing but the reply. The next message then picks up the unanswered one
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 import threading
 import time
@@ -174,29 +175,47 @@ def merge(
                 Rejected(update.field, str(update.value), "a later message of yours says otherwise")
             )
             continue
-        if update.field == "frontier_model" and update.value not in prices.models:
+        models = _models_named(update)
+        if any(model not in prices.models for model in models):
             refused.append(
                 Rejected(update.field, str(update.value), "the price sheet has no such model")
             )
             continue
         try:
-            current = Facts.model_validate({**current.known(), update.field: update.value})
+            # other_baselines accumulate model by model (Facts.merged); the rest are replaced
+            current = current.merged(Facts.model_validate({update.field: update.value}))
         except ValidationError as exc:
             problems = "; ".join(problems_from(exc))
             refused.append(Rejected(update.field, str(update.value), problems))
             continue
-        applied[update.field] = update
+        applied[":".join([update.field, *models])] = update
     return current, list(applied.values()), refused
 
 
+def _models_named(update: Accepted) -> list[str]:
+    """The price-sheet models an update names: the frontier model, or another model's score."""
+    if update.field == "frontier_model":
+        return [str(update.value)]
+    if update.field == "other_baselines" and isinstance(update.value, dict):
+        return [str(model) for model in update.value]
+    return []
+
+
 def changes_between(before: Facts, after: Facts) -> list[Change]:
-    """Facts that had a value and now have another (corrections), in schema order."""
+    """Facts that had a value and now have another (corrections), in schema order. A score of
+    one more model (other_baselines) is something learned, not a correction."""
     old, new = before.known(), after.known()
     return [
         Change(name, old[name], new[name])
         for name in Facts.model_fields
-        if name in old and name in new and old[name] != new[name]
+        if name in old and name in new and _corrected(name, old[name], new[name])
     ]
+
+
+def _corrected(name: str, old: Any, new: Any) -> bool:
+    if name == "other_baselines":
+        return any(new.get(model) != score for model, score in old.items())
+    return old != new
 
 
 class Conversation:
@@ -212,6 +231,7 @@ class Conversation:
         *,
         fallback: Extractor | None = None,
         cross_check: bool = False,
+        today: dt.date | None = None,
     ) -> None:
         """`fallback`: reads a turn the extractor can't (reduced mode); once the extractor is
         back, it reads those messages again. `cross_check`: flag each number the extractor
@@ -226,6 +246,7 @@ class Conversation:
         self._rereads_offline = not getattr(extractor, "offline", False)
         self.prices = prices
         self.assumptions = assumptions
+        self.today = today  # decide as on this date (FTSCOPE_TODAY); None: the system date
         self._locks = ThreadLocks()
 
     def take(self, turn: Turn) -> Reply | None:
@@ -404,7 +425,9 @@ class Conversation:
             set_by = {f: ts for f, ts in thread.fact_ts.items() if f in kept}
             set_by |= {a.field: turn.ts for a in applied}
             try:
-                decision: Decision | None = decide(facts, prices, self.assumptions)
+                decision: Decision | None = decide(
+                    facts, prices, self.assumptions, today=self.today
+                )
                 problems: list[str] = []
             except InputError as exc:
                 decision, problems = None, exc.problems
@@ -484,7 +507,7 @@ class Conversation:
 
     def _decide(self, facts: Facts, prices: PriceSheet) -> Decision | None:
         try:
-            return decide(facts, prices, self.assumptions)
+            return decide(facts, prices, self.assumptions, today=self.today)
         except InputError:
             return None
 

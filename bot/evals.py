@@ -278,7 +278,8 @@ def run_case(conversation: Conversation, case: Case, number: int) -> CaseResult:
         result.facts = dict(thread.facts)
         try:
             facts = Facts.model_validate(thread.facts)
-            result.verdict = decide(facts, case.prices, case.assumptions).verdict.value
+            decision = decide(facts, case.prices, case.assumptions, today=conversation.today)
+            result.verdict = decision.verdict.value
         except InputError:
             result.verdict = "problem"
     except Exception as exc:  # one broken case is reported, not the end of the run
@@ -307,11 +308,24 @@ class FieldScore:
         return self.true_positives / self.support if self.support else None
 
 
+# Per-fact floors (precision, recall) for facts few conversations state: a regression in a few
+# cases of one of them barely moves the averages. A little under what the offline reader
+# measures on the shipped suite (see the README, "Evaluating extraction"), so losing about two
+# cases of one fact fails.
+FIELD_FLOORS: dict[str, tuple[float, float]] = {
+    "batch_ok": (0.95, 0.85),
+    "format_schema": (0.90, 0.85),
+    "other_baselines": (0.85, 0.85),
+}
+
+
 @dataclass(frozen=True)
 class Floors:
     verdict_accuracy: float
     precision: float
     recall: float
+    # fact -> (precision, recall); a fact the suite never states or reads is not held
+    fields: dict[str, tuple[float, float]] = field(default_factory=lambda: dict(FIELD_FLOORS))
 
 
 @dataclass
@@ -359,13 +373,20 @@ class Report:
 
     @property
     def below_floors(self) -> list[str]:
-        checks = [
+        checks: list[tuple[str, float | None, float]] = [
             ("verdict accuracy", self.verdict_accuracy, self.floors.verdict_accuracy),
             ("precision", self.precision, self.floors.precision),
             ("recall", self.recall, self.floors.recall),
         ]
+        for score in self.fields:
+            if score.name in self.floors.fields:
+                min_precision, min_recall = self.floors.fields[score.name]
+                checks.append((f"{score.name} precision", score.precision, min_precision))
+                checks.append((f"{score.name} recall", score.recall, min_recall))
         below = [
-            f"{name} {got:.3f} < floor {floor:.3f}" for name, got, floor in checks if got < floor
+            f"{name} {got:.3f} < floor {floor:.3f}"
+            for name, got, floor in checks
+            if got is not None and got < floor
         ]
         crashed = sum(1 for r in self.results if r.error)
         if crashed:  # a case the conversation couldn't run is a bug, whatever the averages say
@@ -416,6 +437,10 @@ class Report:
                 "verdict_accuracy": self.floors.verdict_accuracy,
                 "precision": self.floors.precision,
                 "recall": self.floors.recall,
+                "fields": {
+                    name: {"precision": p, "recall": r}
+                    for name, (p, r) in self.floors.fields.items()
+                },
             },
             "below_floors": self.below_floors,
             "passed": not self.below_floors,
@@ -489,9 +514,10 @@ def report_text(report: Report) -> str:
         lines.append("BELOW FLOORS: " + "; ".join(report.below_floors))
     else:
         f = report.floors
+        per_fact = ", ".join(f"{name} ≥ {p}/{r}" for name, (p, r) in f.fields.items())
         lines.append(
             f"floors held (verdict accuracy ≥ {f.verdict_accuracy}, precision ≥ {f.precision}, "
-            f"recall ≥ {f.recall})"
+            f"recall ≥ {f.recall}" + (f"; precision/recall {per_fact}" if per_fact else "") + ")"
         )
     return "\n".join(lines) + "\n"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -10,6 +11,7 @@ from bot.prompt import Exchange
 from knowledge.facts import Facts
 from knowledge.prices import PriceSheet
 from knowledge.provenance import Update
+from knowledge.reader.model import family_of, mentions, model_named
 
 _SNAPSHOT = re.compile(r"-\d{8}$")
 
@@ -51,6 +53,56 @@ class Extraction:
     usage: Usage | None = None
     # Read by the offline reader instead of Claude: why ("no_key", "outage"), for the reply.
     reduced: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelScore:
+    """A quality measured on a named model, as Claude reports it (`other_baselines` travels in
+    Claude's schema as a list of these: a JSON schema for structured outputs can't have a map)."""
+
+    model: str
+    quality: str  # as Claude wrote it: "0.91", "91"
+    quote: str
+
+
+def reply_updates(
+    updates: Iterable[Update], scores: Iterable[ModelScore], known: Facts
+) -> list[Update]:
+    """Claude's reply as fact updates: model names as price-sheet ids ("Sonnet 4.5" is
+    claude-sonnet-4-5, a bare "sonnet" the thread's Sonnet or else the current one), and each
+    score an update of its own: the frontier model's is baseline_quality, any other model's one
+    of `other_baselines`."""
+    read: list[Update] = []
+    frontier = known.frontier_model
+    for update in updates:
+        if update.field == "frontier_model":
+            frontier = _model_meant(update.value, update.quote, frontier)
+            read.append(Update(update.field, frontier, update.quote))
+        else:
+            read.append(update)
+    for score in scores:
+        model = _model_meant(score.model, score.quote, frontier)
+        if model == frontier:
+            read.append(Update("baseline_quality", score.quality, score.quote))
+        else:
+            read.append(Update("other_baselines", score.quality, score.quote, model))
+    return read
+
+
+def _model_meant(name: str, quote: str, thread_model: str | None) -> str:
+    """The id a model Claude reports means: its name read as the reader reads it, and when the
+    user's own words are only a bare family name ("sonnet gets 87%"), the thread's model of that
+    family, whatever version Claude wrote."""
+    model = model_named(name, thread_model) or name.strip()
+    said = list(mentions(quote))
+    if (
+        thread_model is not None
+        and said
+        and all(m.versioned is None for m in said)
+        and family_of(model) == family_of(thread_model) == said[0].family
+    ):
+        return thread_model
+    return model
 
 
 class Extractor(Protocol):

@@ -40,7 +40,9 @@ class OfflineExtractor:
         raw = {
             "reader": READER,
             "updates": [
-                {"field": u.field, "value": u.value, "quote": u.quote} for u in reading.updates
+                {"field": u.field, "value": u.value, "quote": u.quote}
+                | ({"model": u.model} if u.model else {})
+                for u in reading.updates
             ],
             "question": "",
         }

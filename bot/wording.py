@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,14 +42,29 @@ QUESTIONS: tuple[Question, ...] = (
         '"under 80 ms p95", "on the phone", or "no latency requirement"',
     ),
     Question(
+        ("batch_ok",),
+        "Can results come back within a day, or is someone waiting on each answer?",
+        '"it runs nightly, next morning is fine", or "an agent is waiting on it"',
+    ),
+    Question(
         ("strict_format", "format_failure_rate"),
         "Must every output match a format exactly, and how often does it break today?",
         '"strict JSON schema, no retries; 3% fail now", or "we retry on bad JSON"',
     ),
     Question(
+        ("format_schema",),
+        "Can the output format be written down as a JSON schema?",
+        '"yes, it\'s JSON against their schema", or "no, it\'s a fixed XML layout"',
+    ),
+    Question(
         ("baseline_measured", "baseline_quality", "target_quality"),
         "Has anyone measured a prompted frontier model on this?",
-        '"Haiku 4.5 with a good prompt: 91% vs a 93% target", or "not yet"',
+        '"Haiku 5.5 with a good prompt: 91% vs a 93% target", or "not yet"',
+    ),
+    Question(
+        ("other_baselines",),
+        "Has it been measured on any other Claude model?",
+        '"Haiku 5.5 got 91%, Sonnet 5.5 94%", or "only the one"',
     ),
     Question(
         ("labeled_examples",),
@@ -76,6 +92,9 @@ FIELD_LABELS: dict[str, str] = {
     "on_device": "on device",
     "strict_format": "strict output format",
     "format_failure_rate": "format failure rate",
+    "batch_ok": "results can wait a day (batch)",
+    "format_schema": "format fits a JSON schema",
+    "other_baselines": "quality on other models",
     "build_cost_usd": "build cost",
     "monthly_ops_usd": "monthly ops",
 }
@@ -84,14 +103,33 @@ _SHARES = {"baseline_quality", "target_quality", "format_failure_rate"}
 _DOLLARS = {"build_cost_usd", "monthly_ops_usd"}
 
 
+# How a model id reads: claude-haiku-5-5 -> Haiku 5.5, claude-sonnet-5 -> Sonnet 5.
+_MODEL_ID = re.compile(r"claude-([a-z]+)-(\d+)(?:-(\d+))?")
+
+
+def model_name(model: str) -> str:
+    """A model as a person names it: "Haiku 5.5"; an id it can't read, as it is."""
+    m = _MODEL_ID.fullmatch(model)
+    if m is None:
+        return model
+    family, major, minor = m.groups()
+    return f"{family.capitalize()} {major}{f'.{minor}' if minor else ''}"
+
+
+def _share(value: float) -> str:
+    return f"{value:.1%}".replace(".0%", "%")
+
+
 def show_value(field: str, value: Any) -> str:
     """A fact's value as a person reads it: 15,000,000 · 91% · yes · $27,500 · 80 ms."""
     if value is None:
         return "unknown"
+    if field == "other_baselines" and isinstance(value, dict):
+        return ", ".join(f"{model_name(m)} {_share(q)}" for m, q in value.items())
     if isinstance(value, bool):
         return "yes" if value else "no"
     if field in _SHARES:
-        return f"{value:.1%}".replace(".0%", "%")
+        return _share(value)
     if field in _DOLLARS:
         return f"${value:,.0f}"
     if field == "first_token_ms":
@@ -101,12 +139,28 @@ def show_value(field: str, value: Any) -> str:
     return str(value).replace("_", " ")
 
 
+# Yes/no facts whose "not <label>" would read badly.
+_FLAG_WORDS: dict[tuple[str, bool], str] = {
+    ("batch_ok", True): "results can wait a day (batch, half price)",
+    ("batch_ok", False): "results needed right away (no batch)",
+    ("format_schema", True): "format fits a JSON schema",
+    ("format_schema", False): "format can't be a JSON schema",
+}
+
+
 def show_fact(field: str, value: Any) -> str:
     """A fact on its own: "15,000,000 calls/month", "classification", "no strict format"."""
     shown = show_value(field, value)
     if isinstance(value, bool):
-        return FIELD_LABELS[field] if value else f"not {FIELD_LABELS[field]}"
+        return _FLAG_WORDS.get((field, value)) or (
+            FIELD_LABELS[field] if value else f"not {FIELD_LABELS[field]}"
+        )
     match field:
+        case "other_baselines":
+            if isinstance(value, dict) and len(value) == 1:
+                ((model, share),) = value.items()
+                return f"{model_name(model)} scored {_share(share)}"
+            return f"other models scored {shown}"
         case "use_case":  # the extractor's words, not the user's: say so
             return f"{shown} (my summary)"
         case "monthly_calls":
@@ -154,7 +208,7 @@ def optional_asks(facts: Facts, assumptions: Assumptions) -> list[str]:
         )
     if facts.frontier_model is None:
         lines.append(
-            'which model they prompt today (e.g. "Sonnet 4.5"). Without it I price '
-            f"`{assumptions.default_frontier_model}`."
+            'which model they prompt today (e.g. "Haiku 5.5" or "Sonnet 5.5"). Without it I '
+            f"price `{assumptions.default_frontier_model}`."
         )
     return lines

@@ -3,8 +3,10 @@
 The extractor (Claude, or the offline one) reports each fact as a field, a value written as a
 string and the words it came from. Nothing reaches the facts unless the thread backs it: a
 number must be stated in the user's messages (units and rates allowed: "20M", "5k", "500k a day"
-is 15M a month), any other value must quote words the user wrote. What this module does not
-accept it explains, so the bot can say what it ignored and why.
+is 15M a month), any other value must quote words the user wrote. A quality measured on another
+model (`other_baselines`, one update per model) must quote the user's words that name that
+model and state its score ("haiku 5.5 got 91%"). What this module does not accept it explains,
+so the bot can say what it ignored and why.
 """
 
 from __future__ import annotations
@@ -31,8 +33,17 @@ CHARS_PER_TOKEN_MAX = 4.5
 DOLLAR_FIELDS = frozenset({"build_cost_usd", "monthly_ops_usd"})
 MILLISECOND_FIELDS = frozenset({"first_token_ms"})
 FLAG_FIELDS = frozenset(
-    {"baseline_measured", "frontier_drift", "on_device", "strict_format"},
+    {
+        "baseline_measured",
+        "frontier_drift",
+        "on_device",
+        "strict_format",
+        "batch_ok",
+        "format_schema",
+    },
 )
+# Quality measured on a model other than the frontier model: a share, per model (see `Update`).
+MODEL_SHARE_FIELDS = frozenset({"other_baselines"})
 ENUM_FIELDS: dict[str, type[Request] | type[TaskType] | type[Domain]] = {
     "request": Request,
     "task_type": TaskType,
@@ -59,6 +70,12 @@ _FIELD_CUES: dict[str, str] = {
     r"struggl|handle|fine|okay|\bok\b|correct|name|abbrev|get[s]? it",
     "baseline_measured": r"measur|\bran\b|\brun\b|test|eval|tried|benchmark|score|%|percent|"
     r"accura|baseline|not yet|haven.?t|nobody|no one|never|prompt",
+    "batch_ok": r"batch|night|overnight|async|wait|\b24|\bday|hour|morning|real.?time|live|"
+    r"sync|rush|urgent|time.?sensitive|time.?critical|instant|immediate|interactive|backfill|"
+    r"backlog|cron|schedul|request path|hot path|critical path|right away|weekly|monthly|daily|"
+    r"turnaround|offline",
+    "format_schema": r"json|schema|free.?text|free.?form|prose|plain (?:text|english)|"
+    r"pydantic|openapi|structured output",
 }
 _VALUE_CUES: dict[tuple[str, str], str] = {
     ("domain", "medical"): r"medic|clinic|health|patient|icd|doctor|hospital|pharma|diagnos|"
@@ -105,9 +122,8 @@ def _backs(field: str, value: object, quote: str) -> bool:
     """The quote is long enough, and has a word that bears on this field (and value)."""
     if len(quote.strip()) < MIN_QUOTE_CHARS:
         return False
-    if field == "frontier_model":  # "haiku 4.5" backs claude-haiku-4-5: a name word in common
-        names = {w for w in re.findall(r"[a-z]{3,}", str(value).casefold())} | {"claude"}
-        return any(name in quote.casefold() for name in names)
+    if field == "frontier_model":  # "haiku 4.5" backs claude-haiku-4-5, "haiku" any Haiku
+        return _names(quote, str(value))
     cue = _cue(field, value)
     return cue is None or cue.search(quote) is not None
 
@@ -118,17 +134,23 @@ _FALSE = frozenset({"false", "no", "n", "0"})
 
 @dataclass(frozen=True)
 class Update:
-    """One fact as an extractor reports it."""
+    """One fact as an extractor reports it.
+
+    `model`: for `other_baselines`, the model whose quality `value` is (one update per model).
+    """
 
     field: str
     value: str
     quote: str
+    model: str | None = None
 
 
 @dataclass(frozen=True)
 class Accepted:
     field: str
-    value: Any  # typed for the Facts model: int, float, bool, enum value or str
+    # typed for the Facts model: int, float, bool, enum value or str; for other_baselines
+    # {model id: share}, one model per update
+    value: Any
     quote: str
 
 
@@ -305,6 +327,14 @@ def _stated_duration_ms(value: float, words: str) -> str | None:
 def _typed(update: Update) -> tuple[Any, str | None]:
     """The value in the field's type, or None and why it can't be read."""
     field, raw = update.field, update.value.strip()
+    if field in MODEL_SHARE_FIELDS:
+        model = (update.model or "").strip()
+        if not model:
+            return None, "it names no model"
+        number = _number(raw)
+        if number is None:
+            return None, f"{raw!r} is not a number"
+        return {model: number / 100 if 1 < number <= 100 else number}, None
     if field in NUMBER_FIELDS:
         number = _number(raw)
         if number is None:
@@ -365,7 +395,9 @@ def check_updates(updates: list[Update], words: str, newest: str) -> Checked:
             continue
         value, problem = _typed(update)
         shown = update.quote.strip()
-        if problem is None and update.field in NUMBER_FIELDS and isinstance(value, int | float):
+        if problem is None and update.field in MODEL_SHARE_FIELDS:
+            problem = _model_share_problem(update, value, words)
+        elif problem is None and update.field in NUMBER_FIELDS and isinstance(value, int | float):
             span = (
                 _stated(update.field, float(value), update.quote, quoted=True)
                 if quoted_from(update.quote, words)
@@ -385,7 +417,33 @@ def check_updates(updates: list[Update], words: str, newest: str) -> Checked:
             elif not _backs(update.field, value, update.quote):
                 problem = f"“{_clip(update.quote)}” doesn't say that"
         if problem is not None:
-            rejected.append(Rejected(update.field, update.value, problem))
+            raw = f"{update.model} {update.value}" if update.model else update.value
+            rejected.append(Rejected(update.field, raw, problem))
         else:
             accepted.append(Accepted(update.field, value, shown))
     return Checked(accepted, rejected)
+
+
+def _model_share_problem(update: Update, value: dict[str, float], words: str) -> str | None:
+    """Why a quality measured on another model isn't backed: its quote must be the user's words,
+    name that model and state the score. No paraphrase: the words tie the score to the model."""
+    ((model, share),) = value.items()
+    if not quoted_from(update.quote, words):
+        return "I couldn't find the words it came from in your messages"
+    if not _names(update.quote, model):
+        return f"“{_clip(update.quote)}” doesn't name {model}"
+    if _stated("baseline_quality", share, update.quote, quoted=True) is None:
+        return f"“{_clip(update.quote)}” doesn't state that score"
+    return None
+
+
+def _names(quote: str, model: str) -> bool:
+    """The quote names the model: its id, or its family with no other version ("sonnet" backs
+    claude-sonnet-5-5, "sonnet 4.6" doesn't)."""
+    # the reader imports this module (for Update): a top-level import would be circular
+    from knowledge.reader.model import family_of, names_model  # noqa: PLC0415
+
+    if family_of(model) is None:  # not a Claude id: a name word in common, as before
+        words = set(re.findall(r"[a-z]{3,}", model.casefold()))
+        return any(word in quote.casefold() for word in words)
+    return names_model(quote, model)

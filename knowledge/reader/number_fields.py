@@ -28,6 +28,8 @@ _CORRECTED_BEFORE = (
     r"(?:\bnot|\bwas|\bwere|instead of|rather than|\bfrom|n't|\bnot the)\s*[~≈$]?\s*$"
 )
 _CORRECTED_AFTER = r"\s*(?:was|were)\s+(?:wrong|a typo|off)\b"
+# A percent is a statement after "was" ("haiku was 89%"); only these words take one back.
+_PERCENT_CORRECTED = r"(?:\bnot|instead of|rather than|n't)\s*[~≈]?\s*$"
 _VERSIONED = any_of(
     "haiku|sonnet|opus|fable|claude|gpt|llama|mistral|gemini|qwen|phi",
     "version|ver|v|release|rev|hl7|icd|iso|pci",
@@ -95,6 +97,8 @@ def is_duration(n: StatedNumber) -> bool:
 def number_field(n: StatedNumber, message: str) -> tuple[str, float] | None:
     """The fact a number states and its value in the field's unit, or None."""
     if n.quantity.is_percent:
+        if re.search(_PERCENT_CORRECTED, n.before, re.IGNORECASE):
+            return None  # "89%, not 91%": the score a correction replaces
         return percent_field(n)
     if _corrected_away(n):
         return None

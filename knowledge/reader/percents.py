@@ -7,7 +7,7 @@ from knowledge.reader.model import MODEL
 from knowledge.reader.stated import StatedNumber
 from knowledge.reader.text import any_word, has
 
-__all__ = ["percent_field"]
+__all__ = ["ON_THE_CURRENT_SETUP", "percent_field"]
 
 _FORMAT_TROUBLE = any_word(
     "format|json|schema|xml|csv|yaml|parse",
@@ -48,6 +48,18 @@ _NOT_QUALITY = any_word(
 )
 
 
+# A score followed by whose it is: "88% on haiku 4.5", "92% on their current 4.5 setup".
+_ON_A_MODEL = (
+    r"^\s*(?:\w+\s+){0,2}?(?:on|with|w/|for|from|using|via|by|\()\s*(?:(?:the|their|our)\s+)?"
+    r"(?:(?:new|current|old|existing|prod|production)\s+)?(?:claude\s+)?(?:haiku|sonnet|opus|fable)\b"
+)
+ON_THE_CURRENT_SETUP = (
+    r"^\s*(?:\w+\s+){0,2}?(?:on|with|w/|from|using|via)\s+(?:the|their|our)\s+"
+    r"(?:current|existing|prod|production)\b(?:\s+[\w.-]+){0,2}?\s+"
+    r"(?:setup|prompt|pipeline|model|config\w*|stack|version)\b"
+)
+
+
 def percent_field(n: StatedNumber) -> tuple[str, float] | None:
     """A percent is a quality (baseline, target) or a format failure rate, or nothing."""
     if not n.quantity.is_percent or not 0 <= n.low / 100 <= 1:
@@ -66,6 +78,8 @@ def percent_field(n: StatedNumber) -> tuple[str, float] | None:
             return "target_quality", round(1 - n.high / 100, 6)
         return "baseline_quality", round(1 - n.high / 100, 6)
     target = has(_TARGET_BEFORE, before) or has(_TARGET_AFTER, unit)
+    if not target and (has(_ON_A_MODEL, n.after) or has(ON_THE_CURRENT_SETUP, n.after)):
+        return "baseline_quality", n.high / 100  # "92% vs 88% on their current haiku 4.5"
     if has(_VERSUS_AFTER, n.after) and not target:
         return "baseline_quality", n.high / 100
     if has(_VERSUS_BEFORE, before) or target:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from knowledge.provenance import Update
+from knowledge.reader.baselines import read_models
 from knowledge.reader.domain import domain
 from knowledge.reader.flags import (
     baseline_measured,
@@ -16,13 +17,12 @@ from knowledge.reader.flags import (
     says_not_yet,
     yes_no_flags,
 )
-from knowledge.reader.model import MODEL, model_id
 from knowledge.reader.money import is_money
 from knowledge.reader.number_fields import is_duration, number_field
 from knowledge.reader.request import request
 from knowledge.reader.stated import StatedNumber, stated_numbers
 from knowledge.reader.task_type import task_type
-from knowledge.reader.text import clause_at
+from knowledge.reader.text import CORRECTION, clause_at
 
 __all__ = ["Reading", "read_message"]
 
@@ -36,10 +36,6 @@ _ONE_WORD = re.compile(
     r"\b(?:a |an )?(?:one|single)[- ]word (?:answer|label|output|reply|response|tag|category)\b",
     re.IGNORECASE,
 )
-_CORRECTION = re.compile(
-    r"\b(?:actually|correction|sorry|i meant|scratch that|my bad|to clarify|not \w+ but)\b",
-    re.IGNORECASE,
-)
 _SHARES = frozenset({"baseline_quality", "target_quality", "format_failure_rate"})
 _CHOICES: tuple[tuple[str, Callable[[str], tuple[str, str] | None]], ...] = (
     ("request", request),
@@ -50,13 +46,16 @@ _CHOICES: tuple[tuple[str, Callable[[str], tuple[str, str] | None]], ...] = (
 
 @dataclass
 class _Found:
-    """Updates found so far; a later one of a field replaces an earlier (a correction)."""
+    """Updates found so far; a later one of a field replaces an earlier (a correction).
+
+    Quality measured on another model is one update per model (`other_baselines`)."""
 
     updates: dict[str, Update]
 
-    def put(self, field: str, value: object, quote: str) -> None:
-        self.updates.pop(field, None)  # re-insert: the order follows the message
-        self.updates[field] = Update(field, _value_text(value), quote.strip())
+    def put(self, field: str, value: object, quote: str, model: str | None = None) -> None:
+        key = field if model is None else f"{field}:{model}"
+        self.updates.pop(key, None)  # re-insert: the order follows the message
+        self.updates[key] = Update(field, _value_text(value), quote.strip(), model)
 
 
 def _value_text(value: object) -> str:
@@ -70,23 +69,43 @@ def _value_text(value: object) -> str:
 
 
 def read_message(
-    message: str, *, asked: Sequence[str] = (), known: Collection[str] = ()
+    message: str,
+    *,
+    asked: Sequence[str] = (),
+    known: Collection[str] | Mapping[str, object] = (),
 ) -> Reading:
     """The fact updates one message states, each with the words it came from.
 
     `asked`: the facts the bot still needs before this message (its question), so a short
-    answer ("not yet", "none") is read as the answer to it. `known`: the facts already set; a
-    keyword-read choice (request, task type, domain) of a later message only replaces one of
-    them when it says it corrects it ("actually it's extraction"), since later messages
-    mention other things in passing ("the routing engine", "line items").
+    answer ("not yet", "none") is read as the answer to it. `known`: the facts already set (their
+    values, or just their names); a keyword-read choice (request, task type, domain) of a later
+    message only replaces one of them when it says it corrects it ("actually it's extraction"),
+    since later messages mention other things in passing ("the routing engine", "line items").
+    The thread's frontier model, when `known` gives it, tells a score of that model (its
+    baseline_quality) from a score of another one (`other_baselines`).
     """
     found = _Found({})
     _read_choices(message, known, found)
-    models = list(MODEL.finditer(message))
-    if models:
-        m = models[-1]
-        found.put("frontier_model", model_id(m), m.group(0))
-    fields = _read_numbers(message, found)
+    numbers = _read_numbers(message)
+    thread_model = known.get("frontier_model") if isinstance(known, Mapping) else None
+    models = read_models(
+        message,
+        [(n, value) for n, field, value in numbers if field == "baseline_quality"],
+        thread_model if isinstance(thread_model, str) else None,
+    )
+    if models.frontier is not None:
+        found.put("frontier_model", *models.frontier)
+    baseline = {id(n): (value, quote) for n, value, quote in models.baseline}
+    fields: list[tuple[StatedNumber, str]] = []
+    for n, field, value in numbers:
+        if field != "baseline_quality":
+            found.put(field, value, _quote(n))
+            fields.append((n, field))
+        elif id(n) in baseline:  # a score of the frontier model (or of no model named)
+            found.put(field, *baseline[id(n)])
+            fields.append((n, field))
+    for model, value, quote in models.others:  # a score of another model
+        found.put("other_baselines", value, quote, model)
     _read_a_bare_answer(message, asked, found)
     one_word = _ONE_WORD.search(message)
     if one_word is not None and "output_tokens" not in found.updates:
@@ -107,7 +126,7 @@ def read_message(
 
 
 def _read_choices(message: str, known: Collection[str], found: _Found) -> None:
-    correcting = _CORRECTION.search(message) is not None
+    correcting = CORRECTION.search(message) is not None
     for name, read in _CHOICES:
         if name in known and not correcting:
             continue
@@ -116,9 +135,9 @@ def _read_choices(message: str, known: Collection[str], found: _Found) -> None:
             found.put(name, choice[0], choice[1])
 
 
-def _read_numbers(message: str, found: _Found) -> list[tuple[StatedNumber, str]]:
-    """Puts each number's fact; returns the numbers read with the field each was given."""
-    fields: list[tuple[StatedNumber, str]] = []
+def _read_numbers(message: str) -> list[tuple[StatedNumber, str, float]]:
+    """Each number the message states for a fact: the number, its field and its value."""
+    read: list[tuple[StatedNumber, str, float]] = []
     for n in stated_numbers(message):
         result = number_field(n, message)
         if result is None:
@@ -126,10 +145,12 @@ def _read_numbers(message: str, found: _Found) -> list[tuple[StatedNumber, str]]
         field, value = result
         if not math.isfinite(value) or value < 0:
             continue
-        fields.append((n, field))
-        quote = n.clause if n.quantity.text in n.clause else n.quantity.text
-        found.put(field, value if field in _SHARES else round(value), quote)
-    return fields
+        read.append((n, field, value if field in _SHARES else round(value)))
+    return read
+
+
+def _quote(n: StatedNumber) -> str:
+    return n.clause if n.quantity.text in n.clause else n.quantity.text
 
 
 # Counts a bare number can answer when the bot asked for one of them: "roughly 40,000" after

@@ -121,6 +121,13 @@ _TASK_PURPOSE = re.compile(
         "classify|route|tag|extract|pull|summari[sz]e|write|draft|detect|triage|moderate",
         "score|parse|convert|label|sort|translate|generate|review",
     )
+    + r"\b"
+    # "a fine-tune for privilege tagging of discovery docs": the docs are the task's input
+    + r"|\bfor (?:\w+[- ]){0,2}"
+    + any_of(
+        "tagging|classif\\w*|routing|extraction|triage|labell?ing|coding|moderation",
+        "summari[sz]\\w*|parsing|scoring|review|screening",
+    )
     + r"\b",
     re.IGNORECASE,
 )

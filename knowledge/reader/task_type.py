@@ -52,6 +52,8 @@ _CLASSIFICATION = any_of(
     r"\bdetect\w*",
     r"\bflag(?:s|ging)?\b",
     r"\blabel(?:l)?ing\b",
+    r"\b(?:[\w-]+ )?label back\b",
+    r"\b(?:one|a single) [\w-]+ label (?:per|for each|for every)\b",
     r"\bcod(?:e|es|ing) (?:them|the|each|claims|charts|encounters|into|to)\b",
     r"\bcod(?:e|es|ing)\b[^.]{0,25}\b(?:claims?|charts?|encounters?|visits?)\b",
     r"\b(?:icd|cpt)[\s-]*\d*\s*cod\w*",

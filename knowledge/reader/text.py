@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 __all__ = [
+    "CORRECTION",
     "Span",
     "any_of",
     "any_word",
@@ -121,6 +122,12 @@ def sentence_at(message: str, start: int) -> str:
     in_message = sentences(message)
     return around(in_message, start).text(message) if in_message else message
 
+
+# Words that say a message corrects what was said before: "actually it's extraction".
+CORRECTION = re.compile(
+    r"\b(?:actually|correction|sorry|i meant|scratch that|my bad|to clarify|not \w+ but)\b",
+    re.IGNORECASE,
+)
 
 _NEGATION_WORDS = any_of(
     "no|not|never|none|nothing|nobody|without|zero|neither|nor",

@@ -2,14 +2,18 @@
 
 import json
 import time
+from importlib import resources
 
 import httpcore2
 import httpx
 import pytest
+import yaml
 
 from bot.claude import ClaudeClient, ClaudeUnavailable
-from bot.prompt import Exchange, build_request, estimated_tokens, system_prompt
+from bot.extraction import ModelScore, reply_updates
+from bot.prompt import Exchange, build_request, estimated_tokens, output_schema, system_prompt
 from knowledge import Facts
+from knowledge.provenance import Update, check_updates
 
 API = "https://api.anthropic.test"
 REPLY = {
@@ -181,3 +185,127 @@ def test_the_turn_budget_caps_the_call(httpx2_mock):
     with pytest.raises(ClaudeUnavailable):
         client.extract([], "hello", Facts(), [], budget_s=2.5)  # a 2 s wait leaves too little
     assert route.call_count == 1
+
+
+# --- the new facts in Claude's schema and reply -------------------------------------------------
+
+
+def test_other_baselines_travels_in_claudes_schema_as_a_list():
+    """Structured outputs need every object closed (additionalProperties: false), so the
+    {model: quality} map is a list of items, and not an update field."""
+    schema = output_schema()
+    item = schema["properties"]["other_baselines"]
+    assert item["type"] == "array"
+    assert item["items"]["properties"].keys() == {"model", "quality", "quote"}
+    assert item["items"]["required"] == ["model", "quality", "quote"]
+    assert "other_baselines" in schema["required"]
+    fields = schema["properties"]["updates"]["items"]["properties"]["field"]["enum"]
+    assert "other_baselines" not in fields
+    assert {"batch_ok", "format_schema"} <= set(fields)
+
+    def closed(node):
+        if isinstance(node, dict):
+            if node.get("type") == "object":
+                assert node.get("additionalProperties") is False, node
+            for value in node.values():
+                closed(value)
+        elif isinstance(node, list):
+            for value in node:
+                closed(value)
+
+    closed(schema)
+
+
+def test_the_prompt_teaches_the_new_facts_and_suggests_no_retired_model():
+    prompt = system_prompt()
+    for words in ("batch_ok", "format_schema", "other_baselines", '"sonnet" -> claude-sonnet-5-5'):
+        assert words in prompt
+    # the worked examples reply in the schema's shape
+    assert '"other_baselines": [{"model": "claude-haiku-5-5", "quality": 0.91' in prompt
+    questions = [line for line in prompt.splitlines() if line.startswith("Reply:")]
+    assert not any("Sonnet 4.5" in line for line in questions)
+
+
+def test_every_worked_example_passes_provenance():
+    """The examples teach Claude: each of their facts must be one provenance accepts."""
+    examples = yaml.safe_load(
+        resources.files("knowledge").joinpath("extraction_examples.yaml").read_text("utf-8")
+    )
+    for example in examples:
+        known = Facts.model_validate(example.get("known") or {})
+        updates = reply_updates(
+            [Update(u["field"], u["value"], u["quote"]) for u in example["updates"]],
+            [
+                ModelScore(s["model"], str(s["quality"]), s["quote"])
+                for s in example.get("other_baselines", [])
+            ],
+            known,
+        )
+        message = example["message"]
+        checked = check_updates(updates, message, message)
+        assert checked.rejected == [], (message, checked.rejected)
+
+
+def test_claudes_scores_become_updates_model_by_model(httpx2_mock, client):
+    reply = {
+        "updates": [{"field": "batch_ok", "value": "true", "quote": "it runs nightly"}],
+        "other_baselines": [
+            {"model": "haiku 5.5", "quality": 0.91, "quote": "haiku 5.5 got 91%"},
+            {"model": "claude-sonnet-5-5", "quality": 94, "quote": "sonnet 94%"},
+            # the thread's own model: its score is the baseline, not another model's
+            {"model": "claude-haiku-4-5", "quality": 0.88, "quote": "haiku 4.5 at 88%"},
+        ],
+        "question": "",
+    }
+    httpx2_mock.post(f"{API}/v1/messages").respond(200, json=message_body(json.dumps(reply)))
+    known = Facts(frontier_model="claude-haiku-4-5")
+    result = client.extract([], "...", known, [])
+    assert [(u.field, u.value, u.model) for u in result.updates] == [
+        ("batch_ok", "true", None),
+        ("other_baselines", "0.91", "claude-haiku-5-5"),
+        ("other_baselines", "94.0", "claude-sonnet-5-5"),  # a percent: provenance reads it
+        ("baseline_quality", "0.88", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("frontier", "known", "expected"),
+    [
+        ("sonnet", None, "claude-sonnet-5-5"),  # bare, nothing known: the current Sonnet
+        ("sonnet", "claude-sonnet-4-6", "claude-sonnet-4-6"),  # bare: the thread's Sonnet
+        ("Sonnet 4.5", None, "claude-sonnet-4-5"),
+        ("opus 4.5", None, "claude-opus-4-5"),
+        ("gpt-4.1", None, "gpt-4.1"),  # not Claude: left for the sheet check to refuse
+    ],
+)
+def test_claudes_model_names_are_read_as_sheet_ids(frontier, known, expected):
+    updates = reply_updates(
+        [Update("frontier_model", frontier, frontier)], [], Facts(frontier_model=known)
+    )
+    assert [u.value for u in updates] == [expected]
+
+
+def test_a_score_of_the_model_named_in_the_same_reply_is_the_baseline():
+    updates = reply_updates(
+        [Update("frontier_model", "claude-opus-4-5", "opus 4.5")],
+        [ModelScore("opus 4.5", "0.9", "opus 4.5 at 90%")],
+        Facts(frontier_model="claude-haiku-4-5"),
+    )
+    assert [(u.field, u.value) for u in updates] == [
+        ("frontier_model", "claude-opus-4-5"),
+        ("baseline_quality", "0.9"),
+    ]
+
+
+def test_a_bare_name_in_the_users_words_is_the_threads_model_whatever_claude_wrote():
+    """ "sonnet gets 87%" in a thread on Sonnet 4.6: the baseline, even if Claude wrote the
+    current Sonnet's id."""
+    updates = reply_updates(
+        [Update("frontier_model", "claude-sonnet-5-5", "sonnet")],
+        [ModelScore("claude-sonnet-5-5", "0.87", "sonnet gets 87%")],
+        Facts(frontier_model="claude-sonnet-4-6"),
+    )
+    assert [(u.field, u.value) for u in updates] == [
+        ("frontier_model", "claude-sonnet-4-6"),
+        ("baseline_quality", "0.87"),
+    ]

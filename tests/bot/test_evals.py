@@ -6,18 +6,27 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from bot import evals
 from bot.cli import EVAL_FLOORS, main
 from bot.offline import OfflineExtractor
 from bot.settings import get_settings
-from knowledge import InputError, Verdict, decide
+from knowledge import (
+    InputError,
+    PriceSheet,
+    Verdict,
+    decide,
+    facts_from,
+    load_assumptions,
+    load_price_sheet,
+)
 from tests.fakes import claude_api
 from tests.fakes.acme import SCRIPT
 
 API = "https://api.anthropic.test"
 
-ACME = """\
+ACME_CASE = """\
 name: acme
 messages:
   - "Acme wants to fine-tune for support ticket routing, ~15M tickets/mo"
@@ -35,26 +44,33 @@ facts:
   input_tokens: 600
   output_tokens: 10
   cached_prefix_tokens: 450
-verdict: prompt
+verdict: VERDICT
 """
-# Labeled with 5,000 examples where the words say 500: the reader is right, the label is not,
-# so this case must fail on labeled_examples (and on the verdict it changes).
+# Labeled brand voice where the words ask for a knowledge base: the reader is right, the label is
+# not, so this case must fail on request, and on the verdict it changes (rag, not prompt: the
+# anti-patterns decide first whatever the rest of the rules say).
 MISLABELED = """\
 name: mislabeled
 messages:
-  - "Beta routes 20M tickets a month, they want a fine-tune. sonnet 4.5 gets 80% vs a 95% target.
-    500 labeled tickets"
+  - "Beta wants to train a model on their policy PDFs so it knows the answers, ~20M questions a
+    month"
 facts:
-  request: other
-  task_type: classification
+  request: brand_voice
   monthly_calls: 20000000
-  frontier_model: claude-sonnet-4-5
-  baseline_measured: true
-  baseline_quality: 0.8
-  target_quality: 0.95
-  labeled_examples: 5000
-verdict: fine_tune
+verdict: prompt
 """
+
+
+def verdict_of(document: str, prices: PriceSheet | None = None) -> str:
+    """What the rules decide for a case's facts (the shipped sheet unless told): these tests are
+    about the eval, whatever the engine decides for Acme."""
+    facts = facts_from(yaml.safe_load(document.replace("VERDICT", "need_info"))["facts"])
+    sheet = prices or load_price_sheet()
+    return decide(facts, sheet, load_assumptions()).verdict.value
+
+
+ACME_VERDICT = verdict_of(ACME_CASE)
+ACME = ACME_CASE.replace("VERDICT", ACME_VERDICT)
 
 
 def suite(tmp_path: Path, *documents: str) -> Path:
@@ -104,6 +120,27 @@ def test_the_offline_reader_holds_the_ci_floors_on_the_shipped_suite(shipped):
     assert not any(r.error for r in report.results)
 
 
+def test_the_offline_reader_holds_each_new_facts_floors_on_the_shipped_suite(shipped):
+    """batch_ok, format_schema and other_baselines are stated in a few dozen conversations:
+    their own floors catch a regression the averages hide (and verdicts don't enter into it)."""
+    assert set(evals.FIELD_FLOORS) == {"batch_ok", "format_schema", "other_baselines"}
+    report = evals.evaluate(shipped, OfflineExtractor, evals.Floors(0.0, 0.0, 0.0), "offline")
+    assert report.below_floors == [], evals.report_text(report)
+    scores = {f.name: f for f in report.fields}
+    for name in evals.FIELD_FLOORS:
+        assert scores[name].support >= 12, name  # positives, negatives and hard parts
+
+
+def test_the_suite_labels_the_new_facts_both_ways(shipped):
+    said = {
+        name: {c.facts.known()[name] for c in shipped if name in c.facts.known()}
+        for name in ("batch_ok", "format_schema")
+    }
+    assert said == {"batch_ok": {True, False}, "format_schema": {True, False}}
+    models = {m for c in shipped for m in (c.facts.other_baselines or {})}
+    assert {"claude-haiku-5-5", "claude-sonnet-5-5", "claude-opus-5-5"} <= models
+
+
 # --- loading ------------------------------------------------------------------------------------
 
 
@@ -137,11 +174,17 @@ def test_a_missing_path_and_an_empty_folder_are_named(tmp_path):
 
 
 def test_a_case_can_name_its_own_price_sheet(tmp_path, prices):
+    # Haiku 4.5 100× dearer and no cheaper model to measure first: the fine-tune pays back
     sheet = prices.model_dump(mode="json")
-    sheet["models"]["claude-haiku-4-5"]["input_cost_per_token"] = 1e-4  # 100× dearer
+    haiku = {**sheet["models"]["claude-haiku-4-5"], "input_cost_per_token": 1e-4}
+    dearer = {**haiku, "input_cost_per_token": 2e-4, "output_cost_per_token": 1e-3}
+    dearer = {k: v for k, v in dearer.items() if "batches" not in k and "above" not in k}
+    sheet["models"] = {"claude-haiku-4-5": haiku, "claude-haiku-5-5": dearer}
     (tmp_path / "dear.json").write_text(json.dumps(sheet), encoding="utf-8")
-    dear = ACME.replace("verdict: prompt", "verdict: fine_tune") + "prices: dear.json\n"
-    report = offline_report(suite(tmp_path, dear))
+    dear_verdict = verdict_of(ACME_CASE, PriceSheet.model_validate(sheet))
+    assert dear_verdict == "fine_tune" != ACME_VERDICT  # the sheet decides it
+    dear = ACME.replace(f"verdict: {ACME_VERDICT}", f"verdict: {dear_verdict}")
+    report = offline_report(suite(tmp_path, dear + "prices: dear.json\n"))
     assert report.verdict_accuracy == 1.0
 
 
@@ -152,15 +195,42 @@ def test_precision_recall_and_verdict_accuracy_count_each_fact(tmp_path):
     report = offline_report(suite(tmp_path, ACME, MISLABELED))
     assert report.verdict_accuracy == 0.5
     fields = {f.name: f for f in report.fields}
-    labeled = fields["labeled_examples"]
-    assert (labeled.support, labeled.true_positives, labeled.false_positives) == (2, 1, 1)
-    assert labeled.precision == labeled.recall == 0.5
+    request = fields["request"]
+    assert (request.support, request.true_positives, request.false_positives) == (2, 1, 1)
+    assert request.precision == request.recall == 0.5
     assert fields["monthly_calls"].precision == fields["monthly_calls"].recall == 1.0
-    # 19 labeled facts, 18 read right, one wrong value: a false positive and a false negative
-    assert math.isclose(report.precision, 18 / 19) and math.isclose(report.recall, 18 / 19)
+    # 13 labeled facts, 12 read right, one wrong value: a false positive and a false negative
+    assert math.isclose(report.precision, 12 / 13) and math.isclose(report.recall, 12 / 13)
     (failed,) = report.failed
     assert failed.case.name == "mislabeled"
-    assert failed.diff() == ["labeled_examples: expected 5000, got 500"]
+    assert failed.diff() == ["request: expected 'brand_voice', got 'knowledge_base'"]
+
+
+BATCH_MISREAD = """\
+name: batch-mislabeled
+messages:
+  - "Kiwi routes 8M chats a month, the customer is waiting in the widget for each answer"
+facts:
+  task_type: classification
+  monthly_calls: 8000000
+  batch_ok: true
+verdict: need_info
+"""
+
+
+def test_a_new_fact_below_its_own_floor_fails_the_run(tmp_path):
+    # labeled true where the words say someone waits: the reader's "false" misses it twice over
+    report = offline_report(suite(tmp_path, ACME, BATCH_MISREAD), evals.Floors(0.0, 0.0, 0.0))
+    assert report.below_floors == [
+        "batch_ok precision 0.000 < floor 0.950",
+        "batch_ok recall 0.000 < floor 0.850",
+    ]
+    assert report.to_json()["floors"]["fields"]["batch_ok"] == {"precision": 0.95, "recall": 0.85}
+    assert "BELOW FLOORS: batch_ok precision 0.000 < floor 0.950" in evals.report_text(report)
+    # a fact no case states or reads is not held
+    held = offline_report(suite(tmp_path, ACME), evals.Floors(0.0, 0.0, 0.0))
+    assert held.below_floors == []
+    assert "precision/recall batch_ok ≥ 0.95/0.85" in evals.report_text(held)
 
 
 def test_a_conversation_that_raises_fails_the_run_whatever_the_averages(tmp_path):
@@ -179,10 +249,10 @@ def test_a_conversation_that_raises_fails_the_run_whatever_the_averages(tmp_path
 
 def test_the_text_report_shows_the_table_the_failures_and_the_floors(tmp_path):
     text = evals.report_text(offline_report(suite(tmp_path, ACME, MISLABELED)))
-    assert "labeled_examples           2     0.500   0.500" in text
+    assert f"{'request':<22} {2:>5} {'0.500':>9} {'0.500':>7}" in text
     assert "verdict accuracy: 0.500 (1/2)" in text
-    assert "✗ mislabeled" in text and "verdict expected fine_tune, got build_dataset" in text
-    assert "    labeled_examples: expected 5000, got 500" in text
+    assert "✗ mislabeled" in text and "verdict expected prompt, got rag" in text
+    assert "    request: expected 'brand_voice', got 'knowledge_base'" in text
     assert "BELOW FLOORS: verdict accuracy 0.500 < floor 0.900" in text
 
 
@@ -194,7 +264,7 @@ def test_cli_exit_codes_and_json(tmp_path, capsys):
     assert out["verdict_accuracy"] == 1.0 and out["passed"] is True
     (case,) = out["per_case"]
     assert case["name"] == "acme" and case["verdict_ok"] is True
-    assert case["expected"]["verdict"] == case["got"]["verdict"] == "prompt"
+    assert case["expected"]["verdict"] == case["got"]["verdict"] == ACME_VERDICT
     assert case["got"]["facts"]["labeled_examples"] == 40_000
     assert out["token_bill"] is None  # offline: no Claude call
 
@@ -285,7 +355,7 @@ def test_live_eval_counts_a_claude_outage_as_a_failed_case(httpx2_mock, live_env
     path = suite(tmp_path, ACME)
     assert main(["eval", "--live", "--suite", str(path)]) == 1
     text = capsys.readouterr().out
-    assert "verdict expected prompt, got need_info" in text
+    assert f"verdict expected {ACME_VERDICT}, got need_info" in text
     assert "BELOW FLOORS" in text
 
 

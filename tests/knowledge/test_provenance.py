@@ -217,3 +217,95 @@ def test_units_after_a_multiplier_count_and_a_paraphrase_shows_them(field, value
     words = newest if shown != quote else f"{quote}\n{newest}"
     checked = check_updates([Update(field, value, quote)], words, newest)
     assert [(a.field, a.quote) for a in checked.accepted] == [(field, shown)]
+
+
+# --- the new facts: batch_ok, format_schema, other_baselines ------------------------------------
+
+SCORES = "they're on haiku 4.5. haiku 5.5 got 91%, sonnet 94%; haiku 5.5 makes 9% errors on set B"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "quote", "expected"),
+    [
+        ("batch_ok", "true", "it runs nightly", True),
+        ("batch_ok", "false", "the user is waiting", False),
+        ("batch_ok", "yes", "results can wait a day", True),
+        ("format_schema", "true", "output is JSON", True),
+        ("format_schema", "false", "free text, no schema", False),
+    ],
+)
+def test_the_new_flags_are_accepted_from_words_about_them(field, value, quote, expected):
+    words = f"ok so {quote}, fyi"
+    checked = check_updates([Update(field, value, quote)], words, words)
+    assert [(a.field, a.value) for a in checked.accepted] == [(field, expected)]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "quote", "words", "why"),
+    [
+        # real words, but they say nothing about waiting or the output's format
+        ("batch_ok", "true", "routes tickets", "routes tickets to 40 queues", "doesn't say that"),
+        ("format_schema", "true", "needs to be exact", "output needs to be exact", "doesn't say"),
+        ("format_schema", "true", "matches", "it matches", "doesn't say that"),
+        ("batch_ok", "true", "it runs nightly", "it runs hourly", "couldn't find the words"),
+        ("batch_ok", "maybe", "it runs nightly", "it runs nightly", "not yes or no"),
+    ],
+)
+def test_the_new_flags_need_their_own_words(field, value, quote, words, why):
+    checked = check_updates([Update(field, value, quote)], words, words)
+    assert checked.accepted == [] and why in checked.rejected[0].why
+
+
+@pytest.mark.parametrize(
+    ("model", "value", "quote", "expected"),
+    [
+        ("claude-haiku-5-5", "0.91", "haiku 5.5 got 91%", 0.91),
+        ("claude-haiku-5-5", "91", "haiku 5.5 got 91%", 0.91),  # a percent written as a number
+        ("claude-sonnet-5-5", "0.94", "sonnet 94%", 0.94),  # a bare name backs any Sonnet
+        ("claude-haiku-5-5", "0.91", "haiku 5.5 makes 9% errors", 0.91),  # an error rate
+    ],
+)
+def test_a_score_of_another_model_is_accepted_when_its_quote_names_it(
+    model, value, quote, expected
+):
+    checked = check_updates([Update("other_baselines", value, quote, model)], SCORES, SCORES)
+    assert checked.rejected == []
+    (accepted,) = checked.accepted
+    assert accepted.value == {model: pytest.approx(expected)}
+
+
+@pytest.mark.parametrize(
+    ("model", "value", "quote", "why"),
+    [
+        # the score is real, but the quote doesn't tie it to this model
+        ("claude-opus-5-5", "0.91", "haiku 5.5 got 91%", "doesn't name claude-opus-5-5"),
+        ("claude-haiku-4-5", "0.91", "haiku 5.5 got 91%", "doesn't name claude-haiku-4-5"),
+        ("claude-haiku-5-5", "0.91", "91%", "doesn't name"),
+        # the model is named, but not with this score
+        ("claude-haiku-5-5", "0.94", "haiku 5.5 got 91%", "doesn't state that score"),
+        ("claude-haiku-5-5", "0.91", "haiku 5.5", "doesn't state that score"),
+        # no paraphrase: the user's words must tie the score to the model
+        ("claude-haiku-5-5", "0.91", "Haiku 5.5 scored 91 percent", "couldn't find the words"),
+        (None, "0.91", "haiku 5.5 got 91%", "names no model"),
+        ("claude-haiku-5-5", "high", "haiku 5.5 got 91%", "not a number"),
+    ],
+)
+def test_a_score_of_another_model_needs_words_that_name_it_with_the_score(model, value, quote, why):
+    checked = check_updates([Update("other_baselines", value, quote, model)], SCORES, SCORES)
+    assert checked.accepted == []
+    (rejected,) = checked.rejected
+    assert rejected.field == "other_baselines" and why in rejected.why
+
+
+@pytest.mark.parametrize(
+    ("value", "quote", "accepted"),
+    [
+        ("claude-haiku-4-5", "haiku 4.5", True),
+        ("claude-haiku-4-5", "haiku", True),  # a bare name: code decides which Haiku
+        ("claude-haiku-5-5", "haiku 4.5", False),  # the quote names another version
+        ("claude-haiku-4-5", "claude", False),  # "claude" names no model
+    ],
+)
+def test_a_frontier_model_quote_must_name_that_model(value, quote, accepted):
+    checked = check_updates([Update("frontier_model", value, quote)], SCORES, SCORES)
+    assert bool(checked.accepted) is accepted

@@ -167,3 +167,200 @@ def test_a_volume_per_period_is_its_monthly_rate(count, period):
 def test_a_size_in_characters_is_a_quarter_as_many_tokens(chars):
     got = read(f"each request is about {chars:,} characters of text")
     assert got.get("input_tokens") == str(round(chars / CHARS_PER_TOKEN))
+
+
+# --- batch_ok, format_schema, other_baselines ---------------------------------------------------
+
+
+def read_new(message: str, thread_model: str | None = None) -> dict[str, object]:
+    """The new facts a message states; other_baselines as the {model: quality} map it builds."""
+    known = {"frontier_model": thread_model} if thread_model else {}
+    got: dict[str, object] = {}
+    for u in read_message(message, known=known).updates:
+        if u.field == "other_baselines":
+            got.setdefault("other_baselines", {})[u.model] = float(u.value)  # type: ignore[index]
+        elif u.field in ("batch_ok", "format_schema", "frontier_model", "baseline_quality"):
+            got[u.field] = u.value
+    return got
+
+
+@pytest.mark.parametrize(
+    ("message", "batch_ok"),
+    [
+        # results may wait a day
+        ("it runs nightly, results by the next morning are fine", "true"),
+        ("no real latency req, it's an overnight batch job", "true"),
+        ("it's async - managers read a digest the next day", "true"),
+        ("they can wait a day for the results, no rush", "true"),
+        ("they're fine getting results within 24 hours", "true"),
+        ("it's a weekly backfill of the catalog", "true"),
+        ("SLA is 48h, the books close monthly", "true"),
+        ("not time-sensitive at all, it's a cron job at 2am", "true"),
+        ("doesn't need to be real-time, an overnight batch is fine", "true"),
+        # someone waits for each answer
+        ("needs to be realtime, the user is waiting on the answer", "false"),
+        ("the customer is sitting in the chat widget waiting for an agent", "false"),
+        ("it sits in the request path of checkout", "false"),
+        ("it's not a batch thing, agents need the tag during the call", "false"),
+        ("live agent-assist, classify each chunk as it streams", "false"),
+        ("NPC lines generated live in-game", "false"),
+        ("they can't wait for a batch, reps need it instantly", "false"),
+        # neither: not needing realtime isn't being able to wait a day
+        ("doesn't need to be real time, a few minutes is fine", None),
+        ("a batch of 500 tickets came in this morning", None),
+        ("Kestrel Interactive is a games studio", None),
+        ("they process ~500k a day", None),
+    ],
+)
+def test_batch_ok_is_read_from_words_about_waiting(message, batch_ok):
+    assert read_new(message).get("batch_ok") == batch_ok
+
+
+@pytest.mark.parametrize(
+    ("message", "format_schema"),
+    [
+        ("need the totals and line items as JSON", "true"),
+        ("output has to match our JSON schema exactly, every call", "true"),
+        ("they extract fields into a fixed JSON schema", "true"),
+        ("output has to match their catalog schema, the ingest job rejects the rest", "true"),
+        ("must validate against their pydantic model every call", "true"),
+        ("output is loose JSON and they have a fallback parser", "true"),
+        ("the summaries are free text, a paragraph each", "false"),
+        ("replies are free text, no schema", "false"),
+        # judgement for a person: another format, or JSON the model only reads
+        ("the output must follow a specific XML layout, no exceptions", None),
+        ("it has to validate against the FDA SPL XML schema on every call", None),
+        ("output has to be valid HL7 every single call", None),
+        ("they pull fields out of JSON payloads from their webhook", None),
+        ("they get order JSON payloads and need one label back", None),
+        ("the pipeline is a csv export", None),
+    ],
+)
+def test_format_schema_is_read_only_from_the_output_being_json(message, format_schema):
+    assert read_new(message).get("format_schema") == format_schema
+
+
+@pytest.mark.parametrize(
+    ("message", "thread_model", "expected"),
+    [
+        # the brief's example: the thread's frontier is another model
+        (
+            "haiku 5.5 got 91%, sonnet 94%",
+            "claude-haiku-4-5",
+            {"other_baselines": {"claude-haiku-5-5": 0.91, "claude-sonnet-5-5": 0.94}},
+        ),
+        # no frontier known: the first model scored is the frontier, the rest are others
+        (
+            "haiku 5.5 got 91%, sonnet 94%",
+            None,
+            {
+                "frontier_model": "claude-haiku-5-5",
+                "baseline_quality": "0.91",
+                "other_baselines": {"claude-sonnet-5-5": 0.94},
+            },
+        ),
+        # the model in use is the frontier, wherever it comes in the message
+        (
+            "sonnet 5.5 hit 94%, and their current haiku 4.5 prompt gets 88%",
+            None,
+            {
+                "frontier_model": "claude-haiku-4-5",
+                "baseline_quality": "0.88",
+                "other_baselines": {"claude-sonnet-5-5": 0.94},
+            },
+        ),
+        (
+            "they're on haiku 4.5 today at 88%; haiku 5.5 got 91% on the same set",
+            None,
+            {
+                "frontier_model": "claude-haiku-4-5",
+                "baseline_quality": "0.88",
+                "other_baselines": {"claude-haiku-5-5": 0.91},
+            },
+        ),
+        # a score of the thread's frontier model is its baseline, a bare name included
+        ("sonnet gets 87% on their gold set", "claude-sonnet-4-6", {"baseline_quality": "0.87"}),
+        ("haiku 4.5 gets 90% now", "claude-haiku-4-5", {"baseline_quality": "0.9"}),
+        # scores before their model, in pairs, as error rates, corrected
+        (
+            "91% on haiku 5.5, 94% on sonnet 5.5",
+            "claude-haiku-4-5",
+            {"other_baselines": {"claude-haiku-5-5": 0.91, "claude-sonnet-5-5": 0.94}},
+        ),
+        (
+            "haiku 5.5 and sonnet 5.5 scored 90% and 94% on the same 3k set",
+            "claude-haiku-4-5",
+            {"other_baselines": {"claude-haiku-5-5": 0.90, "claude-sonnet-5-5": 0.94}},
+        ),
+        (
+            "haiku 5.5 makes ~7% errors on the same review set",
+            "claude-opus-4-5",
+            {"other_baselines": {"claude-haiku-5-5": 0.93}},
+        ),
+        (
+            "sorry, haiku 5.5 was 89%, not 91%",
+            "claude-haiku-4-5",
+            {"other_baselines": {"claude-haiku-5-5": 0.89}},
+        ),
+        (
+            "quick test on sonnet 5.5 came back at 95%, vs 92% on their current 4.5 setup",
+            "claude-sonnet-4-5",
+            {"baseline_quality": "0.92", "other_baselines": {"claude-sonnet-5-5": 0.95}},
+        ),
+        # another vendor's score is no Claude model's
+        (
+            "they're on haiku 4.5 at 90%. gpt-5 got 93% in their bakeoff",
+            None,
+            {"frontier_model": "claude-haiku-4-5", "baseline_quality": "0.9"},
+        ),
+        ("gpt-5 got 93% in their bakeoff", "claude-haiku-4-5", {}),
+    ],
+)
+def test_each_score_goes_to_the_model_named_with_it(message, thread_model, expected):
+    assert read_new(message, thread_model) == expected
+
+
+@pytest.mark.parametrize(
+    ("message", "thread_model", "frontier_model"),
+    [
+        # a bare family name: the thread's model of that family, else the current one
+        ("their sonnet bill is brutal", None, "claude-sonnet-5-5"),
+        ("cheaper than the haiku bill", None, "claude-haiku-5-5"),
+        ("opus is overkill for this", None, "claude-opus-5-5"),
+        ("i asked if sonnet gets the terms wrong", "claude-sonnet-4-5", None),
+        # a versioned name is that model, a retired one too
+        ("they're still on sonnet 4.5", None, "claude-sonnet-4-5"),
+        ("Claude Opus 4.5 today", None, "claude-opus-4-5"),
+        # a model the thread isn't on, unscored: not a new frontier without a word that says so
+        ("they're thinking about sonnet 5.5 too", "claude-haiku-4-5", None),
+        ("prod runs on haiku 4.5", "claude-sonnet-5-5", "claude-haiku-4-5"),
+        ("actually they're on opus 4.5, not sonnet", "claude-sonnet-4-5", "claude-opus-4-5"),
+    ],
+)
+def test_the_frontier_model_is_the_one_in_use(message, thread_model, frontier_model):
+    assert read_new(message, thread_model).get("frontier_model") == frontier_model
+
+
+def test_a_score_of_another_model_is_not_a_measured_baseline():
+    got = read("haiku 5.5 got 91% on their eval", known={"frontier_model": "claude-haiku-4-5"})
+    assert "baseline_measured" not in got and "baseline_quality" not in got
+
+
+def test_every_new_fact_update_passes_provenance():
+    message = (
+        "they're on haiku 4.5 today at 88%; haiku 5.5 got 91% and sonnet 5.5 94% on the same "
+        "set. it runs nightly, next morning is fine, and the output is JSON against their schema"
+    )
+    updates = read_message(message).updates
+    assert {u.field for u in updates} >= {"other_baselines", "batch_ok", "format_schema"}
+    checked = check_updates(updates, message, message)
+    assert checked.rejected == []
+    assert {
+        model: q
+        for a in checked.accepted
+        if a.field == "other_baselines"
+        for model, q in a.value.items()
+    } == {
+        "claude-haiku-5-5": 0.91,
+        "claude-sonnet-5-5": 0.94,
+    }

@@ -1,0 +1,52 @@
+"""The bot's words for the new facts, and the models its questions suggest."""
+
+import pytest
+
+from bot.wording import FIELD_LABELS, QUESTIONS, model_name, optional_asks, questions_for, show_fact
+from knowledge import Facts
+from knowledge.facts import FACT_FIELDS
+
+
+def test_every_fact_has_a_label():
+    assert set(FACT_FIELDS) <= set(FIELD_LABELS)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "shown"),
+    [
+        ("batch_ok", True, "results can wait a day (batch, half price)"),
+        ("batch_ok", False, "results needed right away (no batch)"),
+        ("format_schema", True, "format fits a JSON schema"),
+        ("format_schema", False, "format can't be a JSON schema"),
+        ("other_baselines", {"claude-haiku-5-5": 0.91}, "Haiku 5.5 scored 91%"),
+        (
+            "other_baselines",
+            {"claude-haiku-5-5": 0.91, "claude-sonnet-5-5": 0.945},
+            "other models scored Haiku 5.5 91%, Sonnet 5.5 94.5%",
+        ),
+    ],
+)
+def test_the_new_facts_read_as_a_person_would_say_them(field, value, shown):
+    assert show_fact(field, value) == shown
+
+
+@pytest.mark.parametrize(
+    ("model", "name"),
+    [("claude-haiku-5-5", "Haiku 5.5"), ("claude-sonnet-5", "Sonnet 5"), ("gpt-4.1", "gpt-4.1")],
+)
+def test_model_ids_read_as_names(model, name):
+    assert model_name(model) == name
+
+
+def test_each_new_fact_has_its_own_question():
+    asked = questions_for(["batch_ok", "format_schema", "other_baselines"])
+    assert [q.fields for q in asked] == [("batch_ok",), ("format_schema",), ("other_baselines",)]
+    assert all(q.examples for q in asked)
+
+
+def test_no_question_suggests_a_retired_model(assumptions):
+    """Sonnet 4.5 retired on 2026-11-30: the bot suggests current models (Haiku 5.5, Sonnet 5.5)."""
+    words = [q.ask + q.examples for q in QUESTIONS] + optional_asks(Facts(), assumptions)
+    assert not any("4.5" in w for w in words)
+    (frontier,) = [w for w in optional_asks(Facts(), assumptions) if "which model" in w]
+    assert '"Haiku 5.5"' in frontier and '"Sonnet 5.5"' in frontier
