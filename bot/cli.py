@@ -6,12 +6,15 @@ import argparse
 import datetime as dt
 import json
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
-from bot.settings import ConfigError
+from bot.settings import ConfigError, decide_settings, parse_day
 from knowledge import (
+    Assumptions,
+    Facts,
     InputError,
     PriceSheet,
     decide,
@@ -20,11 +23,16 @@ from knowledge import (
     load_price_sheet,
 )
 from knowledge.documents import parse_document, read_document
+from knowledge.market import check_models
 
 if TYPE_CHECKING:
     from bot.weekly import WeeklyJob
 
+T = TypeVar("T")
+
 EXIT_BAD_INPUT = 2
+# `decide` and `prices show` never wait longer than this for DATABASE_URL (connect included)
+DATABASE_TIMEOUT_S = 2.0
 
 
 def _read_facts(source: str, stdin: TextIO) -> object:
@@ -35,32 +43,71 @@ def _read_facts(source: str, stdin: TextIO) -> object:
 
 def _day(text: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text)
+        return parse_day(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{exc}: {text!r}") from None
+
+
+def _field_of(problem: str) -> str:
+    """The fact a problem line names: "other_baselines.claude-x: ..." → "other_baselines"."""
+    return problem.split(":", 1)[0].split(".", 1)[0].split("[", 1)[0]
+
+
+def _model_problems(
+    facts: Facts, prices: PriceSheet, assumptions: Assumptions, today: dt.date | None
+) -> list[str]:
+    """Every model a fact names must be known, and the input must fit the model."""
+    try:
+        check_models(facts, prices, assumptions, today or dt.date.today())
+    except InputError as exc:
+        return list(exc.problems)
+    return []
+
+
+def _valid_facts(data: object, problems: list[str]) -> Facts | None:
+    """The facts without the fields that have problems, to check the rest against the sheet."""
+    if not isinstance(data, dict):
+        return None
+    broken = {_field_of(p) for p in problems}
+    try:
+        return Facts.model_validate({k: v for k, v in data.items() if k not in broken})
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+        return None
 
 
 def cmd_decide(args: argparse.Namespace) -> int:
-    problems: list[str] = []
-    loaded = {}
-    steps: list[tuple[str, Callable[[], object]]] = [
-        ("facts", lambda: facts_from(_read_facts(args.facts, sys.stdin))),
-        ("prices", lambda: _sheet_in_use(args.prices)),
-        ("assumptions", lambda: load_assumptions(args.assumptions)),
-    ]
-    for name, step in steps:  # report every broken input at once, not just the first
+    if args.facts is None and sys.stdin.isatty():  # nothing piped in: say how, don't wait
+        print(args.usage(), end="", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    problems: list[str] = []  # every broken input is reported at once, not just the first
+
+    def attempt(step: Callable[[], T]) -> T | None:
         try:
-            loaded[name] = step()
-        except InputError as exc:
+            return step()
+        except (InputError, ConfigError) as exc:
             problems.extend(exc.problems)
-    if problems:
+            return None
+
+    env = None
+    if args.prices is None or args.today is None:
+        env = attempt(decide_settings)
+    today = args.today or (env.today if env is not None else None)
+    try:
+        data: object = _read_facts(args.facts or "-", sys.stdin)
+        facts = attempt(lambda: facts_from(data))
+    except InputError as exc:  # no such file, not JSON or YAML
+        problems.extend(exc.problems)
+        data, facts = None, None
+    database_url = env.database_url if env is not None else None
+    prices = attempt(lambda: _sheet_in_use(args.prices, database_url))
+    assumptions = attempt(lambda: load_assumptions(args.assumptions))
+    if prices is not None and assumptions is not None:
+        checked = facts if facts is not None else _valid_facts(data, problems)
+        if checked is not None:
+            problems.extend(_model_problems(checked, prices, assumptions, today))
+    if problems or facts is None or prices is None or assumptions is None:
         raise InputError(problems)
-    decision = decide(
-        loaded["facts"],  # type: ignore[arg-type]
-        loaded["prices"],  # type: ignore[arg-type]
-        loaded["assumptions"],  # type: ignore[arg-type]
-        today=args.today,
-    )
+    decision = decide(facts, prices, assumptions, today=today)
     if args.format == "json":
         print(json.dumps(decision.to_json(), indent=2, ensure_ascii=False))
         return 0
@@ -77,25 +124,92 @@ def cmd_decide(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sheet_in_use(path: Path | None) -> PriceSheet:
-    """A given file, else the newest refreshed sheet in the database, else the shipped one."""
+def _sheet_in_use(path: Path | None, database_url: str | None) -> PriceSheet:
+    """A given file, else the newest refreshed sheet in the database, else the shipped one.
+
+    The database is optional here: none, unreachable, unknown or slow (over
+    DATABASE_TIMEOUT_S), the shipped sheet is used, and one line on stderr says why.
+    """
     if path is not None:
         return load_price_sheet(path)
-    from bot.settings import get_settings  # noqa: PLC0415
-
-    url = get_settings().database_url
+    url = database_url or "sqlite://"
     # The common case (no refresh ever ran here) must not pay for importing SQLAlchemy.
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+    if url == "sqlite://" or (
+        url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists()
+    ):
         return load_price_sheet()
-    from bot.prices import stored_sheet  # noqa: PLC0415
+    try:
+        stored = _stored_sheet(url, DATABASE_TIMEOUT_S)
+    except Exception as exc:  # whatever it is, decide without the database
+        shipped = load_price_sheet()
+        print(
+            f"ftscope: can't read the price sheet from DATABASE_URL ({_reason(exc, url)}): "
+            f"using the shipped price sheet (as of {shipped.as_of})",
+            file=sys.stderr,
+        )
+        return shipped
+    return stored or load_price_sheet()
 
-    return stored_sheet(url) or load_price_sheet()
+
+def _stored_sheet(url: str, timeout_s: float) -> PriceSheet | None:
+    """`bot.prices.stored_sheet`, given `timeout_s` in all: PostgreSQL gets a connect
+    timeout, and a lookup still running after it (a resolver that hangs) is abandoned."""
+    from sqlalchemy.engine import make_url  # noqa: PLC0415
+
+    from bot.prices import stored_sheet  # noqa: PLC0415
+    from bot.storage import normalize_database_url  # noqa: PLC0415
+
+    target = make_url(normalize_database_url(url))
+    if target.get_backend_name() == "postgresql" and "connect_timeout" not in target.query:
+        # libpq's unit is whole seconds, and it treats anything below 2 as 2
+        seconds = str(max(2, int(timeout_s)))
+        target = target.update_query_dict({"connect_timeout": seconds})
+    outcome: dict[str, Any] = {}
+
+    def look() -> None:
+        try:
+            outcome["sheet"] = stored_sheet(target.render_as_string(hide_password=False))
+        except Exception as exc:  # handed to the caller
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=look, name="ftscope-stored-sheet", daemon=True)
+    worker.start()
+    worker.join(timeout_s)
+    if worker.is_alive():
+        raise TimeoutError(f"no answer within {timeout_s:g} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("sheet")
+
+
+def _reason(exc: BaseException, url: str) -> str:
+    """A short, one-line reason that never shows the URL's password."""
+    if isinstance(exc, InputError):
+        text = exc.problems[0] if exc.problems else "invalid"
+    else:
+        original = getattr(exc, "orig", None)  # SQLAlchemy wraps the driver's error
+        cause = original if isinstance(original, BaseException) else exc
+        detail = str(cause).strip().splitlines()
+        text = f"{type(cause).__name__}: {detail[0].strip()}" if detail else type(cause).__name__
+    text = text.replace(url, "DATABASE_URL")
+    password = _password(url)
+    if password:
+        text = text.replace(password, "***")
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def _password(url: str) -> str | None:
+    """The password of a URL like scheme://user:password@host/..., without parsing it fully."""
+    netloc = url.partition("://")[2].partition("/")[0]
+    credentials = netloc.rpartition("@")[0]
+    return credentials.partition(":")[2] or None
 
 
 def cmd_prices_show(args: argparse.Namespace) -> int:
     from bot import render  # noqa: PLC0415 - see cmd_decide
 
-    print(render.price_sheet_text(_sheet_in_use(args.prices)), end="")
+    database_url = decide_settings().database_url if args.prices is None else None
+    print(render.price_sheet_text(_sheet_in_use(args.prices, database_url)), end="")
     return 0
 
 
@@ -238,11 +352,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.ERROR, format="ftscope: %(levelname)s %(message)s")
     cases = evals.load_suite(args.suite or [])
     floors = evals.Floors(args.min_verdict_accuracy, args.min_precision, args.min_recall)
+    settings = get_settings()
     make: Callable[[], Extractor]
     if args.live:
         from bot.runtime import claude_extractor  # noqa: PLC0415
 
-        settings = get_settings()
         if args.model:
             settings = settings.model_copy(update={"claude_model": args.model})
         claude = claude_extractor(settings)  # a ConfigError without a key
@@ -251,14 +365,21 @@ def cmd_eval(args: argparse.Namespace) -> int:
             lambda: claude,
             floors,
             f"live, {settings.claude_model}",
-            conversation_options={"cross_check": True},
+            conversation_options={"cross_check": True, "today": settings.today},
             jobs=args.jobs,
         )
     else:
         if args.model:
             raise ConfigError(["--model needs --live: the offline extractor has no model"])
         make = OfflineExtractor
-        report = evals.evaluate(cases, make, floors, "offline", jobs=args.jobs)
+        report = evals.evaluate(
+            cases,
+            make,
+            floors,
+            "offline",
+            conversation_options={"today": settings.today},
+            jobs=args.jobs,
+        )
     if args.json:
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     else:
@@ -307,7 +428,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Read workload facts (JSON or YAML, a file or '-' for stdin) and print the "
         "verdict of the playbook's rules and breakeven math.",
     )
-    decide_cmd.add_argument("facts", nargs="?", default="-", metavar="FILE|-")
+    decide_cmd.add_argument(
+        "facts",
+        nargs="?",
+        default=None,
+        metavar="FILE|-",
+        help="the facts, JSON or YAML; '-' (or nothing, with facts piped in): read stdin",
+    )
     decide_cmd.add_argument(
         "--prices", type=Path, help="price sheet to use instead of the shipped one"
     )
@@ -320,7 +447,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--today",
         type=_day,
         metavar="YYYY-MM-DD",
-        help="decide as on this date (retired models are judged on it); default: the system date",
+        help="decide as on this date (retired models are judged on it); default: "
+        "FTSCOPE_TODAY, else the system date",
     )
     decide_cmd.add_argument(
         "--format",
@@ -328,7 +456,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="json",
         help="json: the decide JSON; text: a readable verdict; blocks: the Slack message",
     )
-    decide_cmd.set_defaults(handler=cmd_decide)
+    decide_cmd.set_defaults(handler=cmd_decide, usage=decide_cmd.format_help)
 
     prices_cmd = commands.add_parser("prices", help="the price sheet")
     prices_sub = prices_cmd.add_subparsers(dest="prices_command", required=True, metavar="ACTION")

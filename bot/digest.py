@@ -2,8 +2,10 @@
 
 Built from data the database already holds: the price sheet the last digest used, the one in use
 now, every scoping thread's facts and last decision, and the week's Claude usage. Every thread
-is re-decided with today's prices; a thread whose verdict changes, or whose payback crosses the
-horizon, is a flip. Posting the digest stores the new decisions, so a flip is told once.
+is re-decided on both sheets, by this engine, with the same facts and the run's date, so only
+the prices differ: a thread whose verdict changes, or whose payback crosses the horizon, is a
+flip (an engine upgrade, or a verdict stored on another date, is not). Posting the digest
+stores the new decisions as the threads' last ones.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ class Retirement:
     retires: dt.date | None  # None: the sheet no longer lists it
     threads: int
     is_bot_model: bool
+    retired: bool = False  # its date is before the run's: decisions price it as its successor
 
 
 @dataclass
@@ -90,17 +93,16 @@ class Digest:
         return [(m, self.sheet.models[m]) for m in names if m in self.sheet.models]
 
 
-def _payback(decision: dict[str, Any] | None) -> float | None:
-    math_part = (decision or {}).get("math") or {}
-    if not math_part:
+def _payback(decision: Decision) -> float | None:
+    """Months to pay back (inf: never); None without the math."""
+    return decision.breakeven.payback_months if decision.breakeven is not None else None
+
+
+def _breakeven(decision: Decision) -> float | None:
+    """Calls to pay back, ops included; None without the math or when it never pays back."""
+    if decision.breakeven is None or not math.isfinite(decision.breakeven.breakeven_calls):
         return None
-    value = math_part.get("payback_months")
-    return math.inf if value is None else float(value)
-
-
-def _breakeven(decision: dict[str, Any] | None) -> float | None:
-    value = ((decision or {}).get("math") or {}).get("breakeven_calls")
-    return None if value is None else float(value)
+    return decision.breakeven.breakeven_calls
 
 
 def _crosses(old: float | None, new: float | None, horizon: float) -> bool:
@@ -110,21 +112,36 @@ def _crosses(old: float | None, new: float | None, horizon: float) -> bool:
 
 
 def redecide(
-    thread: ScopingThread, sheet: PriceSheet, assumptions: Assumptions
+    thread: ScopingThread,
+    sheet: PriceSheet,
+    assumptions: Assumptions,
+    *,
+    previous: PriceSheet | None = None,
+    today: dt.date | None = None,
 ) -> tuple[Decision | None, Flip | None]:
-    """The thread's decision with these prices, and the flip it makes (if any)."""
+    """The thread's decision with `sheet`, and the flip that moving from `previous` to it
+    makes (if any): both decided now, by this engine, on the thread's facts and `today`.
+
+    No `previous` (or the same sheet): nothing moved, no flip. A thread `previous` can't
+    decide (a model it didn't list yet) has nothing to compare: no flip either.
+    """
     try:
-        decision = decide(Facts.model_validate(thread.facts), sheet, assumptions)
+        facts = Facts.model_validate(thread.facts)
+        decision = decide(facts, sheet, assumptions, today=today)
     except (InputError, ValueError) as exc:  # e.g. its model is gone from the sheet
         log.info("thread %s can't be re-decided: %s", thread.id, exc)
         return None, None
-    old_verdict = Verdict(thread.last_verdict) if thread.last_verdict else None
-    new_payback = decision.breakeven.payback_months if decision.breakeven is not None else None
-    old_payback = _payback(thread.last_decision)
+    if previous is None or previous is sheet:
+        return decision, None
+    try:
+        before = decide(facts, previous, assumptions, today=today)
+    except (InputError, ValueError) as exc:
+        log.info("thread %s can't be decided on the previous sheet: %s", thread.id, exc)
+        return decision, None
+    old_payback, new_payback = _payback(before), _payback(decision)
     flipped = (
-        old_verdict is not None
-        and old_verdict is not decision.verdict
-        and not (old_verdict is Verdict.need_info or decision.verdict is Verdict.need_info)
+        before.verdict is not decision.verdict
+        and Verdict.need_info not in (before.verdict, decision.verdict)
     ) or _crosses(old_payback, new_payback, assumptions.payback_horizon_months)
     if not flipped:
         return decision, None
@@ -134,14 +151,12 @@ def redecide(
         channel=thread.channel_id,
         thread_ts=thread.thread_ts,
         title=str(thread.facts.get("use_case") or f"thread {thread.thread_ts}"),
-        old_verdict=old_verdict,
+        old_verdict=before.verdict,
         new_verdict=decision.verdict,
         old_payback=old_payback,
         new_payback=new_payback,
-        old_breakeven=_breakeven(thread.last_decision),
-        new_breakeven=(
-            decision.breakeven.breakeven_calls if decision.breakeven is not None else None
-        ),
+        old_breakeven=_breakeven(before),
+        new_breakeven=_breakeven(decision),
         decision=decision,
     )
 
@@ -164,7 +179,13 @@ def retirements(
             RETIREMENT_NOTICE
         ):
             found.append(
-                Retirement(model, price.deprecation_date, named[model], model == bot_model)
+                Retirement(
+                    model,
+                    price.deprecation_date,
+                    named[model],
+                    model == bot_model,
+                    retired=price.retired_by(today),  # "before today" (ModelPrice.retired_by)
+                )
             )
     return found
 
@@ -178,15 +199,19 @@ def build_digest(
     sources: list[SourceOutcome],
     bot_model: str,
     now: dt.datetime,
+    today: dt.date | None = None,
     permalink: Callable[[str, str], str | None] | None = None,
 ) -> Digest:
-    """The digest of the week ending `now`, comparing `sheet` with `previous`."""
+    """The digest of the week ending `now`, comparing `sheet` with `previous`; every decision
+    is made as on `today` (FTSCOPE_TODAY), else on the run's date."""
+    day = today or now.date()
+    moved = None if previous == sheet else previous  # the same prices flip nothing
     flips: list[Flip] = []
-    decisions: dict[int, Decision] = {}
+    decisions: dict[int, tuple[dt.datetime, Decision]] = {}
     redecided = 0
     for thread in store.threads_with_facts():
         try:
-            decision, flip = redecide(thread, sheet, assumptions)
+            decision, flip = redecide(thread, sheet, assumptions, previous=moved, today=day)
         except Exception:  # one broken row must not take the week's digest down
             log.exception("thread %s skipped in the digest", thread.id)
             continue
@@ -206,7 +231,7 @@ def build_digest(
         sources=sources,
         sheet=sheet,
         flips=flips,
-        retirements=retirements(store, sheet, bot_model, now.date()),
+        retirements=retirements(store, sheet, bot_model, day),
         usage=usage,
         redecided=redecided,
         decisions=decisions,

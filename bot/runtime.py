@@ -83,6 +83,7 @@ def build_conversation(
         turn_budget_s=settings.claude_timeout_s,
         fallback=OfflineExtractor("outage") if with_claude and settings.offline_fallback else None,
         cross_check=with_claude,
+        today=settings.today,
     )
 
 
@@ -124,6 +125,7 @@ def weekly_job(
         client=client,
         channel=settings.digest_channel,
         price_book=price_book,
+        today=settings.today,
     )
 
 

@@ -30,6 +30,7 @@ class WeeklyJob:
     client: WebClient | None = None
     channel: str | None = None
     price_book: PriceBook | None = None
+    today: dt.date | None = None  # decide as on this date (FTSCOPE_TODAY); None: the run's date
 
     def previous_sheet(self) -> PriceSheet:
         """The sheet the last posted digest used: price changes are told since then."""
@@ -54,6 +55,7 @@ class WeeklyJob:
             sources=sources,
             bot_model=self.bot_model,
             now=now,
+            today=self.today,
             permalink=self._permalink if self.client is not None else None,
         )
 

@@ -12,6 +12,7 @@ of k replicas, g rises with V, so each band passes from some volume to its top.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -20,9 +21,7 @@ from knowledge.breakeven import (
     SECONDS_PER_MONTH,
     Serving,
     ServingOptionT,
-    cheapest_serving,
     gpu_seconds_per_call,
-    payback_months,
     serving_cost,
 )
 from knowledge.prices import HOURS_PER_MONTH, DedicatedGpuServing
@@ -68,48 +67,103 @@ class _Payback:
     monthly_ops: float
     horizon: float
 
-    def option_pays(self, option: ServingOptionT, calls: int) -> bool:
-        if calls <= 0:
-            return False
-        workload = self.workload.with_calls(calls)
-        cost = serving_cost(option, workload, self.serving)
-        net = calls * self.frontier_per_call - cost.monthly - self.monthly_ops
-        return payback_months(self.build_cost, net) <= self.horizon
-
     @property
     def need(self) -> float:
         """Monthly savings (before ops) the fine-tune must reach: ops plus build ÷ horizon."""
         return self.monthly_ops + self.build_cost / self.horizon
 
-    def first_passing(self, option: ServingOptionT, estimate: float, low: int, high: int) -> int:
-        """The lowest volume in [low, high] from which `option` passes, near `estimate`
-        (rounding can put the exact one a call or two off); high + 1 when none does."""
-        if estimate > high:
-            return high + 1
-        calls = max(low, math.ceil(estimate) if math.isfinite(estimate) else high + 1)
-        if calls > high:
-            return high + 1
-        while calls > low and self.option_pays(option, calls - 1):
-            calls -= 1
-        while calls <= high and not self.option_pays(option, calls):
-            calls += 1
-            if calls - max(low, math.ceil(estimate)) > 3:  # g rises in a band: not far off
-                return high + 1
-        return calls
+    def pays(self, monthly: Callable[[int], float]) -> Callable[[int], bool]:
+        """The decision's test at a volume (`payback_months` ≤ horizon) for one option."""
+        f, ops, build, horizon = (
+            self.frontier_per_call,
+            self.monthly_ops,
+            self.build_cost,
+            self.horizon,
+        )
+
+        def pays(calls: int) -> bool:
+            if calls <= 0:
+                return False
+            net = calls * f - monthly(calls) - ops
+            return (build / net if net > 0 else math.inf) <= horizon
+
+        return pays
 
 
-def _linear_intervals(p: _Payback, option: ServingOptionT) -> list[Interval]:
-    per_call = serving_cost(option, p.workload.with_calls(1), p.serving).per_call
-    margin = p.frontier_per_call - per_call
+@dataclass(slots=True)
+class _Option:
+    """One serving option for this workload, its figures that don't depend on the volume
+    computed once (a search asks for dozens of volumes a decision).
+
+    `monthly(calls)` is `serving_cost(option, workload at calls, serving).monthly`: the same
+    float operations in the same order, so every answer is identical to the decision's.
+    """
+
+    option: ServingOptionT
+    linear: bool  # per token, or billed for busy GPU-seconds only (scale to zero)
+    per_call: float  # linear: a call's cost at any volume; GPUs: on full replicas (search order)
+    monthly: Callable[[int], float]
+    # dedicated GPUs only:
+    seconds: float = 0.0  # GPU-seconds per call
+    capacity: float = 0.0  # GPU-seconds a replica serves a month
+    floor: int = 0  # the replicas it runs at any volume
+    replica_month: float = 0.0  # what a replica costs a month
+
+    @classmethod
+    def of(cls, option: ServingOptionT, serving: Serving, workload: Workload) -> _Option:
+        if not isinstance(option, DedicatedGpuServing) or serving.scales_to_zero(option):
+            per_call = serving_cost(option, workload.with_calls(1), serving).per_call
+            return cls(option, True, per_call, lambda calls: per_call * calls)
+        seconds = gpu_seconds_per_call(option, workload)
+        capacity = SECONDS_PER_MONTH * option.max_utilization
+        floor = serving.floor(option)
+        least = max(option.min_replicas, floor)
+        hourly = option.gpu_hourly_usd
+
+        def monthly(calls: int) -> float:
+            replicas = max(least, math.ceil(calls * seconds / capacity))
+            return replicas * HOURS_PER_MONTH * hourly
+
+        return cls(
+            option,
+            False,
+            seconds / capacity * HOURS_PER_MONTH * hourly,
+            monthly,
+            seconds,
+            capacity,
+            floor,
+            HOURS_PER_MONTH * hourly,
+        )
+
+
+def _first_passing(pays: Callable[[int], bool], estimate: float, low: int, high: int) -> int:
+    """The lowest volume in [low, high] from which `pays` holds, near `estimate` (rounding
+    can put the exact one a call or two off); high + 1 when none does."""
+    if estimate > high:
+        return high + 1
+    calls = max(low, math.ceil(estimate) if math.isfinite(estimate) else high + 1)
+    if calls > high:
+        return high + 1
+    while calls > low and pays(calls - 1):
+        calls -= 1
+    while calls <= high and not pays(calls):
+        calls += 1
+        if calls - max(low, math.ceil(estimate)) > 3:  # g rises in a band: not far off
+            return high + 1
+    return calls
+
+
+def _linear_intervals(p: _Payback, o: _Option) -> list[Interval]:
+    margin = p.frontier_per_call - o.per_call
     if margin <= 0:
         return []
-    start = p.first_passing(option, p.need / margin, 1, MAX_CALLS)
+    start = _first_passing(p.pays(o.monthly), p.need / margin, 1, MAX_CALLS)
     return [(start, None)] if start <= MAX_CALLS else []
 
 
-def _band_top(option: DedicatedGpuServing, seconds: float, replicas: int) -> int:
+def _band_top(o: _Option, replicas: int) -> int:
     """The highest volume `replicas` GPUs carry (GPU count steps up right above it)."""
-    capacity = SECONDS_PER_MONTH * option.max_utilization
+    seconds, capacity = o.seconds, o.capacity
     top = math.floor(replicas * capacity / seconds)
     # the decision counts replicas as ceil(calls × seconds ÷ capacity): agree with it exactly
     while top > 0 and math.ceil(top * seconds / capacity) > replicas:
@@ -119,48 +173,61 @@ def _band_top(option: DedicatedGpuServing, seconds: float, replicas: int) -> int
     return top
 
 
-def _band_intervals(p: _Payback, option: DedicatedGpuServing) -> list[Interval]:
-    seconds = gpu_seconds_per_call(option, p.workload)
-    floor = p.serving.floor(option)
-    replica_month = HOURS_PER_MONTH * option.gpu_hourly_usd
+def _band_intervals(p: _Payback, o: _Option, bound: int = MAX_CALLS + 1) -> list[Interval]:
+    """The volumes at which `o` pays, band by band, below `bound` (from where the answer is
+    known already: another option pays at every volume from there on)."""
+    seconds, floor, replica_month = o.seconds, o.floor, o.replica_month
     f = p.frontier_per_call
     if f <= 0:
         return []
+    pays = p.pays(o.monthly)
+    need = p.need
     if seconds <= 0:  # nothing to compute: the floor of replicas carries any volume
-        start = p.first_passing(option, (p.need + floor * replica_month) / f, 1, MAX_CALLS)
+        start = _first_passing(pays, (need + floor * replica_month) / f, 1, MAX_CALLS)
         return [(start, None)] if start <= MAX_CALLS else []
-    per_replica = SECONDS_PER_MONTH * option.max_utilization / seconds  # calls a GPU carries
+    per_replica = o.capacity / seconds  # calls a GPU carries
     margin = per_replica * f - replica_month  # what one more full GPU adds to g
     if margin <= 0:
         return []  # at the top of a band of k GPUs g is at most k × margin: it never pays
     # a band of k GPUs passes nowhere below k × margin ≥ need: skip those bands
-    replicas = max(floor, math.floor(p.need / margin) - 1)
-    low = 1 if replicas == floor else _band_top(option, seconds, replicas - 1) + 1
+    replicas = max(floor, math.floor(need / margin) - 1)
+    low = 1 if replicas == floor else _band_top(o, replicas - 1) + 1
     intervals: list[Interval] = []
-    while low <= MAX_CALLS:
-        high = _band_top(option, seconds, replicas)
-        estimate = (p.need + replicas * replica_month) / f
-        start = p.first_passing(option, estimate, low, high)
+    while low < bound:
+        high = _band_top(o, replicas)
+        estimate = (need + replicas * replica_month) / f
+        start = _first_passing(pays, estimate, low, high)
         if start == low and replicas > floor:
             intervals.append((low, None))  # a whole band passes: so does every band above
             break
         if start <= high:
             intervals.append((start, high))
         if len(intervals) >= MAX_PARTIAL_BANDS:
-            tail = max(replicas + 1, math.ceil((p.need + per_replica * f) / margin))
-            intervals.append((_band_top(option, seconds, tail - 1) + 1, None))
+            tail = max(replicas + 1, math.ceil((need + per_replica * f) / margin))
+            intervals.append((_band_top(o, tail - 1) + 1, None))
             break
         replicas += 1
         low = high + 1
     return [(start, end) for start, end in intervals if start <= MAX_CALLS]
 
 
-def passing_volumes(p: _Payback) -> list[Interval]:
+def passing_volumes(p: _Payback, options: list[_Option] | None = None) -> list[Interval]:
     """The monthly volumes at which the cheapest eligible option pays back, as merged ranges."""
+    if options is None:
+        options = [_Option.of(option, p.serving, p.workload) for option in p.serving.options]
     ranges: list[Interval] = []
-    for option in p.serving.options:
-        linear = not isinstance(option, DedicatedGpuServing) or p.serving.scales_to_zero(option)
-        ranges += _linear_intervals(p, option) if linear else _band_intervals(p, option)  # type: ignore[arg-type]
+    # Every volume from `bound` on passes on some option: ranges starting there change nothing
+    # in the merge below, so the band search stops there. Linear options first, then GPUs by
+    # their cost per call when full, make it low early. (Speed only: the union is the same.)
+    bound = MAX_CALLS + 1
+    linear = [o for o in options if o.linear]
+    dedicated = sorted((o for o in options if not o.linear), key=lambda o: o.per_call)
+    for o in linear + dedicated:
+        found = _linear_intervals(p, o) if o.linear else _band_intervals(p, o, bound)
+        for start, end in found:
+            if end is None:
+                bound = min(bound, start)
+        ranges += found
     ranges.sort(key=lambda r: r[0])
     merged: list[Interval] = []
     for start, end in ranges:
@@ -185,13 +252,15 @@ def thresholds(
     horizon: float,
 ) -> Thresholds:
     p = _Payback(frontier_per_call, serving, workload, build_cost, monthly_ops, horizon)
-    ranges = passing_volumes(p)
+    options = [_Option.of(option, serving, workload) for option in serving.options]
+    ranges = passing_volumes(p, options)
     dead_zones = [(end + 1, start) for (_, end), (start, _) in pairwise(ranges)][:MAX_DEAD_ZONES]
     always = ranges[-1][0] if ranges and ranges[-1][1] is None else None
     today = workload.monthly_calls
-    fine_tuned = cheapest_serving(serving, workload)
+    # the cheapest option's monthly cost today (`cheapest_serving(serving, workload).monthly`)
+    fine_tuned_monthly = min(o.monthly(today) for o in options)
     frontier_monthly = today * frontier_per_call
-    savings = frontier_monthly - fine_tuned.monthly
+    savings = frontier_monthly - fine_tuned_monthly
     net = savings - monthly_ops
     return Thresholds(
         min_monthly_calls=ranges[0][0] if ranges else None,
@@ -204,8 +273,8 @@ def thresholds(
             else None
         ),
         frontier_price_factor=(
-            (fine_tuned.monthly + monthly_ops + build_cost / horizon) / frontier_monthly
-            if frontier_monthly > 0 and math.isfinite(fine_tuned.monthly)
+            (fine_tuned_monthly + monthly_ops + build_cost / horizon) / frontier_monthly
+            if frontier_monthly > 0 and math.isfinite(fine_tuned_monthly)
             else None
         ),
     )

@@ -1,9 +1,11 @@
 """The one settings class: defaults, parsing, and secrets that never print."""
 
+import datetime as dt
+
 import pytest
 
 from bot.cli import main
-from bot.settings import ConfigError, Settings, get_settings
+from bot.settings import ConfigError, DecideSettings, Settings, decide_settings, get_settings
 
 
 def test_defaults(monkeypatch):
@@ -47,3 +49,80 @@ def test_the_cli_reports_a_bad_setting_and_exits_2(monkeypatch, capsys):
     finally:
         get_settings.cache_clear()
     assert "FTSCOPE_CLAUDE_TIMEOUT_S" in capsys.readouterr().err
+
+
+def test_ftscope_today_pins_the_date(monkeypatch):
+    monkeypatch.setenv("FTSCOPE_TODAY", "2026-12-06")
+    assert Settings(_env_file=None).today == dt.date(2026, 12, 6)
+    monkeypatch.delenv("FTSCOPE_TODAY")
+    assert Settings(_env_file=None).today is None  # the system date of each decision
+
+
+@pytest.mark.parametrize("value", ["20261206", "6/12/2026", "2026-02-30", "1764979200"])
+def test_ftscope_today_is_a_date_written_yyyy_mm_dd(monkeypatch, value):
+    monkeypatch.setenv("FTSCOPE_TODAY", value)
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(ConfigError) as caught:
+            get_settings()
+    finally:
+        get_settings.cache_clear()
+    assert caught.value.problems == [f"FTSCOPE_TODAY: not a date (YYYY-MM-DD) (got {value!r})"]
+
+
+@pytest.mark.parametrize(
+    "environment",
+    [
+        {},
+        {"DATABASE_URL": "postgres://u@db/x", "FTSCOPE_TODAY": "2026-12-06"},
+        {"database_url": "sqlite:///other.db", "ftscope_today": "2027-01-01"},  # any case
+        {"DATABASE_URL": "", "FTSCOPE_TODAY": ""},  # empty means unset
+    ],
+)
+def test_decide_reads_its_two_variables_as_settings_does(monkeypatch, tmp_path, environment):
+    """`ftscope decide` reads them without loading pydantic-settings: the same values."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("DATABASE_URL", "FTSCOPE_TODAY", "database_url", "ftscope_today"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings()
+    assert decide_settings() == DecideSettings(settings.database_url, settings.today)
+
+
+@pytest.mark.parametrize(
+    ("environment", "dotenv"),
+    [
+        ({"DATABASE_URL": "sqlite:///env.db"}, "DATABASE_URL=sqlite:///dotenv.db\n"),  # env wins
+        ({}, "export DATABASE_URL='sqlite:///dotenv.db'  # a comment\nftscope_today=2026-12-01\n"),
+        ({"FTSCOPE_TODAY": ""}, "FTSCOPE_TODAY=2026-12-01\nDATABASE_URL=\n"),  # empty: unset
+    ],
+)
+def test_decide_reads_a_dot_env_file_as_settings_does(monkeypatch, tmp_path, environment, dotenv):
+    monkeypatch.chdir(tmp_path)
+    for name in ("DATABASE_URL", "FTSCOPE_TODAY"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    (tmp_path / ".env").write_text(dotenv)
+    settings = Settings()
+    assert decide_settings() == DecideSettings(settings.database_url, settings.today)
+
+
+def test_decide_reads_only_its_two_variables(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("FTSCOPE_TODAY", "2026-12-01")
+    (tmp_path / ".env").write_text("FTSCOPE_WORKERS=abc\n")  # stops `serve`, not `decide`
+    assert decide_settings() == DecideSettings("sqlite:///ftscope.db", dt.date(2026, 12, 1))
+
+
+def test_the_bot_decides_on_ftscope_today(monkeypatch):
+    """The conversation and the weekly job get the pinned date from the settings."""
+    from bot.runtime import build_conversation, weekly_job  # noqa: PLC0415
+    from bot.storage import Store, make_engine  # noqa: PLC0415
+
+    settings = Settings(_env_file=None, FTSCOPE_TODAY="2026-12-01")
+    store = Store(make_engine("sqlite://"))
+    assert build_conversation(settings, store).today == dt.date(2026, 12, 1)
+    assert weekly_job(settings, store, None).today == dt.date(2026, 12, 1)

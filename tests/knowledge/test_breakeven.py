@@ -161,9 +161,7 @@ def test_no_savings_means_infinite_breakeven(sheet, w, build, ops):
         assert result.breakeven_calls_before_ops == math.inf
         assert result.payback_months == math.inf
     else:
-        assert result.breakeven_calls_before_ops == pytest.approx(
-            build / result.savings_per_call
-        )
+        assert result.breakeven_calls_before_ops == pytest.approx(build / result.savings_per_call)
 
 
 @given(sheets(), workloads(), build_costs, ops_costs)
