@@ -97,14 +97,32 @@ def price(
     quality: float | None = None,
 ) -> Priced | None:
     """The workload on `model` in `mode`; None where the sheet has no price for that mode."""
-    prompt = model_tokens(model, workload.input_tokens)
-    rates = model.rates(batch=mode is Mode.batch, long_context=prompt > LONG_CONTEXT_TOKENS)
-    if rates is None:
-        return None
+    found = price_modes(name, model, workload, (mode,), quality)
+    return found[0] if found else None
+
+
+def price_modes(
+    name: str,
+    model: ModelPrice,
+    workload: Workload,
+    modes: tuple[Mode, ...],
+    quality: float | None = None,
+) -> list[Priced]:
+    """The workload on `model` in each of `modes` the sheet has a price for."""
+    factor = model.token_count_factor
+    prompt = workload.input_tokens * factor
     cached = caches_prefix(model, workload)
-    prefix = model_tokens(model, workload.cached_prefix_tokens) if cached else 0.0
-    output = model_tokens(model, workload.output_tokens)
+    prefix = workload.cached_prefix_tokens * factor if cached else 0.0
+    output = workload.output_tokens * factor
     if model.thinking_always_on:
         output += workload.thinking_tokens
-    per_call = (prompt - prefix) * rates.input + prefix * rates.cache_read + output * rates.output
-    return Priced(name, mode, per_call, workload.monthly_calls, cached, quality)
+    long_context = prompt > LONG_CONTEXT_TOKENS
+    priced = []
+    for mode in modes:
+        rates = model.rates(batch=mode is Mode.batch, long_context=long_context)
+        if rates is not None:
+            per_call = (
+                (prompt - prefix) * rates.input + prefix * rates.cache_read + output * rates.output
+            )
+            priced.append(Priced(name, mode, per_call, workload.monthly_calls, cached, quality))
+    return priced

@@ -154,8 +154,12 @@ def breakeven(
     workload: Workload,
     build_cost: float,
     monthly_ops: float,
+    *,
+    fine_tuned: ServingCost | None = None,
 ) -> Breakeven:
-    fine_tuned = cheapest_serving(serving, workload)
+    """The fine-tune against `competitor`; `fine_tuned` is the cheapest serving of this
+    workload when the caller already has it (it depends on the workload alone)."""
+    fine_tuned = fine_tuned or cheapest_serving(serving, workload)
     frontier_monthly = competitor.cost_per_call * workload.monthly_calls
     savings_per_call = competitor.cost_per_call - fine_tuned.per_call
     monthly_savings = frontier_monthly - fine_tuned.monthly

@@ -7,14 +7,24 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cache
 
 from knowledge.assumptions import Assumptions
-from knowledge.billing import Mode, Priced, Workload, caches_prefix, fits, model_tokens, price
+from knowledge.billing import (
+    Mode,
+    Priced,
+    Workload,
+    caches_prefix,
+    fits,
+    model_tokens,
+    price_modes,
+)
 from knowledge.errors import InputError
 from knowledge.facts import Facts
 from knowledge.prices import ModelPrice, PriceSheet
 
 
+@cache
 def model_title(model_id: str) -> str:
     """A model id as people say it: "claude-haiku-4-5" → "Claude Haiku 4.5"."""
     parts = model_id.split("-")
@@ -63,21 +73,21 @@ def check_models(facts: Facts, prices: PriceSheet, a: Assumptions, today: dt.dat
             f"assumptions.default_frontier_model: {a.default_frontier_model!r} is not in the "
             "price sheet"
         )
-    if problems:
-        raise InputError(problems)
     chosen = named or a.default_frontier_model
+    if chosen not in prices.models or (facts.frontier_model is not None and named is None):
+        raise InputError(problems)  # no model to price: nothing more can be checked
     retired = prices.models[chosen].retired_by(today)
     model = (prices.models[chosen].successor or a.default_frontier_model) if retired else chosen
-    if facts.input_tokens is not None:
+    if model in prices.models and facts.input_tokens is not None:
         limit = prices.models[model].max_input_tokens
         counted = model_tokens(prices.models[model], facts.input_tokens)
         if limit is not None and counted > limit:
-            raise InputError(
-                [
-                    f"input_tokens: {facts.input_tokens:,} is above {model}'s maximum input of "
-                    f"{limit:,} tokens"
-                ]
+            problems.append(
+                f"input_tokens: {facts.input_tokens:,} is above {model}'s maximum input of "
+                f"{limit:,} tokens"
             )
+    if problems:
+        raise InputError(problems)
     return Baseline(named, model, named is None, retired)
 
 
@@ -119,10 +129,7 @@ def market(
             continue
         if not fits(model, workload):
             continue
-        for mode in modes:
-            found = price(name, model, workload, mode, measured.get(name))
-            if found is not None:
-                priced.append(found)
+        priced += price_modes(name, model, workload, modes, measured.get(name))
     priced.sort(key=lambda p: (p.cost_per_call, p.model != baseline_model, p.model, p.mode))
     baseline = next(p for p in priced if p.model == baseline_model and p.mode is Mode.realtime)
     bar = facts.baseline_quality

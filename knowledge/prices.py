@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -100,6 +101,24 @@ class ModelPrice(BaseModel):
         None when the sheet has no batch price for it. Long context falls back to the
         ordinary rates where the model has no higher band.
         """
+        return self.rate_table[batch, long_context]
+
+    @cached_property
+    def rate_table(self) -> dict[tuple[bool, bool], Rates | None]:
+        """Every way of calling the model, priced once: a sheet is read once and priced
+        thousands of times."""
+        return {
+            (batch, long): self._find_rates(batch, long)
+            for batch in (False, True)
+            for long in (False, True)
+        }
+
+    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> ModelPrice:
+        copy = super().model_copy(update=update, deep=deep)
+        copy.__dict__.pop("rate_table", None)  # a copy with other prices must not answer these
+        return copy
+
+    def _find_rates(self, batch: bool, long_context: bool) -> Rates | None:
         suffix = "_batches" if batch else ""
         tiers = ("_above_100k_tokens", "") if long_context else ("",)
         for tier in tiers:

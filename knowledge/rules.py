@@ -256,6 +256,14 @@ class _Procedure:
         build, ops = self._build_and_ops()
         return breakeven(found.competitor, self.serving, workload, build, ops)
 
+    def _against(self, competitor: Priced) -> Breakeven:
+        """The fine-tune of this decision against another way of prompting."""
+        m, workload = self.math, self.workload
+        assert m is not None and workload is not None and self.serving is not None
+        return breakeven(
+            competitor, self.serving, workload, m.build_cost, m.monthly_ops, fine_tuned=m.serving
+        )
+
     def _market_notes(self, found: Market, workload: Workload) -> None:
         models = self.prices.models
         self.warnings.extend(
@@ -317,13 +325,7 @@ class _Procedure:
         if self.math is not None and found is not None and self.workload is not None:
             cheapest = found.alternatives[0]
             if cheapest.cost_per_call < found.competitor.cost_per_call:
-                against_cheapest = breakeven(
-                    cheapest,
-                    self.serving or Serving([]),
-                    self.workload,
-                    self.math.build_cost,
-                    self.math.monthly_ops,
-                )
+                against_cheapest = self._against(cheapest)
         return Decision(
             verdict=verdict,
             cases=self.holding(),
@@ -539,9 +541,7 @@ class _Procedure:
                 continue  # measured: as good (a competitor) or worse (no competitor)
             if alternative.cost_per_call >= found.competitor.cost_per_call:
                 break  # cheapest first
-            against = breakeven(
-                alternative, self.serving or Serving([]), workload, m.build_cost, m.monthly_ops
-            )
+            against = self._against(alternative)
             if against.payback_months > horizon and alternative.model not in {
                 p.model for p in moot
             }:
