@@ -1,7 +1,9 @@
-"""Rendering decisions with the Jinja2 templates: terminal text and Slack Block Kit.
+"""Rendering replies: the verdict (bot/verdict.py, plain Python), and the Jinja2 templates of
+templates/ for everything around it (a turn's lead, questions, the digest, the price sheet).
 
-Block Kit output is parsed and validated with `slack_sdk.models.blocks` and checked against the
-limits slack_sdk does not check (50 blocks, 3,000 chars a section, 10 fields of 2,000 chars).
+Cheap to import: `ftscope decide --format text|blocks` imports this module, so Jinja2, slack_sdk
+and the digest's storage are imported only when something here first needs them. Block Kit
+output is validated with slack_sdk and the limits of bot/blocks.py.
 """
 
 from __future__ import annotations
@@ -11,61 +13,54 @@ import math
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
-from slack_sdk.models.blocks import Block
-
-import templates
-from bot.digest import Digest
-from bot.wording import FIELD_LABELS, Question, optional_asks, questions_for, show_fact
-from knowledge.assumptions import Assumptions
+from bot import verdict
+from bot.blocks import (
+    MAX_BLOCKS,
+    MAX_CONTEXT_ELEMENTS,
+    MAX_FIELD_TEXT,
+    MAX_FIELDS,
+    MAX_HEADER_TEXT,
+    MAX_SECTION_TEXT,
+    RenderError,
+    mrkdwn_escape,
+    truncate,
+    validate_blocks,
+)
+from bot.verdict import GATE_ICONS, GATE_TITLES, VERDICT_TITLES, field_label
+from bot.wording import Question, optional_asks, questions_for, show_fact
 from knowledge.decision import Decision, Verdict
-from knowledge.facts import Facts
-from knowledge.prices import PriceSheet
-from knowledge.refresh import PriceChange
 from knowledge.rules import CASE_TITLES
 
-MAX_BLOCKS = 50
-MAX_SECTION_TEXT = 3000
-MAX_FIELDS = 10
-MAX_FIELD_TEXT = 2000
-MAX_HEADER_TEXT = 150
-MAX_CONTEXT_ELEMENTS = 10
+if TYPE_CHECKING:
+    import jinja2
 
-VERDICT_TITLES = {
-    Verdict.fine_tune: "Fine-tune",
-    Verdict.prompt: "Prompt the frontier model",
-    Verdict.rag: "RAG or long context with caching",
-    Verdict.measure_baseline: "Measure the prompted baseline first",
-    Verdict.build_dataset: "Build the training set first",
-    Verdict.need_info: "More facts needed",
-}
+    from bot.digest import Digest
+    from knowledge.assumptions import Assumptions
+    from knowledge.prices import PriceSheet
+    from knowledge.refresh import PriceChange
 
-GATE_TITLES = {
-    "q1_baseline": "Q1 baseline measured",
-    "q2_data": "Q2 labeled data",
-    "q3_volume": "Q3 volume",
-}
-GATE_ICONS = {
-    "pass": "✅",
-    "fail": "❌",
-    "skipped": "⏭️",
-    "unknown": "❔",
-    "not_reached": "▫️",
-}
-
-
-FIELD_HELP = {name: field.description or name for name, field in Facts.model_fields.items()}
-
-
-class RenderError(ValueError):
-    """A template produced something Slack would reject."""
-
-
-def mrkdwn_escape(text: object) -> str:
-    """Slack's three control characters, escaped so user text can't ping or link."""
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+__all__ = [
+    "CASE_TITLES",
+    "GATE_ICONS",
+    "GATE_TITLES",
+    "MAX_BLOCKS",
+    "MAX_CONTEXT_ELEMENTS",
+    "MAX_FIELDS",
+    "MAX_FIELD_TEXT",
+    "MAX_HEADER_TEXT",
+    "MAX_SECTION_TEXT",
+    "VERDICT_TITLES",
+    "RenderError",
+    "TurnContext",
+    "mrkdwn_escape",
+    "truncate",
+    "validate_blocks",
+    "verdict_blocks",
+    "verdict_fallback_text",
+    "verdict_text",
+]
 
 
 def usd(value: float | None, per_call: bool = False) -> str:
@@ -156,13 +151,12 @@ def one_line(text: object) -> str:
     return " ".join(str(text).translate(str.maketrans("*_~`|", "     ")).split())
 
 
-def truncate(text: object, limit: int) -> str:
-    text = str(text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 @cache
 def environment() -> jinja2.Environment:
+    import jinja2  # noqa: PLC0415 - see the module docstring
+
+    import templates  # noqa: PLC0415
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(Path(templates.__file__).parent),
         autoescape=False,  # JSON templates escape with `tojson`, mrkdwn with `mrkdwn`
@@ -180,6 +174,7 @@ def environment() -> jinja2.Environment:
         months=months,
         truncate_to=truncate,
         one_line=one_line,
+        plain=verdict.plain_fields,
         per_million=per_million,
         price_of=price_of,
         months_short=months_short,
@@ -190,9 +185,10 @@ def environment() -> jinja2.Environment:
         GATE_TITLES=GATE_TITLES,
         GATE_ICONS=GATE_ICONS,
         CASE_TITLES=CASE_TITLES,
-        FIELD_HELP=FIELD_HELP,
-        FIELD_LABELS=FIELD_LABELS,
         PRICE_FIELD_NAMES=PRICE_FIELD_NAMES,
+        label=field_label,
+        headline=verdict.headline,
+        verdict_title=verdict.verdict_title,
         fit=fit,
         show_fact=show_fact,
         inf=math.inf,
@@ -214,58 +210,20 @@ def render_blocks(template: str, **context: Any) -> list[dict[str, Any]]:
     return validate_blocks(blocks)
 
 
-def validate_blocks(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    if not isinstance(blocks, list) or not blocks:
-        raise RenderError("a message needs at least one block")
-    if len(blocks) > MAX_BLOCKS:
-        raise RenderError(f"{len(blocks)} blocks; Slack allows {MAX_BLOCKS}")
-    parsed = Block.parse_all(blocks)
-    if len(parsed) != len(blocks) or any(b is None for b in parsed):
-        raise RenderError("a block has an unknown type")
-    for block in blocks:
-        _check_limits(block)
-    # to_dict() runs slack_sdk's own validators; its output is what Slack would receive
-    normalised = [b.to_dict() for b in parsed]
-    if normalised != blocks:
-        raise RenderError("blocks changed in validation: a field slack_sdk does not know")
-    return blocks
-
-
-def _check_limits(block: dict[str, Any]) -> None:
-    kind = block.get("type")
-    text = (block.get("text") or {}).get("text", "")
-    if kind == "header" and len(text) > MAX_HEADER_TEXT:
-        raise RenderError(f"header text is {len(text)} chars; Slack allows {MAX_HEADER_TEXT}")
-    if kind == "section":
-        if len(text) > MAX_SECTION_TEXT:
-            raise RenderError(f"section text is {len(text)} chars; Slack allows {MAX_SECTION_TEXT}")
-        fields = block.get("fields") or []
-        if len(fields) > MAX_FIELDS:
-            raise RenderError(f"{len(fields)} fields; Slack allows {MAX_FIELDS}")
-        for f in fields:
-            if len(f.get("text", "")) > MAX_FIELD_TEXT:
-                raise RenderError(
-                    f"a field is {len(f['text'])} chars; Slack allows {MAX_FIELD_TEXT}"
-                )
-    if kind == "context" and len(block.get("elements", [])) > MAX_CONTEXT_ELEMENTS:
-        raise RenderError(f"context has more than {MAX_CONTEXT_ELEMENTS} elements")
-
-
-def verdict_context(decision: Decision) -> dict[str, Any]:
-    return {"d": decision, "facts": decision.facts, "m": decision.breakeven}
+# -- the verdict (bot/verdict.py) --------------------------------------------------------
 
 
 def verdict_blocks(decision: Decision) -> list[dict[str, Any]]:
-    return render_blocks("verdict.blocks.json.j2", **verdict_context(decision))
+    return verdict.blocks(decision)
 
 
 def verdict_text(decision: Decision) -> str:
-    return render_text("verdict.txt.j2", **verdict_context(decision))
+    return verdict.text(decision)
 
 
 def verdict_fallback_text(decision: Decision) -> str:
     """The notification text that goes with the blocks (and screen readers use)."""
-    return f"Verdict: {VERDICT_TITLES[decision.verdict]} ({decision.summary})"
+    return verdict.fallback_text(decision)
 
 
 def price_sheet_text(sheet: PriceSheet) -> str:
@@ -321,8 +279,8 @@ def turn_text(kind: str, c: TurnContext, terminal: bool = True) -> str:
             count = len(c.questions)
             return f"To decide I still need {count} more fact{'s' if count != 1 else ''}."
         return verdict_fallback_text(c.decision)
-    verdict = verdict_text(c.decision) if kind == "verdict" else ""
-    return render_text("turn.txt.j2", c=c, kind=kind, verdict_text=verdict)
+    shown = verdict_text(c.decision) if kind == "verdict" else ""
+    return render_text("turn.txt.j2", c=c, kind=kind, verdict_text=shown)
 
 
 OUTAGE_TEXT = (
@@ -345,7 +303,7 @@ def outage_reply(known_facts: int, busy: bool = False) -> tuple[str, list[dict[s
 
 def problem_reply(problems: list[str]) -> tuple[str, list[dict[str, Any]]]:
     """Facts that contradict each other: keep them and say which, so the user can fix one."""
-    listed = "\n".join(f"• {mrkdwn_escape(p)}" for p in problems)
+    listed = "\n".join(f"• {mrkdwn_escape(verdict.plain_fields(p))}" for p in problems)
     text = (
         "I've kept these facts, but they don't fit together yet:\n"
         f"{listed}\nCould you check those numbers?"

@@ -93,7 +93,7 @@ def test_the_verdict_then_a_correction_that_flips_it(conversation, store, update
     thread = Thread(conversation)
     thread.say(FIRST)
     verdict = thread.say(ANSWER)
-    assert verdict.kind == "verdict" and verdict.decision.verdict == "prompt"
+    assert verdict.kind == "verdict" and verdict.decision.verdict == "measure_baseline"
     assert verdict.changes == []
     correction = thread.say("actually 150M a month")
     assert correction.decision.verdict == "fine_tune"
@@ -101,7 +101,9 @@ def test_the_verdict_then_a_correction_that_flips_it(conversation, store, update
         ("monthly_calls", 15_000_000, 150_000_000)
     ]
     check_golden("turn-correction.blocks.json", valid(correction.blocks), update_golden)
-    assert "Verdict changed: Prompt the frontier model → Fine-tune." in (correction.terminal_text())
+    assert "Verdict changed: Measure the prompted baseline first → Fine-tune." in (
+        correction.terminal_text()
+    )
     stored = store.find_thread("T1", "C1", "100.000001")
     assert stored.facts["monthly_calls"] == 150_000_000
     assert stored.fact_quotes["monthly_calls"] == "150M a month"
@@ -114,7 +116,9 @@ def test_chatter_after_a_verdict_says_it_stands(conversation):
     thread.say(ANSWER)
     reply = thread.say("thanks, super helpful!")
     assert reply.kind == "unchanged"
-    assert "the verdict stands: *Prompt the frontier model*" in json.dumps(reply.blocks)
+    assert "the verdict stands: *Measure Claude Haiku 5.5 first · " in json.dumps(
+        reply.blocks, ensure_ascii=False
+    )
 
 
 def test_a_duplicate_delivery_is_answered_once(conversation, extractor):
@@ -154,7 +158,8 @@ def test_facts_that_clash_are_kept_and_the_clash_explained(conversation, store):
     thread.say(FIRST)
     reply = thread.say("the cache 5000 tokens of instructions")  # > the 500 assumed in
     assert reply.kind == "problem"
-    assert "cached_prefix_tokens" in reply.text and "give input_tokens" in reply.text
+    assert "cached prompt tokens" in reply.text and "give input tokens" in reply.text
+    assert "cached_prefix_tokens" not in reply.text
     newest = [m for m in store.thread_messages(reply.thread_id) if m.role == "user"][-1]
     assert newest.extraction  # read, and its facts saved with it
     facts = store.find_thread("T1", "C1", "100.000001").facts
