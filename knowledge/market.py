@@ -101,28 +101,33 @@ class Market:
     batch_ok: bool
 
 
-def qualities(facts: Facts, prices: PriceSheet, baseline: str) -> dict[str, float]:
-    """Measured quality by model of the sheet: the baseline's, and the other models'."""
+def qualities(facts: Facts, prices: PriceSheet, baseline: Baseline) -> dict[str, float]:
+    """Measured quality by model of the sheet: the baseline's, and the other models'.
+
+    The baseline's score belongs to the model it was measured on: a retired model's score
+    does not pass to its successor, which nobody has measured.
+    """
     measured = {}
     for model, quality in (facts.other_baselines or {}).items():
         key = prices.resolve(model)
         if key is not None:
             measured[key] = quality
-    if facts.baseline_quality is not None:
-        measured[baseline] = facts.baseline_quality
+    if facts.baseline_quality is not None and not baseline.retired:
+        measured[baseline.model] = facts.baseline_quality
     return measured
 
 
 def market(
     facts: Facts,
     prices: PriceSheet,
-    baseline_model: str,
+    baseline: Baseline,
     workload: Workload,
     today: dt.date,
 ) -> Market:
     batch_ok = facts.batch_ok is True
     modes = (Mode.realtime, Mode.batch) if batch_ok else (Mode.realtime,)
-    measured = qualities(facts, prices, baseline_model)
+    measured = qualities(facts, prices, baseline)
+    baseline_model = baseline.model
     priced: list[Priced] = []
     for name, model in prices.models.items():
         if name != baseline_model and not offered(model, today):

@@ -215,17 +215,21 @@ class _Procedure:
                 )
                 break
 
-    def _build_and_ops(self) -> tuple[float, float]:
+    def _build_cost(self) -> float:
         facts, a = self.facts, self.a
         if facts.build_cost_usd is not None:
-            build = facts.build_cost_usd
-        else:
-            build = a.computed_build_cost
-            self.assumptions.append(
-                f"build cost {_money(build)} = {a.engineering_weeks:g} engineering weeks × "
-                f"{_money(a.weekly_rate_usd)} + {_money(a.training_compute_usd)} training + "
-                f"{_money(a.eval_suite_usd)} eval suite"
-            )
+            return facts.build_cost_usd
+        build = a.computed_build_cost
+        self.assumptions.append(
+            f"build cost {_money(build)} = {a.engineering_weeks:g} engineering weeks × "
+            f"{_money(a.weekly_rate_usd)} + {_money(a.training_compute_usd)} training + "
+            f"{_money(a.eval_suite_usd)} eval suite"
+        )
+        return build
+
+    def _build_and_ops(self) -> tuple[float, float]:
+        facts, a = self.facts, self.a
+        build = self._build_cost()
         if facts.monthly_ops_usd is not None:
             ops = facts.monthly_ops_usd
         else:
@@ -236,7 +240,7 @@ class _Procedure:
     def _math(self) -> Breakeven | None:
         facts, a = self.facts, self.a
         if facts.on_device:
-            build, _ = self._build_and_ops()
+            build = self._build_cost()
             self.on_device_build = build + a.on_device_build_extra_usd
             self.assumptions.append(
                 f"on device: {_money(a.on_device_build_extra_usd)} more to build for the device "
@@ -250,7 +254,7 @@ class _Procedure:
         self.assumptions.extend(plan.assumptions)
         if self.baseline.defaulted:
             self.assumptions.append(f"frontier_model defaulted to {self.baseline.model}")
-        self.market = found = market(facts, self.prices, self.baseline.model, workload, self.today)
+        self.market = found = market(facts, self.prices, self.baseline, workload, self.today)
         self._market_notes(found, workload)
         self.serving = self._serving()
         build, ops = self._build_and_ops()
@@ -298,9 +302,14 @@ class _Procedure:
             if eligible:
                 options = eligible
             else:
+                declared = [o for o in options if o.first_token_ms is not None]
+                fastest = min((o.first_token_ms for o in declared), default=None)
+                if fastest is not None:  # the nearest thing to the requirement the sheet has
+                    options = [o for o in declared if o.first_token_ms == fastest]
+                near = f"the fastest option in it ({fastest:,} ms)" if fastest else "every option"
                 self.warnings.append(
                     f"No serving option in the price sheet is known to reach a first token "
-                    f"within {limit:,} ms: the math below uses the cheapest option anyway."
+                    f"within {limit:,} ms: the math below prices {near}."
                 )
         return Serving(
             options, batch=facts.batch_ok is True, min_replicas=self.a.min_replicas_realtime
@@ -471,8 +480,12 @@ class _Procedure:
         # Q1: what does prompting the frontier model already give?
         if "C3" in holding:
             self.gates["q1_baseline"] = Gate.skipped
-            self.gate_notes["q1_baseline"] = "skipped: frontier APIs can't meet the latency"
-            self.reasons.append("Q1 skipped under C3: frontier APIs can't meet the latency")
+            if self.facts.on_device:
+                self.gate_notes["q1_baseline"] = "skipped: on device, there is no API to measure"
+                self.reasons.append("Q1 skipped under C3: on device, there is no API to measure")
+            else:
+                self.gate_notes["q1_baseline"] = "skipped: frontier APIs can't meet the latency"
+                self.reasons.append("Q1 skipped under C3: frontier APIs can't meet the latency")
         elif f.baseline_measured is None:
             self.gates["q1_baseline"] = Gate.unknown
             self.reasons.append("Q1: has the prompted frontier model been measured? unknown")
@@ -653,13 +666,12 @@ def _share(value: float | None) -> str:
 
 def _baseline_note(f: Facts) -> str:
     if f.baseline_quality is not None and f.target_quality is not None:
+        shown = f"{_share(f.baseline_quality)} vs {_share(f.target_quality)} target"
         gap = (f.target_quality - f.baseline_quality) * 100
+        if gap <= 0:
+            return f"{shown}, already met"
         points = f"{gap:.1f}".removesuffix(".0")
-        unit = "point" if points == "1" else "points"
-        return (
-            f"{_share(f.baseline_quality)} vs {_share(f.target_quality)} target "
-            f"(gap {points} {unit})"
-        )
+        return f"{shown}, a {points}-point gap"
     if f.baseline_quality is not None:
         return _share(f.baseline_quality)
     return "measured"

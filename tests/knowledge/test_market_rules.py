@@ -114,6 +114,11 @@ ROWS = [
         {"warnings": "claude-sonnet-4-5 retired on 2026-11-30: priced as claude-sonnet-5-5"},
     ),
     Row(
+        "the retired model's score is not its successor's: nobody measured the successor",
+        {**ACME, "frontier_model": "claude-sonnet-4-5"},
+        {"alternatives.2.model": "claude-sonnet-5-5", "alternatives.2.quality": None},
+    ),
+    Row(
         "on its retirement date a model is still current",
         {**ACME, **LOWER, "frontier_model": "claude-sonnet-4-5"},
         {"competitor": {"model": "claude-sonnet-4-5", "mode": "realtime"}},
@@ -190,8 +195,9 @@ ROWS = [
     Row(
         "no option fast enough: still the only path, and a warning says so",
         {**ACME, "first_token_ms": 50},
-        {"verdict": "fine_tune"},
-        {"warnings": "No serving option in the price sheet is known to reach a first token"},
+        # the fastest option the sheet has (60 ms), not the cheapest (a 400 ms per-token host)
+        {"verdict": "fine_tune", "math.finetune_option": "modal-l4-vllm-8b"},
+        {"warnings": "within 50 ms: the math below prices the fastest option in it (60 ms)"},
     ),
     Row(
         "on device: the build plus the device work, no cloud serving, no Claude model",
@@ -206,6 +212,8 @@ ROWS = [
             "thresholds": None,
             "gates": {"q1_baseline": "skipped", "q2_data": "pass", "q3_volume": "skipped"},
         },
+        # no ops: nothing runs in the cloud
+        {"assumptions": "on device: $10,000 more to build for the device"},
     ),
     # -- consistent figures and what would have to be true ----------------------------------
     Row(
@@ -364,3 +372,8 @@ def test_snapshot_ids_are_priced_as_their_alias(prices, assumptions):
     facts = Facts.model_validate({**ACME, **LOWER, "frontier_model": "claude-haiku-4-5-20251001"})
     result = decide(facts, prices, assumptions, today=TODAY).to_json()
     assert result["competitor"] == {"model": "claude-haiku-4-5", "mode": "realtime"}
+
+
+def test_on_device_assumes_no_cloud_ops(prices, assumptions):
+    result = decide(Facts.model_validate({**ACME, "on_device": True}), prices, assumptions)
+    assert not any("ops overhead" in line for line in result.assumptions)
