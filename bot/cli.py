@@ -337,7 +337,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 # Floors of the offline eval, set from measurement (README: Evaluating extraction).
-EVAL_FLOORS = {"verdict_accuracy": 0.95, "precision": 0.97, "recall": 0.93}
+EVAL_FLOORS = {"verdict_accuracy": 0.93, "precision": 0.97, "recall": 0.93}
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
