@@ -19,6 +19,7 @@ from tests.bot.test_conversation import (
     check_golden,
     valid,
 )
+from tests.fakes.acme import VERDICT as ACME_VERDICT
 
 
 @pytest.fixture
@@ -45,7 +46,7 @@ def test_claude_down_the_turn_is_read_offline_and_says_reduced_mode(
     thread.say(FIRST)
     claude.down = True
     reply = thread.say(ANSWER)
-    assert reply.kind == "verdict" and reply.decision.verdict == "prompt"
+    assert reply.kind == "verdict" and reply.decision.verdict == ACME_VERDICT
     assert reply.context.reduced == "outage"
     assert reply.usage is None  # no Claude call was billed
     learned = {a.field: a.value for a in reply.learned}
@@ -67,7 +68,7 @@ def test_once_claude_is_back_it_reads_the_reduced_mode_messages_again(conversati
     assert sent == f"{ANSWER}\n\nok?"
     assert [h.user_text for h in history] == [FIRST]  # the offline read is not replayed
     assert reply.context.reduced is None
-    assert reply.decision.verdict == "prompt"
+    assert reply.decision.verdict == ACME_VERDICT
 
 
 def test_without_a_fallback_an_outage_keeps_the_facts_and_says_so(
@@ -137,7 +138,7 @@ def test_offline_extractor_alone_reads_a_whole_thread(store, prices, assumptions
     thread = Thread(conversation)
     thread.say(FIRST)
     reply = thread.say(ANSWER)
-    assert reply.decision.verdict == "prompt"
+    assert reply.decision.verdict == ACME_VERDICT
     assert reply.context.reduced == "no_key"
     assert "Reduced mode (no Claude key is set)" in reply.terminal_text()
     facts = reply.decision.facts
@@ -179,7 +180,7 @@ def test_messages_read_offline_are_read_again_even_with_the_fallback_turned_off(
     reply = restarted.take(Turn("T1", "C1", thread.thread_ts, "U1", "ok?", "100.000009"))
     _, sent = claude.sent[-1]
     assert sent == f"{ANSWER}\n\nok?"
-    assert reply.decision.verdict == "prompt"
+    assert reply.decision.verdict == ACME_VERDICT
 
 
 def test_a_bare_answer_to_the_bots_question_is_not_flagged(conversation, claude, monkeypatch):

@@ -1,8 +1,12 @@
 """The Acme thread the tests script: two messages, and what an honest extractor reads in them.
 
-FIRST and ANSWER decide "prompt"; at 150M calls a month (the "150M" correction) the workload is
-"fine_tune". Each update quotes the words it came from: (field, value, quote).
+FIRST and ANSWER decide VERDICT: Haiku 5.5, cheaper and not measured yet, would make the fine-tune
+moot, so measure it first. At 150M calls a month (the "150M" correction) the fine-tune pays back
+even against Haiku 5.5: "fine_tune". Each update quotes the words it came from: (field, value,
+quote).
 """
+
+VERDICT = "measure_baseline"
 
 FIRST = "Acme wants to fine-tune for support ticket routing, ~15M tickets/mo"
 ANSWER = (

@@ -34,7 +34,7 @@ from tests.handlers.conftest import (  # noqa: F401 - script_acme: re-exported
 
 # -- the workload every thread scopes ------------------------------------------------------
 
-# FIRST and ANSWER decide "prompt"; at 150M calls a month the same workload is "fine_tune".
+# FIRST and ANSWER decide acme.VERDICT; at 150M calls a month the same workload is "fine_tune".
 FIRST_FACTS = {
     "use_case": "Acme: support ticket routing",
     "task_type": "classification",

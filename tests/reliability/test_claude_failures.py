@@ -18,6 +18,7 @@ import httpcore2
 import httpx
 import pytest
 
+from tests.fakes.acme import VERDICT as ACME_VERDICT
 from tests.reliability.support import (
     ANSWER,
     FIRST,
@@ -90,7 +91,7 @@ def test_each_claude_failure_keeps_the_facts_and_the_next_message_resumes(start_
         assert_well_formed([verdict])
         assert verdict["text"].startswith("Verdict: Prompt the frontier model"), failure
         thread = thread_of(bot, ts)
-        assert thread.last_verdict == thread.shown_verdict == "prompt", failure
+        assert thread.last_verdict == thread.shown_verdict == ACME_VERDICT, failure
         assert thread.facts["labeled_examples"] == 40_000 and len(thread.facts) == 11, failure
         assert unread(bot, ts) == [], failure
         # question, outage, verdict: one reply per message
@@ -112,7 +113,7 @@ def test_an_outage_on_the_first_message_of_a_thread_loses_nothing(start_bot, cla
     bot.say(ANSWER, ts)
     assert claude.newest_texts()[-1] == f"{FIRST}\n\n{ANSWER}"
     thread = thread_of(bot, ts)
-    assert thread.last_verdict == "prompt" and thread.facts["monthly_calls"] == 15_000_000
+    assert thread.last_verdict == ACME_VERDICT and thread.facts["monthly_calls"] == 15_000_000
     assert_well_formed(bot.slack.posts())
 
 
@@ -138,7 +139,7 @@ def test_every_malformed_answer_is_an_outage_and_the_next_good_turn_reads_them_a
     bot.say(ANSWER, ts)
     assert claude.newest_texts()[-1] == "\n\n".join([*said, ANSWER])
     thread = thread_of(bot, ts)
-    assert thread.last_verdict == "prompt" and len(thread.facts) == 11
+    assert thread.last_verdict == ACME_VERDICT and len(thread.facts) == 11
     assert unread(bot, ts) == []
     assert len(bot.slack.replies_in(ts)) == len(MALFORMED) + 2  # one reply per message
     assert_well_formed(bot.slack.posts())
@@ -193,7 +194,7 @@ def test_in_reduced_mode_a_failed_turn_is_read_offline_and_claude_reads_it_again
     assert reduced["text"].startswith("Verdict: Prompt the frontier model")
     assert "Reduced mode: I couldn't reach Claude" in json.dumps(reduced["blocks"])
     thread = thread_of(bot, ts)
-    assert thread.last_verdict == thread.shown_verdict == "prompt"
+    assert thread.last_verdict == thread.shown_verdict == ACME_VERDICT
     assert thread.facts["labeled_examples"] == 40_000  # read by the patterns
 
     bot.say("did you get that?", ts)
@@ -205,5 +206,5 @@ def test_in_reduced_mode_a_failed_turn_is_read_offline_and_claude_reads_it_again
     assert_well_formed([answered])
     assert "Reduced mode" not in json.dumps(answered["blocks"])
     thread = thread_of(bot, ts)
-    assert thread.last_verdict == "prompt" and len(thread.facts) == 11
+    assert thread.last_verdict == ACME_VERDICT and len(thread.facts) == 11
     assert len(bot.slack.replies_in(ts)) == 3  # question, reduced verdict, verdict

@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.fakes.acme import VERDICT as ACME_VERDICT
 from tests.handlers.conftest import SIGNING_SECRET, Bot
 from tests.reliability.support import (
     ANSWER,
@@ -186,7 +187,7 @@ def test_a_killed_process_loses_no_thread_and_no_message(
 
     for ts in (between_ts, midturn_ts):
         thread = thread_of(second, ts)
-        assert thread.last_verdict == thread.shown_verdict == "prompt"
+        assert thread.last_verdict == thread.shown_verdict == ACME_VERDICT
         assert thread.facts["labeled_examples"] == 40_000 and len(thread.facts) == 11
         assert unread(second, ts) == []
         _question, verdict = fake_slack.replies_in(ts)

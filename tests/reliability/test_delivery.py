@@ -12,6 +12,7 @@ import threading
 
 import pytest
 
+from tests.fakes.acme import VERDICT as ACME_VERDICT
 from tests.reliability.support import (
     ANSWER,
     FIRST,
@@ -96,7 +97,7 @@ def test_one_message_under_two_event_ids_gets_one_reply(start_bot, claude):
     assert len(bot.slack.replies_in(ts)) == 2  # the question, then one verdict
     assert len(claude.requests) == 2
     assert [m.slack_ts for m in user_messages(bot, ts)] == [ts, reply_ts]
-    assert thread_of(bot, ts).last_verdict == "prompt"
+    assert thread_of(bot, ts).last_verdict == ACME_VERDICT
 
 
 def test_a_mention_in_a_thread_as_app_mention_and_message_at_once_gets_one_reply(start_bot, claude):
@@ -111,7 +112,7 @@ def test_a_mention_in_a_thread_as_app_mention_and_message_at_once_gets_one_reply
     bot.wait()
     assert len(bot.slack.replies_in(ts)) == 2
     assert len(claude.requests) == 2
-    assert thread_of(bot, ts).last_verdict == "prompt"
+    assert thread_of(bot, ts).last_verdict == ACME_VERDICT
 
 
 # -- out of order -------------------------------------------------------------------------------
@@ -186,4 +187,4 @@ def test_a_thread_reply_delivered_before_the_mention_that_starts_the_thread_is_k
     assert {m.slack_ts for m in user_messages(bot, ts)} == {ts, reply_ts}
     thread = thread_of(bot, ts)
     assert thread.facts["labeled_examples"] == 40_000
-    assert thread.last_verdict == "prompt"
+    assert thread.last_verdict == ACME_VERDICT

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from knowledge import Facts, decide
+from tests.fakes.acme import VERDICT as ACME_VERDICT
 from tests.fakes.slack_api import BOT_USER_ID
 from tests.reliability.support import (
     ANSWER,
@@ -228,14 +229,14 @@ def verdict_of(bot, facts: dict[str, Any]) -> str:
 
 
 def decided_thread(bot, claude) -> tuple[str, Any]:
-    """The Acme thread, decided ("prompt"), as each hostile message finds it."""
+    """The Acme thread, decided (ACME_VERDICT), as each hostile message finds it."""
     script(claude)
     ts, mention = bot.mention(FIRST)
     bot.event(mention)
     bot.wait()
     bot.say(ANSWER, ts)
     thread = thread_of(bot, ts)
-    assert thread.last_verdict == "prompt" and len(bot.slack.replies_in(ts)) == 2
+    assert thread.last_verdict == ACME_VERDICT and len(bot.slack.replies_in(ts)) == 2
     return ts, thread
 
 

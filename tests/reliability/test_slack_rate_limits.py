@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from tests.fakes.acme import VERDICT as ACME_VERDICT
 from tests.reliability.support import (
     ANSWER,
     FIRST,
@@ -48,7 +49,7 @@ def test_a_rate_limited_verdict_is_posted_once_after_the_wait_slack_asked_for(st
     assert verdict["text"].startswith("Verdict: Prompt the frontier model")
     assert_well_formed(bot.slack.posts())
     thread = thread_of(bot, ts)
-    assert thread.last_verdict == thread.shown_verdict == "prompt"
+    assert thread.last_verdict == thread.shown_verdict == ACME_VERDICT
 
 
 def test_two_rate_limits_in_a_row_still_post_the_reply_once(start_bot, claude):

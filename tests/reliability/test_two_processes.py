@@ -11,6 +11,7 @@ import threading
 
 import pytest
 
+from tests.fakes.acme import VERDICT as ACME_VERDICT
 from tests.reliability.support import (
     ANSWER,
     FIRST,
@@ -66,7 +67,7 @@ def test_a_mention_in_a_thread_split_across_two_processes_gets_one_reply(start_b
     two.wait()
     assert len(one.slack.replies_in(ts)) == 2
     assert len(claude.requests) == 2
-    assert thread_of(two, ts).last_verdict == "prompt"
+    assert thread_of(two, ts).last_verdict == ACME_VERDICT
 
 
 def test_a_thread_answered_by_one_process_then_the_other_keeps_every_fact(start_bot, claude):
