@@ -39,9 +39,13 @@ class Rates:
 
 
 class ModelPrice(BaseModel):
-    """One model of the sheet, in USD per token; extra LiteLLM keys are kept as they are."""
+    """One model of the sheet, in USD per token; extra LiteLLM keys are kept as they are.
 
-    model_config = ConfigDict(extra="allow")
+    Frozen: its rates are worked out once (`rate_table`), so a price changed in place would
+    go unseen; a changed model is a new one (`model_copy(update=...)`).
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
 
     litellm_provider: str | None = None
     mode: str | None = None

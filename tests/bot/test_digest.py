@@ -35,10 +35,16 @@ ACME = {
 
 
 def cheaper_haiku(prices, factor=0.5):
+    # A new ModelPrice (model_copy), not one changed in place: a model priced once keeps its
+    # rates (ModelPrice.rate_table), and a deep copy of the sheet copies them too.
     sheet = prices.model_copy(deep=True)
     haiku = sheet.models["claude-haiku-4-5"]
-    haiku.input_cost_per_token *= factor
-    haiku.cache_read_input_token_cost *= factor
+    sheet.models["claude-haiku-4-5"] = haiku.model_copy(
+        update={
+            "input_cost_per_token": haiku.input_cost_per_token * factor,
+            "cache_read_input_token_cost": haiku.cache_read_input_token_cost * factor,
+        }
+    )
     return sheet
 
 
@@ -189,7 +195,10 @@ def test_a_thread_changed_by_a_user_meanwhile_keeps_its_own_decision(store, pric
 def other_prices_moved(prices):
     """A week where only Sonnet 5.5 got dearer: nothing Acme's verdict depends on."""
     sheet = prices.model_copy(deep=True)
-    sheet.models["claude-sonnet-5-5"].input_cost_per_token *= 1.1
+    sonnet = sheet.models["claude-sonnet-5-5"]
+    sheet.models["claude-sonnet-5-5"] = sonnet.model_copy(
+        update={"input_cost_per_token": sonnet.input_cost_per_token * 1.1}
+    )
     return sheet
 
 

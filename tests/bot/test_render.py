@@ -221,9 +221,9 @@ def test_a_retired_model_is_never_suggested_and_its_successor_is_labelled(prices
     text = render.verdict_text(decision_for("acme-retired-model", prices, assumptions))
     listed = text.split("Ways of prompting it")[1].split("Next step")[0]
     assert "- Claude Sonnet 4.5" not in listed
+    # Sonnet 4.5's score is not its successor's: nobody has measured Sonnet 5.5
     assert (
-        "Claude Sonnet 5.5 (replaces your Claude Sonnet 4.5): $34,500 a month · Sonnet 4.5 "
-        "scored 91%"
+        "Claude Sonnet 5.5 (replaces your Claude Sonnet 4.5): $34,500 a month · not measured"
     ) in listed
     assert "Mythos" not in text  # invitation-only, however cheap
 

@@ -30,7 +30,7 @@ def test_chat_runs_the_conversation_with_claude(httpx2_mock, tmp_path):
     text = out.getvalue()
     assert "ftscope chat:" in text
     assert "To decide I still need:" in text  # after "hello"
-    assert "Verdict: Prompt the frontier model (brand voice is a prompt job)" in text
+    assert "\nPrompt: brand voice is a prompt job" in text  # the verdict's headline
     assert route.call_count == 2  # the blank line is skipped, "quit" ends before the last
 
 
@@ -54,5 +54,6 @@ def test_chat_without_a_key_reads_offline_and_says_so(monkeypatch, capsys, tmp_p
     assert "ANTHROPIC_API_KEY is not set, so I read your messages offline" in out
     assert "classification (“Acme wants to fine-tune for support ticket routing”)" in out
     assert "15,000,000 calls/month (“~15M tickets/mo”)" in out
-    assert "Verdict: Prompt the frontier model (fine-tuning doesn't pay back)" in out
+    assert "\nMeasure Claude Haiku 5.5 first · a fine-tune would save $" in out  # the headline
+    assert "a month against Haiku 4.5, but not against Haiku 5.5\n" in out
     assert "Reduced mode (no Claude key is set)" in out

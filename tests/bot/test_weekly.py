@@ -19,7 +19,10 @@ from tests.fakes.slack_api import FakeSlack
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "litellm_prices.json"
 MONDAY = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)
 ACME = json.loads((Path(__file__).parents[2] / "examples" / "acme-ticket-routing.json").read_text())
-ACME["monthly_calls"] = 30_000_000  # fine-tune at today's Haiku price, prompt at half of it
+# Haiku 5.5 measured below Haiku 4.5's 91%: no competitor, nothing to measure first. So fine-tune
+# at today's Haiku 4.5 price (pays back in about 5 months), prompt at half of it (about 18).
+ACME["monthly_calls"] = 12_000_000
+ACME["other_baselines"] = {"claude-haiku-5-5": 0.85}
 
 
 @pytest.fixture

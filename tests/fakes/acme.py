@@ -1,12 +1,15 @@
 """The Acme thread the tests script: two messages, and what an honest extractor reads in them.
 
 FIRST and ANSWER decide VERDICT: Haiku 5.5, cheaper and not measured yet, would make the fine-tune
-moot, so measure it first. At 150M calls a month (the "150M" correction) the fine-tune pays back
-even against Haiku 5.5: "fine_tune". Each update quotes the words it came from: (field, value,
-quote).
+moot, so measure it first; the verdict's headline opens with HEADLINE. At 150M calls a month (the
+"150M" correction) the fine-tune pays back even against Haiku 5.5 on the test sheet
+(tests/fixtures/prices.yaml): "fine_tune". On the shipped sheet Haiku 5.5 is cheaper still and
+150M stays VERDICT: it takes 1.5B calls a month to make it "fine_tune" there. Each update quotes
+the words it came from: (field, value, quote).
 """
 
 VERDICT = "measure_baseline"
+HEADLINE = "Measure Claude Haiku 5.5 first"  # then " · " and the saving, on either sheet
 
 FIRST = "Acme wants to fine-tune for support ticket routing, ~15M tickets/mo"
 ANSWER = (

@@ -377,3 +377,18 @@ def test_snapshot_ids_are_priced_as_their_alias(prices, assumptions):
 def test_on_device_assumes_no_cloud_ops(prices, assumptions):
     result = decide(Facts.model_validate({**ACME, "on_device": True}), prices, assumptions)
     assert not any("ops overhead" in line for line in result.assumptions)
+
+
+def test_a_price_changed_by_copy_is_seen_and_in_place_is_refused(prices, assumptions):
+    facts = Facts.model_validate({**ACME, **LOWER})
+    before = decide(facts, prices, assumptions, today=TODAY).to_json()["math"]
+    haiku = prices.models["claude-haiku-4-5"]
+    with pytest.raises(ValueError, match="frozen"):
+        haiku.input_cost_per_token = 2e-6  # its rates are cached: a change must be a copy
+    dearer = haiku.model_copy(update={"input_cost_per_token": 2e-6})
+    sheet = prices.model_copy(update={"models": {**prices.models, "claude-haiku-4-5": dearer}})
+    after = decide(facts, sheet, assumptions, today=TODAY).to_json()["math"]
+
+    assert after["frontier_cost_per_call"] == pytest.approx(
+        before["frontier_cost_per_call"] + 600 * 1e-6
+    )

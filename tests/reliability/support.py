@@ -34,7 +34,8 @@ from tests.handlers.conftest import (  # noqa: F401 - script_acme: re-exported
 
 # -- the workload every thread scopes ------------------------------------------------------
 
-# FIRST and ANSWER decide acme.VERDICT; at 150M calls a month the same workload is "fine_tune".
+# FIRST and ANSWER decide acme.VERDICT; on the shipped sheet (the one these bots use) the same
+# workload is "fine_tune" at 1.5B calls a month (at 150M it is still acme.VERDICT).
 FIRST_FACTS = {
     "use_case": "Acme: support ticket routing",
     "task_type": "classification",

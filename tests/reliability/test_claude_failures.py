@@ -18,6 +18,7 @@ import httpcore2
 import httpx
 import pytest
 
+from tests.fakes.acme import HEADLINE as ACME_HEADLINE
 from tests.fakes.acme import VERDICT as ACME_VERDICT
 from tests.reliability.support import (
     ANSWER,
@@ -89,7 +90,7 @@ def test_each_claude_failure_keeps_the_facts_and_the_next_message_resumes(start_
         assert claude.newest_texts()[-1] == f"{ANSWER}\n\ndid you get that?", failure
         verdict = bot.slack.replies_in(ts)[-1]
         assert_well_formed([verdict])
-        assert verdict["text"].startswith("Verdict: Prompt the frontier model"), failure
+        assert verdict["text"].startswith(f"Verdict: {ACME_HEADLINE} · "), failure
         thread = thread_of(bot, ts)
         assert thread.last_verdict == thread.shown_verdict == ACME_VERDICT, failure
         assert thread.facts["labeled_examples"] == 40_000 and len(thread.facts) == 11, failure
@@ -154,7 +155,7 @@ def test_an_overload_that_clears_on_the_retry_is_invisible_to_the_user(start_bot
     claude.failures.append(claude_error(529, "overloaded_error", **{"retry-after-ms": "1"}))
     bot.say(ANSWER, ts)
     replies = bot.slack.replies_in(ts)
-    assert len(replies) == 2 and replies[-1]["text"].startswith("Verdict: Prompt")
+    assert len(replies) == 2 and replies[-1]["text"].startswith(f"Verdict: {ACME_HEADLINE}")
     now = datetime.now(UTC)
     # the failed attempt cost nothing; both answered calls are on the bill
     assert bot.store.usage_between(now - timedelta(hours=1), now + timedelta(hours=1)).calls == 2
@@ -191,7 +192,7 @@ def test_in_reduced_mode_a_failed_turn_is_read_offline_and_claude_reads_it_again
     bot.say(ANSWER, ts)
     reduced = bot.slack.replies_in(ts)[-1]
     assert_well_formed([reduced])
-    assert reduced["text"].startswith("Verdict: Prompt the frontier model")
+    assert reduced["text"].startswith(f"Verdict: {ACME_HEADLINE} · ")
     assert "Reduced mode: I couldn't reach Claude" in json.dumps(reduced["blocks"])
     thread = thread_of(bot, ts)
     assert thread.last_verdict == thread.shown_verdict == ACME_VERDICT

@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.fakes.acme import HEADLINE as ACME_HEADLINE
 from tests.fakes.acme import VERDICT as ACME_VERDICT
 from tests.handlers.conftest import SIGNING_SECRET, Bot
 from tests.reliability.support import (
@@ -191,5 +192,5 @@ def test_a_killed_process_loses_no_thread_and_no_message(
         assert thread.facts["labeled_examples"] == 40_000 and len(thread.facts) == 11
         assert unread(second, ts) == []
         _question, verdict = fake_slack.replies_in(ts)
-        assert verdict["text"].startswith("Verdict: Prompt the frontier model")
+        assert verdict["text"].startswith(f"Verdict: {ACME_HEADLINE} · ")
     assert_well_formed(fake_slack.posts())

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from tests.fakes.acme import HEADLINE as ACME_HEADLINE
 from tests.fakes.acme import VERDICT as ACME_VERDICT
 from tests.reliability.support import (
     ANSWER,
@@ -46,7 +47,7 @@ def test_a_rate_limited_verdict_is_posted_once_after_the_wait_slack_asked_for(st
     assert statuses(bot, "chat.postMessage") == [200, 429, 200, 200]
     verdict, *_ = bot.slack.replies_in(ts)[1:]
     assert len(bot.slack.replies_in(ts)) == 2 and len(bot.slack.replies_in(other_ts)) == 1
-    assert verdict["text"].startswith("Verdict: Prompt the frontier model")
+    assert verdict["text"].startswith(f"Verdict: {ACME_HEADLINE} · ")
     assert_well_formed(bot.slack.posts())
     thread = thread_of(bot, ts)
     assert thread.last_verdict == thread.shown_verdict == ACME_VERDICT

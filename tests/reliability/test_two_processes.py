@@ -77,11 +77,12 @@ def test_a_thread_answered_by_one_process_then_the_other_keeps_every_fact(start_
     ts, mention = one.mention("Acme wants to fine-tune for support ticket routing, ~15M/mo")
     one.event(mention)
     one.wait()
-    claude.says("actually 150M", ("monthly_calls", "150000000", "150M a month"))
+    # on the shipped sheet 1.5B calls a month flips the verdict to "fine_tune" (150M doesn't)
+    claude.says("actually 1.5B", ("monthly_calls", "1500000000", "1.5B a month"))
     two.say(ANSWER, ts)  # the second process reads what the first stored
-    one.say("actually 150M a month", ts)
+    one.say("actually 1.5B a month", ts)
     thread = thread_of(two, ts)
-    assert thread.facts["monthly_calls"] == 150_000_000
+    assert thread.facts["monthly_calls"] == 1_500_000_000
     assert thread.facts["labeled_examples"] == 40_000
     assert thread.last_verdict == thread.shown_verdict == "fine_tune"
     assert len(one.slack.replies_in(ts)) == 3
