@@ -8,8 +8,8 @@ own token count for the same text.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from knowledge.prices import ModelPrice
 
@@ -21,8 +21,7 @@ class Mode(StrEnum):
     batch = "batch"
 
 
-@dataclass(frozen=True)
-class Workload:
+class Workload(NamedTuple):
     """A workload as the buyer measured it (their tokens, before any model's own count)."""
 
     monthly_calls: int
@@ -46,9 +45,9 @@ class Workload:
         )
 
 
-@dataclass(frozen=True)
-class Priced:
-    """One way of prompting a Claude model for the workload: a model in a mode."""
+class Priced(NamedTuple):
+    """One way of prompting a Claude model for the workload: a model in a mode. (A named
+    tuple: a decision prices every model of the sheet, and tuples are the cheapest to make.)"""
 
     model: str
     mode: Mode
@@ -62,11 +61,12 @@ class Priced:
         return self.cost_per_call * self.monthly_calls
 
     def to_json(self) -> dict[str, object]:
+        cost = self.cost_per_call  # read once: every decision writes a score of these
         return {
             "model": self.model,
             "mode": self.mode.value,
-            "cost_per_call": round(self.cost_per_call, 10),
-            "monthly_cost": round(self.monthly_cost, 2),
+            "cost_per_call": round(cost, 10),
+            "monthly_cost": round(cost * self.monthly_calls, 2),
             "quality": self.quality,
         }
 
@@ -117,9 +117,10 @@ def price_modes(
     if model.thinking_always_on:
         output += workload.thinking_tokens
     long_context = prompt > LONG_CONTEXT_TOKENS
+    rate_table = model.rate_table
     priced = []
     for mode in modes:
-        rates = model.rates(batch=mode is Mode.batch, long_context=long_context)
+        rates = rate_table[mode is Mode.batch, long_context]
         if rates is not None:
             per_call = (
                 (prompt - prefix) * rates.input + prefix * rates.cache_read + output * rates.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from knowledge.billing import Mode, Priced, Workload, price
 from knowledge.prices import (
@@ -34,7 +35,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Serving:
     """How the fine-tuned model would run: the options it may use and how they are billed."""
 
@@ -49,8 +50,7 @@ class Serving:
         return self.batch and option.scale_to_zero
 
 
-@dataclass(frozen=True)
-class ServingCost:
+class ServingCost(NamedTuple):
     option: ServingOptionT
     per_call: float  # infinite when a fixed monthly cost is spread over zero calls
     monthly: float
@@ -58,7 +58,7 @@ class ServingCost:
     busy_only: bool = False  # scale-to-zero: billed for busy GPU-seconds only
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Breakeven:
     """Q3's numbers against the competitor; infinite values mean 'never pays back'."""
 

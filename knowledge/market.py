@@ -45,7 +45,7 @@ def offered(model: ModelPrice, today: dt.date) -> bool:
     return is_prompting_model(model) and not model.retired_by(today) and not model.restricted
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Baseline:
     named: str | None  # what the facts name, resolved to a key of the sheet
     model: str  # what it is priced as (the successor of a retired model)
@@ -91,7 +91,7 @@ def check_models(facts: Facts, prices: PriceSheet, a: Assumptions, today: dt.dat
     return Baseline(named, model, named is None, retired)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Market:
     """Every way of prompting this workload, and the competitor among them."""
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -29,8 +28,7 @@ SNAPSHOT_SUFFIX = re.compile(r"-\d{8}$")
 HOURS_PER_MONTH = 730  # 8,760 h / 12, the convention cloud price pages use
 
 
-@dataclass(frozen=True)
-class Rates:
+class Rates(NamedTuple):
     """USD per token for one way of calling a model."""
 
     input: float
