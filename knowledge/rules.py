@@ -197,7 +197,6 @@ class _Procedure:
     def _model_warnings(self) -> None:
         b, prices = self.baseline, self.prices
         if b.retired:
-            assert b.named is not None or b.defaulted
             named = b.named or self.a.default_frontier_model
             retired_on = prices.models[named].deprecation_date
             assert retired_on is not None
@@ -207,13 +206,12 @@ class _Procedure:
         retiring = prices.models[b.model].deprecation_date
         if retiring is not None and not prices.models[b.model].retired_by(self.today):
             self.reasons.append(f"{b.model} retires on {retiring.isoformat()}")
-        if self.facts.baseline_quality is None:
-            for model in self.facts.other_baselines or {}:
-                self.reasons.append(
-                    f"{model}'s measured quality can't be compared: the baseline's quality "
-                    "is unknown"
-                )
-                break
+        others = ", ".join(self.facts.other_baselines or {})
+        if others and self.facts.baseline_quality is None:
+            self.reasons.append(
+                f"the quality measured on {others} can't be compared: the baseline's quality "
+                "is unknown"
+            )
 
     def _build_cost(self) -> float:
         facts, a = self.facts, self.a
