@@ -16,8 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from _fakes import FakeClaude
-
+from tests.fakes.claude_api import FakeClaude
 from tests.fakes.slack_api import FakeSlack
 
 SIGNING_SECRET = "bench-signing-secret"

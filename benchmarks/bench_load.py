@@ -1,10 +1,10 @@
 """Sustained scoping turns per second through the real HTTP endpoint, until the bot saturates.
 
 Loopback only and bounded. The bot is `ftscope serve` in a process of its own (uvicorn on a
-loopback port), with the Slack Web API faked by `tests.fakes.slack_api.FakeSlack` (recording
-when each post arrives) and Claude by the local Messages API of benchmarks/_fakes.py, which
-takes `--claude-latency` seconds a request (1.5 by default) and answers a real extraction of
-the scripted message, so every reply is a real question or verdict. FTSCOPE_WORKERS is
+loopback port), with the Slack Web API faked by `tests.fakes.slack_api.FakeSlack` (which notes
+when each post arrives) and Claude by `tests.fakes.claude_api.FakeClaude` on a loopback port,
+which takes `--claude-latency` seconds a request (1.5 by default) and answers a real extraction
+of the scripted message, so every reply is a real question or verdict. FTSCOPE_WORKERS is
 `--workers` (the settings' default unless given); FTSCOPE_CLAUDE_TIMEOUT_S is left at its
 default. Each database gets a fresh bot: SQLite in a temporary folder, PostgreSQL in a fresh
 schema dropped at the end.
@@ -51,7 +51,6 @@ import os
 import re
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -67,7 +66,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `tests` is not installed
 
 from _bot import Bot, running_bot
-from _fakes import FakeClaude, newest_user_text
 from bench_slack_ack import (
     CHANNEL,
     DEFAULT_POSTGRES_URL,
@@ -80,6 +78,7 @@ from sqlalchemy import text
 
 from bot.settings import Settings
 from bot.storage import make_engine, normalize_database_url
+from tests.fakes.claude_api import CacheSimulator, FakeClaude, newest_user_text
 from tests.fakes.slack_api import BOT_USER_ID, TEAM_ID, FakeSlack
 
 DEFAULT_WORKERS = int(Settings.model_fields["workers"].default)
@@ -154,31 +153,15 @@ class Post:
     text: str
 
 
-class RecordingSlack(FakeSlack):
-    """FakeSlack that also notes when each chat.postMessage arrived."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.posted: list[Post] = []
-        self._posted_lock = threading.Lock()
-
-    def _answer(self, method: str, params: dict[str, Any]) -> Any:
-        if method == "chat.postMessage":
-            thread_ts = params.get("thread_ts")
-            text = str(params.get("text", ""))
-            post = Post(time.monotonic(), str(thread_ts) if thread_ts else None, text)
-            with self._posted_lock:
-                self.posted.append(post)
-        return super()._answer(method, params)
-
-    def replies_by_thread(self) -> dict[str, list[Post]]:
-        with self._posted_lock:
-            posts = list(self.posted)
-        by_thread: dict[str, list[Post]] = {}
-        for post in posts:
-            if post.thread_ts:
-                by_thread.setdefault(post.thread_ts, []).append(post)
-        return by_thread
+def replies_by_thread(slack: FakeSlack) -> dict[str, list[Post]]:
+    """Every chat.postMessage in a thread, with when the fake Slack received it."""
+    by_thread: dict[str, list[Post]] = {}
+    for call in slack.calls_to("chat.postMessage"):
+        thread_ts = call.params.get("thread_ts")
+        if thread_ts:
+            post = Post(call.at, str(thread_ts), str(call.params.get("text", "")))
+            by_thread.setdefault(str(thread_ts), []).append(post)
+    return by_thread
 
 
 def reply_kind(reply: str) -> str:
@@ -378,10 +361,10 @@ class DatabaseRun:
     stderr: str
 
 
-def match_replies(slack: RecordingSlack, sent: list[Sent]) -> dict[int, Post]:
+def match_replies(slack: FakeSlack, sent: list[Sent]) -> dict[int, Post]:
     """The reply of each acked turn (by index in `sent`): a thread's n-th reply is its n-th
     acked turn's, as a thread's turns are answered one at a time, in order."""
-    by_thread = slack.replies_by_thread()
+    by_thread = replies_by_thread(slack)
     turns: dict[str, list[int]] = {}
     for index, s in enumerate(sent):
         if s.status == 200:
@@ -394,7 +377,7 @@ def match_replies(slack: RecordingSlack, sent: list[Sent]) -> dict[int, Post]:
 
 
 def wait_for_replies(
-    slack: RecordingSlack, sent: list[Sent], indices: range, deadline: float
+    slack: FakeSlack, sent: list[Sent], indices: range, deadline: float
 ) -> dict[int, Post]:
     while True:
         matched = match_replies(slack, sent)
@@ -407,7 +390,7 @@ def wait_for_replies(
 class LoadRun:
     """One database's run: the bot, the fakes, every turn sent, and the steps measured."""
 
-    def __init__(self, bot: Bot, slack: RecordingSlack, claude: FakeClaude, opts: Options) -> None:
+    def __init__(self, bot: Bot, slack: FakeSlack, claude: FakeClaude, opts: Options) -> None:
         self.bot = bot
         self.slack = slack
         self.claude = claude
@@ -514,8 +497,10 @@ class LoadRun:
 
 
 def run_database(name: str, database_url: str, opts: Options, log_dir: Path) -> DatabaseRun:
-    slack = RecordingSlack().start()
-    claude = FakeClaude(extraction_reply, latency_s=SETUP_LATENCY_S).start()
+    slack = FakeSlack().start()
+    claude = FakeClaude(
+        extraction_reply, SETUP_LATENCY_S, CacheSimulator(), model_suffix="-20251001"
+    ).start()
     try:
         with running_bot(slack, claude, database_url, opts.workers, log_dir) as bot:
             run = LoadRun(bot, slack, claude, opts)
@@ -557,7 +542,7 @@ def saturation(step: Step) -> list[str]:
 
 
 def integrity(
-    database_url: str, sent: list[Sent], slack: RecordingSlack, threads: int
+    database_url: str, sent: list[Sent], slack: FakeSlack, threads: int
 ) -> tuple[dict[str, int], dict[str, int]]:
     """What the database holds after the bot stopped, next to what it should hold."""
     engine = make_engine(database_url)
@@ -574,7 +559,7 @@ def integrity(
             }
     finally:
         engine.dispose()
-    posts = [p for ps in slack.replies_by_thread().values() for p in ps]
+    posts = [p for ps in replies_by_thread(slack).values() for p in ps]
     expected = {
         "threads": threads,
         "user messages": sum(1 for s in sent if s.status == 200),

@@ -2,11 +2,11 @@
 its reply, through the real HTTP endpoint.
 
 The bot is `ftscope serve` in a process of its own (uvicorn on a loopback port), as in
-production, with the Slack Web API faked by `tests.fakes.slack_api.FakeSlack` and Claude by a
-local Messages API (benchmarks/_fakes.py) that takes `--claude-latency` seconds per request
-(2.0 by default) and answers a real extraction (task type and monthly volume), so each reply is
-a real question in the thread. N signed slash commands start together (a barrier), each from
-its own thread.
+production, with the Slack Web API faked by `tests.fakes.slack_api.FakeSlack` and Claude by
+`tests.fakes.claude_api.FakeClaude` on a loopback port, which takes `--claude-latency` seconds
+per request (2.0 by default) and answers a real extraction (task type and monthly volume), so
+each reply is a real question in the thread. N signed slash commands start together (a barrier),
+each from its own thread.
 
 What the figures mean:
 - ack: the time until Slack gets its HTTP 200. The handler verifies the signature, acks and
@@ -50,12 +50,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `tests` is not i
 
 from _bot import SIGNING_SECRET
 from _bot import running_bot as serve
-from _fakes import FakeClaude
 from sqlalchemy import text
 
 from bot import render
 from bot.settings import Settings
 from bot.storage import Store, UsageTotals, make_engine, normalize_database_url
+from tests.fakes.claude_api import CacheSimulator, FakeClaude
 from tests.fakes.slack_api import TEAM_ID, FakeSlack
 
 CHANNEL = "C0SALES"
@@ -250,7 +250,9 @@ class Result:
 
 def run(database_url: str, n: int, workers: int, latency: float) -> Result:
     slack = FakeSlack().start()
-    claude = FakeClaude(extraction_reply, latency_s=latency).start()
+    claude = FakeClaude(
+        extraction_reply, latency, CacheSimulator(), model_suffix="-20251001"
+    ).start()
     try:
         with running_bot(slack, claude, database_url, workers) as (store, url):
             response_url = slack.response_url("bench")

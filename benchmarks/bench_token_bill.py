@@ -1,12 +1,13 @@
 """The Claude token bill of a scripted 4-turn scoping thread, with prompt caching and without.
 
 The real conversation (`bot.conversation.Conversation`) and the real Claude client
-(`bot.claude.ClaudeClient`) run against a local fake Messages API (benchmarks/_fakes.py) that
-simulates prompt caching as the API documents it: breakpoints from `cache_control`, prefix
-hashes, a 20-block lookback, the model's minimum cacheable prefix (4,096 tokens for
-claude-haiku-4-5, below which nothing is cached and no error is raised). Tokens are estimated
-as len(text)/4 rounded, so the figures are estimates of shape, not an invoice; costs come from
-`Usage.cost_usd` with the shipped price sheet (cache writes at 1.25× input, reads at 0.1×).
+(`bot.claude.ClaudeClient`) run against the fake Messages API of tests/fakes/claude_api.py on a
+loopback port, which simulates prompt caching as the API documents it: breakpoints from
+`cache_control`, prefix hashes, a 20-block lookback, the model's minimum cacheable prefix (4,096
+tokens for claude-haiku-4-5, below which nothing is cached and no error is raised). Tokens are
+estimated as len(text)/4 rounded, so the figures are estimates of shape, not an invoice; costs
+come from `Usage.cost_usd` with the shipped price sheet (cache writes at 1.25× input, reads at
+0.1×).
 
 "Without caching" is the same thread against a server that ignores `cache_control`, i.e. every
 token is billed as input: what the bill would be if the prefix fell under the minimum.
@@ -19,12 +20,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from _fakes import CacheSimulator, FakeClaude, newest_user_text
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `tests` is not installed
 
 from bot.claude import ClaudeClient
 from bot.conversation import Conversation, Turn
@@ -33,6 +35,7 @@ from bot.prompt import Exchange, estimated_tokens, system_prompt
 from bot.settings import DEFAULT_CLAUDE_MODEL
 from bot.storage import Store, create_schema, make_engine
 from knowledge import Facts, PriceSheet, load_assumptions, load_price_sheet
+from tests.fakes.claude_api import CacheSimulator, FakeClaude, newest_user_text
 
 TURNS = [
     "Acme wants to fine-tune for support ticket routing, ~15M tickets/mo",
@@ -133,7 +136,9 @@ def run_thread(
     model: str, sheet: PriceSheet, *, caching: bool, threads: int = 1
 ) -> list[list[Row]]:
     """`threads` scoping threads one after the other, each the same 4 turns."""
-    fake = FakeClaude(scripted_reply, cache=CacheSimulator(sheet, caching)).start()
+    fake = FakeClaude(
+        scripted_reply, cache=CacheSimulator(sheet, caching), model_suffix="-20251001"
+    ).start()
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")

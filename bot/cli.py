@@ -26,7 +26,7 @@ from knowledge.documents import parse_document, read_document
 from knowledge.market import check_models
 
 if TYPE_CHECKING:
-    from bot.weekly import WeeklyJob
+    from bot.weekly import DigestJob
 
 T = TypeVar("T")
 
@@ -213,8 +213,8 @@ def cmd_prices_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _weekly_job(for_posting: bool) -> WeeklyJob:
-    from bot.runtime import open_store, weekly_job  # noqa: PLC0415
+def _digest_job(for_posting: bool) -> DigestJob:
+    from bot.runtime import digest_job, open_store  # noqa: PLC0415
     from bot.settings import get_settings  # noqa: PLC0415
     from bot.slack import make_web_client  # noqa: PLC0415
 
@@ -232,13 +232,13 @@ def _weekly_job(for_posting: bool) -> WeeklyJob:
         client = make_web_client(
             settings.slack_bot_token.get_secret_value(), settings.slack_api_url
         )
-    return weekly_job(settings, open_store(settings), client)
+    return digest_job(settings, open_store(settings), client)
 
 
 def cmd_prices_refresh(args: argparse.Namespace) -> int:
     from bot.prices import refresh_prices  # noqa: PLC0415
 
-    job = _weekly_job(for_posting=False)
+    job = _digest_job(for_posting=False)
     refresh = refresh_prices(
         job.store,
         args.source or job.sources,
@@ -266,7 +266,7 @@ def cmd_prices_refresh(args: argparse.Namespace) -> int:
 
 
 def cmd_prices_history(args: argparse.Namespace) -> int:
-    job = _weekly_job(for_posting=False)
+    job = _digest_job(for_posting=False)
     versions = job.store.price_sheet_history(args.limit)
     if not versions:
         print("no refresh yet: the shipped price sheet is in use")
@@ -293,17 +293,18 @@ def cmd_digest(args: argparse.Namespace) -> int:
 
     now = dt.datetime.now(dt.UTC)
     if args.post:
-        job = _weekly_job(for_posting=True)
+        from bot.scheduler import PeriodRunner  # noqa: PLC0415
+
+        job = _digest_job(for_posting=True)
         period = f"manual {now.isoformat(timespec='seconds')}"
-        job.store.claim_digest(period, "ftscope digest --post")
-        try:
-            job(period, now)
-        except Exception as exc:
-            job.store.finish_digest(period, status="failed", error=str(exc))
-            raise
+        run = PeriodRunner(job.store, job, name="ftscope digest --post").run(period, now)
+        if run.error is not None:
+            raise run.error
+        if not run.claimed:  # a period of its own: only a second `--post` in the same second
+            raise RuntimeError(f"digest period {period} is already being posted")
         print(f"digest posted to {job.channel}")
         return 0
-    job = _weekly_job(for_posting=False)
+    job = _digest_job(for_posting=False)
     print(render.digest_text(job.digest(now, job.latest_sources())), end="")
     return 0
 

@@ -15,11 +15,11 @@ from bot.extraction import Extractor
 from bot.migrate import current_revision, head_revision
 from bot.offline import OfflineExtractor
 from bot.prices import PriceBook
-from bot.scheduler import WeeklyDigest, digest_trigger
+from bot.scheduler import PeriodScheduler, digest_trigger
 from bot.settings import ConfigError, Settings
 from bot.slack import SlackTurns, make_web_client
 from bot.storage import Store, create_schema, make_engine
-from bot.weekly import WeeklyJob
+from bot.weekly import DigestJob
 from knowledge import load_assumptions
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ class SlackRuntime:
     turns: SlackTurns
     app: App
     # The weekly refresh and digest; None when FTSCOPE_DIGEST_CHANNEL is not set.
-    digest: WeeklyDigest | None = None
+    digest: PeriodScheduler | None = None
 
     def start_background(self) -> None:
         if self.digest is not None:
@@ -109,14 +109,14 @@ class SlackRuntime:
         self.turns.shutdown(wait=True)
 
 
-def weekly_job(
+def digest_job(
     settings: Settings,
     store: Store,
     client: WebClient | None,
     price_book: PriceBook | None = None,
-) -> WeeklyJob:
+) -> DigestJob:
     """The price refresh and digest as the settings configure them (`serve` and the CLI)."""
-    return WeeklyJob(
+    return DigestJob(
         store=store,
         assumptions=load_assumptions(),
         sources=settings.price_sources,
@@ -129,14 +129,14 @@ def weekly_job(
     )
 
 
-def weekly_digest(
+def digest_scheduler(
     settings: Settings, store: Store, client: WebClient, price_book: PriceBook | None
-) -> WeeklyDigest | None:
-    """The weekly job for `ftscope serve`, if a digest channel is configured."""
+) -> PeriodScheduler | None:
+    """The digest on its schedule for `ftscope serve`, if a digest channel is configured."""
     if not settings.digest_channel:
         return None
-    job = weekly_job(settings, store, client, price_book)
-    return WeeklyDigest(store, digest_trigger(settings.digest_cron, settings.timezone), job)
+    job = digest_job(settings, store, client, price_book)
+    return PeriodScheduler(store, digest_trigger(settings.digest_cron, settings.timezone), job)
 
 
 def build_slack_runtime(
@@ -168,5 +168,5 @@ def build_slack_runtime(
     secret = settings.slack_signing_secret
     app = create_app(turns, client, secret.get_secret_value() if secret else None)
     book = conversation.prices if isinstance(conversation.prices, PriceBook) else None
-    digest = weekly_digest(settings, store, client, book)
+    digest = digest_scheduler(settings, store, client, book)
     return SlackRuntime(settings, store, conversation, client, turns, app, digest)

@@ -1,5 +1,9 @@
 """When the weekly digest runs, and the guarantee that it runs once per period.
 
+`PeriodRunner` owns the protocol: claim the period, run the job, record success or failure.
+`PeriodScheduler` decides when (the cron trigger, and the catch-up at start) and hands each
+period to a `PeriodRunner`; `ftscope digest --post` uses a `PeriodRunner` directly.
+
 APScheduler 3.x decides *when*: every bot process runs its own `BackgroundScheduler` with an
 in-memory job store. It cannot decide *who*: several processes sharing a job store run jobs twice
 (its FAQ: "You can't"), and an in-memory store forgets a run missed while the process was down.
@@ -17,6 +21,7 @@ import re
 import socket
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -42,7 +47,30 @@ LOOKBACK = timedelta(days=367)
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WEEKDAY_PART = re.compile(r"(?P<first>[a-z]+)(?:-(?P<last>[a-z]+))?", re.IGNORECASE)
 
-DigestJob = Callable[[str, datetime], None]
+
+@dataclass(frozen=True)
+class Posted:
+    """What a period's job posted: the runner records it as the period's outcome.
+
+    `then` is work that must follow the record (storing the decisions the digest told): it runs
+    once the period is recorded posted, so its failure can't make the period owed again.
+    """
+
+    price_sheet_id: int | None = None
+    text: str | None = None
+    then: Callable[[], None] | None = None
+
+
+# `job(period, fire_time)` builds and posts; it returns what it posted (None: nothing to record).
+PeriodJob = Callable[[str, datetime], Posted | None]
+
+
+@dataclass(frozen=True)
+class PeriodRun:
+    """How one attempt at a period went."""
+
+    claimed: bool  # this process claimed the period and ran the job
+    error: BaseException | None = None  # the claim, the job, the record or `then` failed
 
 
 def _utcnow() -> datetime:
@@ -193,34 +221,99 @@ def last_due(trigger: CronTrigger, now: datetime) -> datetime | None:
     return _first_fire_at_or_after(trigger, datetime.fromtimestamp(low, UTC))
 
 
-class WeeklyDigest:
-    """Runs a job once per period of a trigger across every process that shares the database.
+class PeriodRunner:
+    """Runs a job once per period across every process that shares the database.
 
-    `job(period, fire_time)` does the work (refresh prices, post the digest). It must record
-    its own success with `store.finish_digest(period, status="posted", ...)`: only it knows the
-    price sheet and text it posted. A job that raises is recorded here as `failed`.
+    Claims the period (`Store.claim_digest`), runs the job, and records the outcome itself:
+    `posted` with what the job returned, or `failed` with the job's exception. The job only
+    builds and posts.
 
-    A period's row is never claimed twice, so a failed or interrupted period (status `failed`,
-    or `running` left by a process that died mid-job) is not retried automatically.
+    A period is claimed again only when it is owed: failed, or still `running` an hour after
+    its claim (a process that died mid-job).
     """
+
+    def __init__(self, store: Store, job: PeriodJob, *, name: str | None = None) -> None:
+        self.store = store
+        self.job = job
+        # Recorded as claimed_by: which process or machine ran a period.
+        self.name = name or _default_name()
+
+    def run(self, period: str, fire_time: datetime) -> PeriodRun:
+        """Claim `period`, run the job for `fire_time`, record how it went.
+
+        Never raises an Exception (a scheduler would only log it): the outcome says whether
+        this process claimed the period and what failed. A BaseException (KeyboardInterrupt) is
+        recorded, then raised.
+        """
+        try:
+            claimed = self.store.claim_digest(period, self.name)
+        except Exception as exc:
+            # Database down: nothing is claimed, so a restart's catch_up can still run it.
+            log.exception("could not claim digest period %s", period)
+            return PeriodRun(claimed=False, error=exc)
+        if not claimed:
+            log.info("digest period %s already claimed by another process", period)
+            return PeriodRun(claimed=False)
+
+        log.info("running digest for period %s as %s", period, self.name)
+        try:
+            posted = self.job(period, fire_time)
+        except BaseException as exc:
+            # BaseException too: a KeyboardInterrupt mid-job would otherwise leave the row
+            # `running` for an hour, and that period could not be told apart from a live run.
+            log.exception("digest job for period %s failed", period)
+            self._record_failure(period, exc)
+            if not isinstance(exc, Exception):
+                raise
+            return PeriodRun(claimed=True, error=exc)
+
+        posted = posted or Posted()
+        try:
+            self.store.finish_digest(
+                period, status="posted", price_sheet_id=posted.price_sheet_id, text=posted.text
+            )
+        except Exception as exc:
+            log.exception("could not record digest period %s as posted", period)
+            return PeriodRun(claimed=True, error=exc)
+
+        if posted.then is not None:
+            try:
+                posted.then()
+            except Exception as exc:
+                # The digest is out and recorded posted: it must not be owed again.
+                log.exception("digest %s was posted; a step after the post failed", period)
+                return PeriodRun(claimed=True, error=exc)
+        return PeriodRun(claimed=True)
+
+    def _record_failure(self, period: str, exc: BaseException) -> None:
+        try:
+            self.store.finish_digest(period, status="failed", error=f"{type(exc).__name__}: {exc}")
+        except Exception:
+            log.exception("could not record the failure of digest period %s", period)
+
+
+class PeriodScheduler:
+    """Hands each period of a trigger to a `PeriodRunner`: on schedule, and caught up at start."""
 
     def __init__(
         self,
         store: Store,
         trigger: CronTrigger,
-        job: DigestJob,
+        job: PeriodJob,
         *,
         clock: Callable[[], datetime] = _utcnow,
         name: str | None = None,
     ) -> None:
         self.store = store
         self.trigger = trigger
-        self.job = job
+        self.runner = PeriodRunner(store, job, name=name)
         self.clock = clock
-        # Recorded as claimed_by: which process or machine ran a period.
-        self.name = name or _default_name()
         self._scheduler: BackgroundScheduler | None = None
         self._catch_up_thread: threading.Thread | None = None
+
+    @property
+    def name(self) -> str:
+        return self.runner.name
 
     @property
     def scheduler(self) -> BackgroundScheduler | None:
@@ -228,53 +321,12 @@ class WeeklyDigest:
         return self._scheduler
 
     def run_period(self, fire_time: datetime) -> bool:
-        """Run the job for the period of `fire_time` if this process claims it first.
+        """Run the period of `fire_time` if this process claims it first.
 
         True if this process claimed the period and ran the job (whether or not the job
-        succeeded); False if another process had it, or the claim itself failed. Never raises
-        an Exception: APScheduler would only log it, and the period's row records the outcome.
+        succeeded); False if another process had it, or the claim itself failed.
         """
-        period = period_key(fire_time)
-        try:
-            claimed = self.store.claim_digest(period, self.name)
-        except Exception:
-            # Database down: nothing is claimed, so a restart's catch_up can still run it.
-            log.exception("could not claim digest period %s", period)
-            return False
-        if not claimed:
-            log.info("digest period %s already claimed by another process", period)
-            return False
-
-        log.info("running digest for period %s as %s", period, self.name)
-        try:
-            self.job(period, fire_time)
-        except BaseException as exc:
-            # BaseException too: a KeyboardInterrupt mid-job would otherwise leave the row
-            # `running` forever, and that period could never be told apart from a live run.
-            log.exception("digest job for period %s failed", period)
-            self._record_failure(period, exc)
-            if not isinstance(exc, Exception):
-                raise
-            return True
-
-        # The contract is easy to miss in a new job; a row left `running` blocks the period.
-        try:
-            run = self.store.digest_run(period)
-        except Exception:
-            log.exception("could not read back digest period %s", period)
-            return True
-        if run is not None and run.status == "running":
-            log.warning(
-                "digest job for period %s returned without finish_digest; the row stays running",
-                period,
-            )
-        return True
-
-    def _record_failure(self, period: str, exc: BaseException) -> None:
-        try:
-            self.store.finish_digest(period, status="failed", error=f"{type(exc).__name__}: {exc}")
-        except Exception:
-            log.exception("could not record the failure of digest period %s", period)
+        return self.runner.run(period_key(fire_time), fire_time).claimed
 
     def catch_up(self) -> bool:
         """Run the latest due period now if it is owed: missed while the bot was down, failed,

@@ -27,7 +27,6 @@ DIGEST_STALE_AFTER = timedelta(hours=1)
 ThreadStatus = Literal["open", "decided", "closed"]
 MessageRole = Literal["user", "bot"]
 THREAD_STATUSES: tuple[str, ...] = ("open", "decided", "closed")
-MESSAGE_ROLES: tuple[str, ...] = ("user", "bot")
 
 
 def utcnow() -> datetime:
@@ -328,34 +327,11 @@ class Store:
 
     # -- threads and messages ----------------------------------------------------------------
 
-    def claim_event(self, key: str) -> bool:
-        """True the first time a key is seen, False for every retry or duplicate delivery."""
-        with self.session() as session:
-            return session.exec(self._claim(key, utcnow())).first() is not None
-
     def find_thread(self, team_id: str, channel_id: str, thread_ts: str) -> ScopingThread | None:
         with self.session() as session:
             return session.exec(
                 select(ScopingThread).where(*self._thread_key(team_id, channel_id, thread_ts))
             ).first()
-
-    def get_or_create_thread(
-        self, team_id: str, channel_id: str, thread_ts: str, started_by: str
-    ) -> ScopingThread:
-        found = self.find_thread(team_id, channel_id, thread_ts)
-        if found is not None:
-            return found
-        with self.session() as session:
-            session.exec(self._new_thread(team_id, channel_id, thread_ts, started_by, utcnow()))
-        # Whoever won the race, the row exists now (committed by us or by the winner).
-        thread = self.find_thread(team_id, channel_id, thread_ts)
-        if thread is None:  # only if someone deleted it in between; don't hand back None
-            raise LookupError(f"thread {team_id}/{channel_id}/{thread_ts} vanished after insert")
-        return thread
-
-    def get_thread(self, thread_id: int) -> ScopingThread | None:
-        with self.session() as session:
-            return session.get(ScopingThread, thread_id)
 
     def save_thread_state(
         self,
@@ -410,22 +386,6 @@ class Store:
                 self._mark_read(session, thread_id, read)
         with self.session() as session:
             return session.get(ScopingThread, thread_id)
-
-    def add_message(
-        self,
-        thread_id: int,
-        role: MessageRole,
-        text: str,
-        slack_ts: str,
-        user_id: str | None = None,
-    ) -> bool:
-        """Store a message once; True if it was new, False if (thread, ts, role) was stored."""
-        if role not in MESSAGE_ROLES:
-            raise ValueError(f"role must be one of {MESSAGE_ROLES}, got {role!r}")
-        stmt = self._new_message(thread_id, role, text, slack_ts, user_id, now=utcnow())
-        with self.session() as session:
-            inserted = session.exec(stmt.returning(ThreadMessage.id)).first()
-        return inserted is not None
 
     def _mark_read(self, session: Session, thread_id: int, read: MessageRead) -> None:
         message = session.exec(

@@ -1,4 +1,7 @@
-"""The weekly job: refresh the price sheet, then post the pricing digest to the sales channel."""
+"""The digest job: refresh the price sheet, then post the pricing digest to the sales channel.
+
+It builds and posts; `bot.scheduler.PeriodRunner` claims the period and records the outcome.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from slack_sdk.errors import SlackClientError
 from bot import render
 from bot.digest import Digest, build_digest, store_decisions
 from bot.prices import PriceBook, current_sheet, refresh_prices, sheet_of
+from bot.scheduler import Posted
 from bot.storage import Store
 from knowledge import Assumptions, InputError, PriceSheet, load_price_sheet
 from knowledge.refresh import SourceOutcome
@@ -21,7 +25,9 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class WeeklyJob:
+class DigestJob:
+    """Refresh the prices, then build and post the digest: the job run once per period."""
+
     store: Store
     assumptions: Assumptions
     sources: list[str]
@@ -67,12 +73,12 @@ class WeeklyJob:
             for r in (latest.sources if latest is not None else [])
         ]
 
-    def __call__(self, period: str, fire_time: dt.datetime) -> None:
-        """Refresh, post, record: the job the scheduler runs once per period.
+    def __call__(self, period: str, fire_time: dt.datetime) -> Posted:
+        """Refresh and post; the runner records what was posted, then stores the decisions.
 
         Everything that can fail before the post happens before it (refresh, digest, both
-        renderings); the period is recorded posted right after, so a failure later (storing
-        the new decisions) can't make the period owed and the digest posted twice.
+        renderings). Storing the new decisions comes after the period is recorded posted
+        (`Posted.then`), so its failure can't make the period owed and the digest posted twice.
         """
         refresh = refresh_prices(self.store, self.sources, max_factor=self.max_factor)
         if self.price_book is not None:
@@ -82,19 +88,21 @@ class WeeklyJob:
         text = render.digest_text(digest)
         message = self.message(digest)
         self.post(message)
-        self.store.finish_digest(
-            period,
-            status="posted",
+
+        def store_and_log() -> None:
+            store_decisions(self.store, digest)
+            log.info(
+                "digest %s posted: %d price changes, %d flips, %d threads re-decided",
+                period,
+                len(digest.changes),
+                len(digest.flips),
+                digest.redecided,
+            )
+
+        return Posted(
             price_sheet_id=refresh.version.id if refresh.version is not None else None,
             text=text,
-        )
-        store_decisions(self.store, digest)
-        log.info(
-            "digest %s posted: %d price changes, %d flips, %d threads re-decided",
-            period,
-            len(digest.changes),
-            len(digest.flips),
-            digest.redecided,
+            then=store_and_log,
         )
 
     @staticmethod

@@ -11,6 +11,7 @@ from bot import render
 from bot.digest import build_digest, store_decisions
 from knowledge import Facts, decide
 from knowledge.refresh import SourceOutcome
+from tests.fakes.threads import start_thread
 
 GOLDEN = Path(__file__).parents[1] / "golden"
 NOW = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)  # Monday of week 49
@@ -49,7 +50,7 @@ def cheaper_haiku(prices, factor=0.5):
 
 
 def stored_thread(store, prices, assumptions, facts, ts="1.0", model=None, today=TODAY):
-    thread = store.get_or_create_thread("T1", "C1", ts, "U1")
+    thread = start_thread(store, "T1", "C1", ts, "U1")
     facts = dict(facts, **({"frontier_model": model} if model else {}))
     decision = decide(Facts.model_validate(facts), prices, assumptions, today=today)
     store.save_thread_state(thread.id, facts, decision.to_json(), decision.verdict.value, "decided")

@@ -17,7 +17,9 @@ from sqlalchemy.exc import OperationalError
 
 from bot.scheduler import (
     JOB_ID,
-    WeeklyDigest,
+    PeriodRunner,
+    PeriodScheduler,
+    Posted,
     digest_trigger,
     last_due,
     next_runs,
@@ -42,17 +44,17 @@ def utc(*args: int) -> datetime:
 
 
 class RecordingJob:
-    """A digest job that records its calls and, as a real one must, finishes its period."""
+    """A digest job that records its calls and returns what it posted."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self.calls: list[tuple[str, datetime]] = []
         self._lock = threading.Lock()
 
-    def __call__(self, period: str, fire_time: datetime) -> None:
+    def __call__(self, period: str, fire_time: datetime) -> Posted:
         with self._lock:
             self.calls.append((period, fire_time))
-        self.store.finish_digest(period, status="posted", text=f"digest for {period}")
+        return Posted(text=f"digest for {period}")
 
 
 # -- the schedule ------------------------------------------------------------------------------
@@ -200,7 +202,7 @@ def posted_the_week_before(store: Store) -> None:
 
 def test_a_fresh_install_waits_for_its_first_scheduled_digest(store: Store):
     job = RecordingJob(store)
-    digest = WeeklyDigest(
+    digest = PeriodScheduler(
         store, digest_trigger("0 9 * * mon", "UTC"), job, clock=frozen(utc(2027, 3, 31, 15))
     )
     assert digest.catch_up() is False and job.calls == []
@@ -209,7 +211,7 @@ def test_a_fresh_install_waits_for_its_first_scheduled_digest(store: Store):
 def test_a_monday_missed_while_down_is_run_at_start_on_tuesday(store: Store):
     posted_the_week_before(store)
     job = RecordingJob(store)
-    digest = WeeklyDigest(
+    digest = PeriodScheduler(
         store,
         digest_trigger("0 9 * * mon", "UTC"),
         job,
@@ -228,7 +230,7 @@ def test_a_monday_missed_while_down_is_run_at_start_on_tuesday(store: Store):
 def test_catch_up_keeps_the_triggers_zone_in_the_fire_time(store: Store):
     posted_the_week_before(store)
     job = RecordingJob(store)
-    digest = WeeklyDigest(
+    digest = PeriodScheduler(
         store,
         digest_trigger("0 9 * * mon", "Europe/Berlin"),
         job,
@@ -249,7 +251,7 @@ def test_a_monday_with_a_row_is_not_run_again_at_start(store: Store, status: str
     if status != "running":
         store.finish_digest(period, status=status)  # type: ignore[arg-type]
     job = RecordingJob(store)
-    digest = WeeklyDigest(
+    digest = PeriodScheduler(
         store,
         digest_trigger("0 9 * * mon", "UTC"),
         job,
@@ -266,7 +268,7 @@ def test_a_monday_whose_run_failed_is_retried_at_start(store: Store):
     assert store.claim_digest(period, "web-2")
     store.finish_digest(period, status="failed", error="Slack was down")
     job = RecordingJob(store)
-    digest = WeeklyDigest(
+    digest = PeriodScheduler(
         store, digest_trigger("0 9 * * mon", "UTC"), job, clock=frozen(utc(2027, 3, 30, 10))
     )
 
@@ -280,7 +282,7 @@ def test_after_three_weeks_down_only_the_latest_monday_is_run(store: Store):
     store.finish_digest(period_key(MONDAY), status="posted")
     latest = MONDAY + 3 * WEEK
     job = RecordingJob(store)
-    digest = WeeklyDigest(
+    digest = PeriodScheduler(
         store,
         digest_trigger("0 9 * * mon", "UTC"),
         job,
@@ -298,7 +300,7 @@ def test_older_missed_mondays_are_not_run_once_the_latest_has_a_row(store: Store
     latest = MONDAY + 3 * WEEK
     assert store.claim_digest(period_key(latest), "web-1")
     job = RecordingJob(store)
-    digest = WeeklyDigest(
+    digest = PeriodScheduler(
         store,
         digest_trigger("0 9 * * mon", "UTC"),
         job,
@@ -313,7 +315,7 @@ def test_a_period_more_than_a_week_old_is_not_run(store: Store):
     # A schedule that ended: its last due time stays the latest, and ages past a period.
     ended = CronTrigger(day_of_week="mon", hour=9, timezone=UTC, end_date=MONDAY)
     job = RecordingJob(store)
-    digest = WeeklyDigest(store, ended, job, clock=frozen(MONDAY + 3 * WEEK))
+    digest = PeriodScheduler(store, ended, job, clock=frozen(MONDAY + 3 * WEEK))
 
     assert last_due(ended, MONDAY + 3 * WEEK) == MONDAY
     assert digest.catch_up() is False
@@ -325,7 +327,7 @@ def test_nothing_is_caught_up_before_the_first_fire_time(store: Store):
     leap_day = digest_trigger("0 9 29 2 *", "UTC")
     job = RecordingJob(store)
 
-    assert WeeklyDigest(store, leap_day, job, clock=frozen(utc(2027, 6, 1))).catch_up() is False
+    assert PeriodScheduler(store, leap_day, job, clock=frozen(utc(2027, 6, 1))).catch_up() is False
     assert job.calls == []
 
 
@@ -341,16 +343,15 @@ def test_two_processes_on_one_database_run_each_period_exactly_once(database_url
     calls: list[tuple[str, str]] = []
     lock = threading.Lock()
 
-    def job_for(name: str, store: Store) -> Callable[[str, datetime], None]:
+    def job_for(name: str) -> Callable[[str, datetime], None]:
         def job(period: str, fire_time: datetime) -> None:
             with lock:
                 calls.append((name, period))
-            store.finish_digest(period, status="posted")
 
         return job
 
     digests = [
-        WeeklyDigest(store, trigger, job_for(name, store), name=name, clock=frozen(MONDAY))
+        PeriodScheduler(store, trigger, job_for(name), name=name, clock=frozen(MONDAY))
         for name, store in zip(["web-1", "web-2"], stores, strict=True)
     ]
     # Several periods, each released to both at the same instant, so one lucky ordering can't
@@ -358,7 +359,7 @@ def test_two_processes_on_one_database_run_each_period_exactly_once(database_url
     fire_times = next_runs(trigger, MONDAY - timedelta(seconds=1), 10)
     barrier = threading.Barrier(len(digests))
 
-    def run_all(digest: WeeklyDigest) -> list[bool]:
+    def run_all(digest: PeriodScheduler) -> list[bool]:
         results = []
         for fire_time in fire_times:
             barrier.wait()
@@ -387,7 +388,7 @@ def test_a_failing_job_records_the_period_failed_and_does_not_raise(
     def job(period: str, fire_time: datetime) -> None:
         raise RuntimeError("chat.postMessage: channel_not_found")
 
-    digest = WeeklyDigest(store, digest_trigger("0 9 * * mon", "UTC"), job, name="web-1")
+    digest = PeriodScheduler(store, digest_trigger("0 9 * * mon", "UTC"), job, name="web-1")
 
     with caplog.at_level(logging.ERROR, logger="bot.scheduler"):
         assert digest.run_period(MONDAY) is True
@@ -402,18 +403,54 @@ def test_a_failing_job_records_the_period_failed_and_does_not_raise(
     assert store.digest_owed(period_key(MONDAY))
 
 
-def test_a_job_that_forgets_finish_digest_is_logged(store: Store, caplog: pytest.LogCaptureFixture):
+def test_the_runner_records_what_the_job_posted(store: Store):
     calls = []
-    digest = WeeklyDigest(
+    digest = PeriodScheduler(
         store, digest_trigger("0 9 * * mon", "UTC"), lambda period, _: calls.append(period)
     )
 
-    with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
-        assert digest.run_period(MONDAY) is True
+    assert digest.run_period(MONDAY) is True  # a job that returns nothing is still recorded
 
     assert calls == [period_key(MONDAY)]
-    assert store.digest_run(period_key(MONDAY)).status == "running"
-    assert "without finish_digest" in caplog.text
+    run = store.digest_run(period_key(MONDAY))
+    assert (run.status, run.text, run.price_sheet_id) == ("posted", None, None)
+    assert run.finished_at is not None and not store.digest_owed(period_key(MONDAY))
+
+    version, _ = store.save_price_sheet({"as_of": "2027-03-29"}, "hash", [])
+    then: list[str] = []
+    runner = PeriodRunner(
+        store,
+        lambda period, _: Posted(version.id, f"digest for {period}", lambda: then.append(period)),
+        name="web-1",
+    )
+    week = period_key(MONDAY + WEEK)
+    assert runner.run(week, MONDAY + WEEK).claimed
+    run = store.digest_run(week)
+    assert (run.status, run.text, run.price_sheet_id, run.claimed_by) == (
+        "posted",
+        f"digest for {week}",
+        version.id,
+        "web-1",
+    )
+    assert then == [week]  # after the record
+
+
+def test_a_failure_after_the_post_leaves_the_period_posted(
+    store: Store, caplog: pytest.LogCaptureFixture
+):
+    def store_decisions() -> None:
+        assert store.digest_run(period_key(MONDAY)).status == "posted"
+        raise RuntimeError("database went away")
+
+    runner = PeriodRunner(store, lambda period, _: Posted(then=store_decisions))
+
+    with caplog.at_level(logging.ERROR, logger="bot.scheduler"):
+        run = runner.run(period_key(MONDAY), MONDAY)
+
+    assert run.claimed and isinstance(run.error, RuntimeError)
+    assert store.digest_run(period_key(MONDAY)).status == "posted"
+    assert not store.digest_owed(period_key(MONDAY))
+    assert "a step after the post failed" in caplog.text
 
 
 class UnreachableStore:
@@ -425,7 +462,7 @@ class UnreachableStore:
 
 def test_a_claim_that_fails_skips_the_period_without_raising(caplog: pytest.LogCaptureFixture):
     calls = []
-    digest = WeeklyDigest(
+    digest = PeriodScheduler(
         UnreachableStore(),  # type: ignore[arg-type]
         digest_trigger("0 9 * * mon", "UTC"),
         lambda period, _: calls.append(period),
@@ -445,7 +482,7 @@ def test_start_schedules_one_job_on_the_trigger_and_catches_up(store: Store):
     posted_the_week_before(store)
     trigger = digest_trigger("0 9 * * mon", "Europe/Berlin")
     job = RecordingJob(store)
-    digest = WeeklyDigest(store, trigger, job, clock=frozen(utc(2027, 3, 30, 10)))
+    digest = PeriodScheduler(store, trigger, job, clock=frozen(utc(2027, 3, 30, 10)))
     before = datetime.now(UTC)
 
     digest.start()
@@ -482,7 +519,7 @@ def test_a_scheduled_run_uses_the_time_it_was_scheduled_for(store: Store):
     # grace, up to an hour) late must still claim the period it was scheduled for.
     job = RecordingJob(store)
     now = [MONDAY - timedelta(minutes=5)]
-    digest = WeeklyDigest(store, digest_trigger("0 9 * * mon", "UTC"), job, clock=lambda: now[0])
+    digest = PeriodScheduler(store, digest_trigger("0 9 * * mon", "UTC"), job, clock=lambda: now[0])
     # Monday's predecessor is posted, so the catch-up at start has nothing to do.
     assert store.claim_digest(period_key(MONDAY - WEEK), "web-2")
 
@@ -499,7 +536,7 @@ def test_a_scheduled_run_uses_the_time_it_was_scheduled_for(store: Store):
 
 
 def test_start_twice_is_refused_and_shutdown_is_idempotent(store: Store):
-    digest = WeeklyDigest(
+    digest = PeriodScheduler(
         store,
         digest_trigger("0 9 * * mon", "UTC"),
         RecordingJob(store),

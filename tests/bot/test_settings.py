@@ -118,11 +118,11 @@ def test_decide_reads_only_its_two_variables(monkeypatch, tmp_path):
 
 
 def test_the_bot_decides_on_ftscope_today(monkeypatch):
-    """The conversation and the weekly job get the pinned date from the settings."""
-    from bot.runtime import build_conversation, weekly_job  # noqa: PLC0415
+    """The conversation and the digest job get the pinned date from the settings."""
+    from bot.runtime import build_conversation, digest_job  # noqa: PLC0415
     from bot.storage import Store, make_engine  # noqa: PLC0415
 
     settings = Settings(_env_file=None, FTSCOPE_TODAY="2026-12-01")
     store = Store(make_engine("sqlite://"))
     assert build_conversation(settings, store).today == dt.date(2026, 12, 1)
-    assert weekly_job(settings, store, None).today == dt.date(2026, 12, 1)
+    assert digest_job(settings, store, None).today == dt.date(2026, 12, 1)

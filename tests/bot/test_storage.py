@@ -16,6 +16,7 @@ from bot.storage import (
     make_engine,
     normalize_database_url,
 )
+from tests.fakes.threads import start_thread
 
 T = TypeVar("T")
 
@@ -44,7 +45,7 @@ def test_thread_state_survives_a_restart(database_url: str):
     first = make_engine(database_url)
     create_schema(first)
     store = Store(first)
-    thread = store.get_or_create_thread("T1", "C1", "1700000000.000100", "U1")
+    thread = start_thread(store, "T1", "C1", "1700000000.000100", "U1")
     decision = {"verdict": "prompt", "gates": {"q3_volume": "fail"}, "math": None}
     store.save_thread_state(thread.id, FACTS, decision, "prompt", "decided")
     first.dispose()
@@ -65,7 +66,7 @@ def test_thread_state_survives_a_restart(database_url: str):
 
 
 def test_facts_can_be_replaced_and_decision_cleared(store: Store):
-    thread = store.get_or_create_thread("T1", "C1", "1.1", "U1")
+    thread = start_thread(store, "T1", "C1", "1.1", "U1")
     store.save_thread_state(thread.id, {"monthly_calls": 5}, {"verdict": "x"}, "x", "decided")
     facts = {"monthly_calls": 6}
     store.save_thread_state(thread.id, facts, None, None, "open")
@@ -85,7 +86,7 @@ def test_facts_can_be_replaced_and_decision_cleared(store: Store):
 
 
 def test_unknown_status_is_refused(store: Store):
-    thread = store.get_or_create_thread("T1", "C1", "1.1", "U1")
+    thread = start_thread(store, "T1", "C1", "1.1", "U1")
     with pytest.raises(ValueError, match="status"):
         store.save_thread_state(thread.id, {}, None, None, "done")  # type: ignore[arg-type]
     with pytest.raises(LookupError):
@@ -98,7 +99,7 @@ def test_timestamps_come_back_as_the_same_utc_instant(store: Store):
     usage = store.record_usage(
         model="claude-haiku-4-5", input_tokens=1, output_tokens=1, cost_usd=0.0, created_at=at
     )
-    thread = store.get_or_create_thread("T1", "C1", "1.1", "U1")
+    thread = start_thread(store, "T1", "C1", "1.1", "U1")
 
     with store.session() as session:
         stored = session.get(ClaudeUsage, usage.id)
@@ -114,48 +115,62 @@ def test_timestamps_come_back_as_the_same_utc_instant(store: Store):
         store.usage_between(datetime(2026, 1, 1), datetime(2027, 1, 1))
 
 
-def test_claim_event_is_exactly_once(store: Store):
-    assert store.claim_event("Ev123") is True
-    assert store.claim_event("Ev123") is False
-    assert store.claim_event("msg:C1:1700000000.000100") is True
+def test_an_event_key_is_claimed_exactly_once(store: Store):
+    def deliver(key: str, ts: str) -> int | None:
+        return store.admit_message(
+            key=key,
+            team_id="T1",
+            channel_id="C1",
+            thread_ts="1700000000.000100",
+            user_id="U1",
+            slack_ts=ts,
+            text="hi",
+            may_start=True,
+        )
+
+    assert deliver("Ev123", "1700000000.000100") is not None
+    assert deliver("Ev123", "1700000000.000100") is None  # a retry: claimed before
+    assert deliver("msg:C1:1700000000.000200", "1700000000.000200") is not None
 
 
-def test_claim_event_racing_threads_get_one_true(store: Store):
-    results = race(8, lambda: store.claim_event("Ev-race"))
-    assert sorted(results) == [False] * 7 + [True]
-
-
-def test_concurrent_get_or_create_thread_makes_one_row(store: Store):
-    threads = race(8, lambda: store.get_or_create_thread("T1", "C1", "9.9", "U1"))
-    assert len({t.id for t in threads}) == 1
+def test_concurrent_first_messages_of_a_thread_make_one_row(store: Store):
+    # Eight messages racing to start the same thread: one thread, every message in it.
+    ids = race(
+        8,
+        lambda: (
+            start_thread(store, "T1", "C1", "9.9", "U1", slack_ts=f"9.{threading.get_ident()}").id
+        ),
+    )
+    assert len(set(ids)) == 1
     with store.session() as session:
         rows = session.exec(text("SELECT count(*) FROM scoping_threads")).one()
     assert rows[0] == 1
+    assert len(store.thread_messages(ids[0])) == 8
 
 
 def test_threads_are_told_apart_by_team_channel_and_ts(store: Store):
-    a = store.get_or_create_thread("T1", "C1", "1.1", "U1")
-    assert store.get_or_create_thread("T1", "C1", "1.1", "U2").id == a.id
+    a = start_thread(store, "T1", "C1", "1.1", "U1")
+    assert start_thread(store, "T1", "C1", "1.1", "U2", slack_ts="1.5").id == a.id
     others = {
-        store.get_or_create_thread("T2", "C1", "1.1", "U1").id,
-        store.get_or_create_thread("T1", "C2", "1.1", "U1").id,
-        store.get_or_create_thread("T1", "C1", "1.2", "U1").id,
+        start_thread(store, "T2", "C1", "1.1", "U1").id,
+        start_thread(store, "T1", "C2", "1.1", "U1").id,
+        start_thread(store, "T1", "C1", "1.2", "U1").id,
     }
     assert a.id not in others and len(others) == 3
-    assert a.started_by == "U1"
+    assert store.find_thread("T1", "C1", "1.1").started_by == "U1"
     assert store.find_thread("T9", "C1", "1.1") is None
 
 
-def test_messages_keep_order_and_long_text_and_are_idempotent(store: Store):
-    thread = store.get_or_create_thread("T1", "C1", "100.000001", "U1")
+def test_messages_keep_order_and_long_text_and_are_stored_once(store: Store):
+    thread = start_thread(store, "T1", "C1", "100.000001", "U1", text="we want a fine-tune")
     spec = "x" * 50_000 + " é ✅ 🙂"
-    assert store.add_message(thread.id, "user", "we want a fine-tune", "100.000001", "U1")
-    assert store.add_message(thread.id, "bot", "How many calls a month?", "100.000002", None)
-    assert store.add_message(thread.id, "user", spec, "100.000003", "U1")
-    # Slack retries and the app_mention/message double delivery: same key, stored once.
-    assert not store.add_message(thread.id, "user", "we want a fine-tune", "100.000001", "U1")
+    store.record_bot_reply(thread.id, "100.000002", "How many calls a month?", None)
+    start_thread(store, "T1", "C1", "100.000001", "U1", text=spec, slack_ts="100.000003")
+    # Slack retries and the app_mention/message double delivery: same message, stored once.
+    start_thread(store, "T1", "C1", "100.000001", "U1", text="we want a fine-tune")
+    store.record_bot_reply(thread.id, "100.000002", "How many calls a month?", None)
     # A bot reply may carry the ts of the message it answers: a different row.
-    assert store.add_message(thread.id, "bot", "Got it.", "100.000003", None)
+    store.record_bot_reply(thread.id, "100.000003", "Got it.", None)
 
     messages = store.thread_messages(thread.id)
     assert [(m.role, m.slack_ts) for m in messages] == [
@@ -166,18 +181,18 @@ def test_messages_keep_order_and_long_text_and_are_idempotent(store: Store):
     ]
     assert messages[2].text == spec
     assert messages[0].user_id == "U1" and messages[1].user_id is None
-    other = store.get_or_create_thread("T1", "C1", "200.000001", "U1")
-    assert store.thread_messages(other.id) == []
+    other = start_thread(store, "T1", "C1", "200.000001", "U1", text="another")
+    assert [m.text for m in store.thread_messages(other.id)] == ["another"]
 
 
 def test_message_needs_an_existing_thread(store: Store):
     with pytest.raises(Exception, match=r"(?i)foreign key"):
-        store.add_message(424242, "user", "orphan", "1.1", "U1")
+        store.record_bot_reply(424242, "1.1", "orphan", None)
 
 
 def test_usage_totals_between_two_instants(store: Store):
     day = datetime(2026, 11, 28, tzinfo=UTC)
-    thread = store.get_or_create_thread("T1", "C1", "1.1", "U1")
+    thread = start_thread(store, "T1", "C1", "1.1", "U1")
     for hours, cost in [(1, 0.25), (5, 0.5), (25, 4.0)]:
         store.record_usage(
             model="claude-haiku-4-5",
@@ -318,7 +333,7 @@ def test_a_digest_period_is_claimed_once_across_racing_processes(store: Store):
 
 def test_threads_with_facts_are_read_in_batches(store: Store):
     for n in range(5):
-        thread = store.get_or_create_thread("T1", "C1", f"9.{n}", "U1")
+        thread = start_thread(store, "T1", "C1", f"9.{n}", "U1")
         if n != 2:
             store.save_thread_state(thread.id, {"monthly_calls": n}, None, None, "open")
     assert [t.facts["monthly_calls"] for t in store.threads_with_facts(batch=2)] == [0, 1, 3, 4]
@@ -340,7 +355,7 @@ def test_a_failed_or_abandoned_digest_period_can_be_claimed_again_once(store: St
 
 
 def test_a_save_over_a_state_someone_else_changed_writes_nothing(store: Store):
-    thread = store.get_or_create_thread("T1", "C1", "5.0", "U1")
+    thread = start_thread(store, "T1", "C1", "5.0", "U1")
     read_at = thread.updated_at
     first = store.save_thread_state(
         thread.id, {"monthly_calls": 1}, None, None, "open", expect_updated_at=read_at

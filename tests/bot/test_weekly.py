@@ -1,4 +1,4 @@
-"""The weekly job end to end: refresh from files, digest posted to a fake Slack, once a period."""
+"""The digest job end to end: refresh from files, digest posted to a fake Slack, once a period."""
 
 import datetime as dt
 import json
@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.scheduler import WeeklyDigest, digest_trigger, period_key
+from bot.scheduler import PeriodRunner, PeriodScheduler, digest_trigger, period_key
 from bot.settings import get_settings
 from bot.slack import make_web_client
 from bot.storage import Store, create_schema, make_engine
-from bot.weekly import WeeklyJob
+from bot.weekly import DigestJob
 from knowledge import Facts, decide, load_assumptions, load_price_sheet
 from tests.fakes.slack_api import FakeSlack
+from tests.fakes.threads import start_thread
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "litellm_prices.json"
 MONDAY = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)
@@ -44,8 +45,8 @@ def litellm_file(tmp_path) -> Path:
     return path
 
 
-def job_for(store, slack, sources) -> WeeklyJob:
-    return WeeklyJob(
+def job_for(store, slack, sources) -> DigestJob:
+    return DigestJob(
         store=store,
         assumptions=load_assumptions(),
         sources=[str(s) for s in sources],
@@ -57,18 +58,17 @@ def job_for(store, slack, sources) -> WeeklyJob:
 
 
 def scoped_thread(store, ts="1.0"):
-    thread = store.get_or_create_thread("T1", "C0SALES", ts, "U1")
+    thread = start_thread(store, "T1", "C0SALES", ts, "U1")
     decision = decide(Facts.model_validate(ACME), load_price_sheet(), load_assumptions())
     assert decision.verdict == "fine_tune"
     store.save_thread_state(thread.id, ACME, decision.to_json(), "fine_tune", "decided")
     return thread
 
 
-def test_the_weekly_job_refreshes_posts_the_flip_and_records_the_period(store, slack, litellm_file):
+def test_the_digest_job_refreshes_posts_the_flip_and_records_the_period(store, slack, litellm_file):
     scoped_thread(store)
-    job = job_for(store, slack, [litellm_file])
-    assert store.claim_digest(period_key(MONDAY), "test")
-    job(period_key(MONDAY), MONDAY)
+    runner = PeriodRunner(store, job_for(store, slack, [litellm_file]), name="test")
+    assert runner.run(period_key(MONDAY), MONDAY).claimed
 
     (post,) = slack.posts()
     assert post["channel"] == "C0SALES" and post["text"].startswith("Pricing digest · week 49")
@@ -84,16 +84,14 @@ def test_the_weekly_job_refreshes_posts_the_flip_and_records_the_period(store, s
 
     # the next week, nothing new: one quiet line, the flip is not told twice
     week = MONDAY + dt.timedelta(days=7)
-    assert store.claim_digest(period_key(week), "test")
-    job(period_key(week), week)
+    assert runner.run(period_key(week), week).claimed
     quiet = slack.posts()[-1]
     assert len(quiet["blocks"]) == 1 and "a quiet week" in quiet["blocks"][0]["text"]["text"]
 
 
 def test_a_failing_source_is_reported_in_the_digest(store, slack, litellm_file, tmp_path):
     job = job_for(store, slack, [litellm_file, tmp_path / "missing-team-sheet.yaml"])
-    store.claim_digest(period_key(MONDAY), "test")
-    job(period_key(MONDAY), MONDAY)
+    assert PeriodRunner(store, job, name="test").run(period_key(MONDAY), MONDAY).claimed
     shown = json.dumps(slack.posts()[-1]["blocks"], ensure_ascii=False)
     assert "missing-team-sheet.yaml ❌ can't read it" in shown
 
@@ -105,7 +103,7 @@ def test_two_bot_processes_on_one_database_post_one_digest(database_url, slack, 
     scoped_thread(stores[0])
     trigger = digest_trigger("0 9 * * mon", "UTC")
     schedulers = [
-        WeeklyDigest(store, trigger, job_for(store, slack, [litellm_file]), name=f"machine-{n}")
+        PeriodScheduler(store, trigger, job_for(store, slack, [litellm_file]), name=f"machine-{n}")
         for n, store in enumerate(stores)
     ]
     barrier = threading.Barrier(2)
@@ -178,6 +176,14 @@ def test_cli_digest_post_posts_now(cli_env, monkeypatch, slack, litellm_file, ca
     assert main(["digest", "--post"]) == 0
     assert "digest posted to C0SALES" in capsys.readouterr().out
     assert slack.posts()[-1]["channel"] == "C0SALES"
+    # through the same runner as the schedule: claimed, then recorded posted with its text
+    engine = make_engine(f"sqlite:///{cli_env / 'cli.db'}")
+    try:
+        run = Store(engine).last_posted_digest()
+        assert run.period.startswith("manual ") and run.claimed_by == "ftscope digest --post"
+        assert run.text.startswith("Pricing digest") and run.price_sheet_id is not None
+    finally:
+        engine.dispose()
 
 
 def test_a_failure_after_the_post_does_not_post_the_digest_again(
@@ -185,7 +191,7 @@ def test_a_failure_after_the_post_does_not_post_the_digest_again(
 ):
     scoped_thread(store)
     job = job_for(store, slack, [litellm_file])
-    digest = WeeklyDigest(store, digest_trigger("0 9 * * mon", "UTC"), job)
+    digest = PeriodScheduler(store, digest_trigger("0 9 * * mon", "UTC"), job)
 
     def broken(*args):
         raise RuntimeError("database went away")

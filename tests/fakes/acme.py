@@ -8,6 +8,13 @@ moot, so measure it first; the verdict's headline opens with HEADLINE. At 150M c
 the words it came from: (field, value, quote).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tests.fakes.claude_api import FakeClaude
+
 VERDICT = "measure_baseline"
 HEADLINE = "Measure Claude Haiku 5.5 first"  # then " · " and the saving, on either sheet
 
@@ -35,3 +42,9 @@ SCRIPT: dict[str, list[tuple[str, str, str]]] = {
     ],
     "150M": [("monthly_calls", "150000000", "150M a month")],
 }
+
+
+def script_acme(claude: FakeClaude) -> None:
+    """An honest extractor for the Acme thread: the fake Claude reads SCRIPT."""
+    for words, updates in SCRIPT.items():
+        claude.says(words, *updates)

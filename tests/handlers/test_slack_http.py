@@ -15,16 +15,10 @@ from slack_sdk.models.blocks import Block
 
 from bot.prompt import system_prompt
 from knowledge import Facts, decide, load_assumptions, load_price_sheet
-from tests.fakes.acme import ANSWER, FIRST
+from tests.fakes.acme import ANSWER, FIRST, script_acme
+from tests.fakes.claude_api import overloaded, rate_limited
+from tests.fakes.harness import CHANNEL, USER, stop
 from tests.fakes.slack_api import BOT_USER_ID, TEAM_ID
-from tests.handlers.conftest import (
-    CHANNEL,
-    USER,
-    overloaded,
-    rate_limited,
-    script_acme,
-    stop,
-)
 
 # Tests that never reach Claude are fine: the route is there for those that do.
 pytestmark = pytest.mark.httpx2(assert_all_called=False)

@@ -1,5 +1,7 @@
 """What the reliability tests share: the scripted workload, Claude's replies, and the checks.
 
+The fakes themselves (Slack, Claude, the bot behind its endpoint) are tests/fakes/'s.
+
 Every check reads the two places a thread can be lost from: the database (through `bot.store`,
 or row counts of every table) and what the fake Slack accepted.
 """
@@ -10,11 +12,9 @@ import json
 import re
 import threading
 import time
-import unicodedata
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -23,14 +23,10 @@ from sqlalchemy import func, select
 from sqlmodel import SQLModel
 
 from tests.fakes import claude_api
-from tests.fakes.acme import ANSWER, FIRST  # noqa: F401 - re-exported to the reliability tests
+from tests.fakes.acme import ANSWER, FIRST, script_acme  # noqa: F401 - re-exported
+from tests.fakes.claude_api import visible  # noqa: F401 - re-exported
+from tests.fakes.harness import CHANNEL, USER
 from tests.fakes.slack_api import TEAM_ID
-from tests.handlers.conftest import (  # noqa: F401 - script_acme: re-exported
-    CHANNEL,
-    USER,
-    FakeClaude,
-    script_acme,
-)
 
 # -- the workload every thread scopes ------------------------------------------------------
 
@@ -46,75 +42,12 @@ FIRST_FACTS = {
 # -- Claude -----------------------------------------------------------------------------------
 
 
-_SLACK_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
-
-
-def visible(text: str) -> str:
-    """Text as a person reads it: Slack's entities decoded, control and format characters
-    (zero-width, bidi marks) dropped, runs of whitespace one space. The bot may store a
-    message in either form; what it must not do is lose any of what this leaves."""
-    for entity, char in _SLACK_ENTITIES:
-        text = text.replace(entity, char)
-    text = unicodedata.normalize("NFC", text)
-    text = "".join(c for c in text if c.isspace() or unicodedata.category(c) not in ("Cc", "Cf"))
-    return " ".join(text.split())
-
-
-@dataclass
-class HeldClaude(FakeClaude):
-    """The harness's FakeClaude, with three changes:
-
-    - holds: a call whose newest text is exactly a key waits for its event (one slow call
-      while the others go through); `arrived` lists the newest text of every call that reached
-      Claude, `requests` those it answered;
-    - scripted words match the newest text as a person reads it (see `visible`), whichever
-      form the bot sends;
-    - like the real API, a text block that is empty or only whitespace is a 400.
-    """
-
-    holds: dict[str, threading.Event] = field(default_factory=dict)
-    arrived: list[str] = field(default_factory=list)
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
-        newest = body["messages"][-1]["content"][0]["text"]
-        self.arrived.append(newest)
-        hold = self.holds.get(newest)
-        if hold is not None:
-            hold.wait(timeout=10)
-        if self.gate is not None:
-            self.gate.wait(timeout=10)
-        self.requests.append(body)
-        if self.failures:
-            failure = self.failures.pop(0)
-            if isinstance(failure, Exception):
-                raise failure
-            return failure
-        texts = [b.get("text", "") for m in body["messages"] for b in m["content"]]
-        if any(not text.strip() for text in texts):
-            return claude_error(
-                400, "invalid_request_error", "messages: text content blocks must be non-empty"
-            )
-        read = visible(newest)
-        updates = [u for words, ups in self.replies.items() if visible(words) in read for u in ups]
-        return self.answer(body, updates)
-
-    def newest_texts(self) -> list[str]:
-        """The newest user text of each call Claude answered, in order."""
-        return [r["messages"][-1]["content"][0]["text"] for r in self.requests]
-
-
 def claude_message(text: str, stop_reason: str = "end_turn") -> httpx.Response:
     """A 200 from the Messages API whose text is `text` (valid JSON or not)."""
     return claude_api.message(text, stop_reason=stop_reason, message_id="msg_scripted")
 
 
-def claude_error(status: int, kind: str, message: str = "", **headers: str) -> httpx.Response:
-    return httpx.Response(
-        status,
-        json={"type": "error", "error": {"type": kind, "message": message or kind}},
-        headers=headers,
-    )
+claude_error = claude_api.error
 
 
 # -- waiting ------------------------------------------------------------------------------

@@ -18,21 +18,18 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 
 from tests.fakes.acme import HEADLINE as ACME_HEADLINE
 from tests.fakes.acme import VERDICT as ACME_VERDICT
-from tests.handlers.conftest import SIGNING_SECRET, Bot
+from tests.fakes.claude_api import FakeClaude
+from tests.fakes.harness import SIGNING_SECRET, Bot
 from tests.reliability.support import (
     ANSWER,
     FIRST,
     FIRST_FACTS,
-    HeldClaude,
     assert_well_formed,
     one_slack,
     thread_of,
@@ -44,52 +41,12 @@ from tests.reliability.support import script_acme as script
 pytestmark = pytest.mark.httpx2(assert_all_called=False)
 
 
-class ClaudeOverHTTP:
-    """The scripted Claude on a loopback port, for a bot in another process."""
-
-    def __init__(self, fake: HeldClaude) -> None:
-        self.fake = fake
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                request = httpx.Request("POST", f"{outer.url}{self.path}", content=body)
-                response = outer.fake(request)
-                self.send_response(response.status_code)
-                for name in ("content-type", "retry-after", "retry-after-ms"):
-                    if name in response.headers:
-                        self.send_header(name, response.headers[name])
-                self.send_header("Content-Length", str(len(response.content)))
-                self.end_headers()
-                self.wfile.write(response.content)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        # A reply to a killed process has nowhere to go: that is the point, not an error.
-        self._server.handle_error = lambda *args: None  # type: ignore[method-assign]
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        ).start()
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
 @pytest.fixture
-def claude_http(claude: HeldClaude) -> Iterator[ClaudeOverHTTP]:
-    server = ClaudeOverHTTP(claude)
-    yield server
-    server.stop()
+def claude_http(claude: FakeClaude) -> Iterator[FakeClaude]:
+    """The same scripted Claude, also on a loopback port for a bot in another process."""
+    claude.start()
+    yield claude
+    claude.stop()
 
 
 def free_port() -> int:

@@ -15,8 +15,8 @@ from collections.abc import Callable
 
 import pytest
 
+from tests.fakes.harness import CHANNEL, SIGNING_SECRET, USER, sign
 from tests.fakes.slack_api import TEAM_ID
-from tests.handlers.conftest import CHANNEL, SIGNING_SECRET, USER, sign
 from tests.reliability.support import FIRST, raw_post, row_counts, script_acme
 
 pytestmark = pytest.mark.httpx2(assert_all_called=False)
