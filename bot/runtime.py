@@ -20,7 +20,7 @@ from bot.settings import ConfigError, Settings
 from bot.slack import SlackTurns, make_web_client
 from bot.storage import Store, create_schema, make_engine
 from bot.weekly import DigestJob
-from knowledge import load_assumptions
+from knowledge import Assumptions, InputError, load_assumptions
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def build_conversation(
         store,
         extractor,
         PriceBook(store),
-        load_assumptions(),
+        bot_assumptions(settings),
         # The whole turn, queueing included, fits in the Claude budget (Slack users wait ≤ 30 s).
         turn_budget_s=settings.claude_timeout_s,
         fallback=OfflineExtractor("outage") if with_claude and settings.offline_fallback else None,
@@ -109,6 +109,15 @@ class SlackRuntime:
         self.turns.shutdown(wait=True)
 
 
+def bot_assumptions(settings: Settings) -> Assumptions:
+    """The shipped assumptions with FTSCOPE_ASSUMPTIONS laid over them; a file that can't be
+    used stops the start with every problem named, not a traceback."""
+    try:
+        return load_assumptions(settings.assumptions_file)
+    except InputError as exc:
+        raise ConfigError([f"FTSCOPE_ASSUMPTIONS: {problem}" for problem in exc.problems]) from exc
+
+
 def digest_job(
     settings: Settings,
     store: Store,
@@ -118,7 +127,7 @@ def digest_job(
     """The price refresh and digest as the settings configure them (`serve` and the CLI)."""
     return DigestJob(
         store=store,
-        assumptions=load_assumptions(),
+        assumptions=bot_assumptions(settings),
         sources=settings.price_sources,
         bot_model=settings.claude_model,
         max_factor=settings.price_max_factor,

@@ -83,6 +83,9 @@ def _settings_class() -> type[BaseSettings]:
         # The date every decision is made on (retired models are judged on it): tests pin it,
         # as `ftscope decide --today` does; unset, the system date of each decision.
         today: dt.date | None = Field(None, alias="FTSCOPE_TODAY")
+        # The team's assumptions for the bot: a YAML/JSON file naming only the keys it changes
+        # (build cost, ops, thresholds…); the shipped assumptions fill the rest.
+        assumptions_file: Path | None = Field(None, alias="FTSCOPE_ASSUMPTIONS")
 
         @field_validator("price_sources", mode="before")
         @classmethod

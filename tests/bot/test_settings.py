@@ -5,7 +5,9 @@ import datetime as dt
 import pytest
 
 from bot.cli import main
+from bot.runtime import bot_assumptions
 from bot.settings import ConfigError, DecideSettings, Settings, decide_settings, get_settings
+from knowledge import load_assumptions
 
 
 def test_defaults(monkeypatch):
@@ -126,3 +128,30 @@ def test_the_bot_decides_on_ftscope_today(monkeypatch):
     store = Store(make_engine("sqlite://"))
     assert build_conversation(settings, store).today == dt.date(2026, 12, 1)
     assert digest_job(settings, store, None).today == dt.date(2026, 12, 1)
+
+
+def test_ftscope_assumptions_lays_the_teams_keys_over_the_shipped_ones(monkeypatch, tmp_path):
+    team = tmp_path / "team.yaml"
+    team.write_text("monthly_ops_usd: 500\nlabeling_cost_per_example_usd: {legal: 2.5}\n")
+    monkeypatch.setenv("FTSCOPE_ASSUMPTIONS", str(team))
+    ours = bot_assumptions(Settings(_env_file=None))
+    shipped = load_assumptions()
+
+    assert ours.monthly_ops_usd == 500
+    assert ours.labeling_cost_per_example_usd["legal"] == 2.5
+    assert (
+        ours.labeling_cost_per_example_usd["medical"]
+        == (shipped.labeling_cost_per_example_usd["medical"])
+    )
+    assert ours.engineering_weeks == shipped.engineering_weeks
+
+
+def test_an_unusable_assumptions_file_stops_the_start_naming_the_key(monkeypatch, tmp_path):
+    team = tmp_path / "team.yaml"
+    team.write_text("monthly_ops_usd: -5\n")
+    monkeypatch.setenv("FTSCOPE_ASSUMPTIONS", str(team))
+    with pytest.raises(ConfigError) as caught:
+        bot_assumptions(Settings(_env_file=None))
+    assert caught.value.problems == [
+        f"FTSCOPE_ASSUMPTIONS: {team}: monthly_ops_usd: must be ≥ 0.0, got -5"
+    ]
