@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,7 +24,6 @@ from knowledge.refresh import PriceChange, SourceOutcome, price_changes
 
 log = logging.getLogger(__name__)
 
-_SNAPSHOT = re.compile(r"-\d{8}$")
 RETIREMENT_NOTICE = dt.timedelta(days=90)  # say so this long before a model retires
 KEY_MODELS = ("claude-haiku-4-5", "claude-haiku-5-5", "claude-sonnet-5-5", "claude-opus-5-5")
 
@@ -172,7 +170,7 @@ def retirements(
     found = []
     for model in sorted(set(named) | {bot_model}):
         # a pinned snapshot ("claude-haiku-4-5-20251001") is priced as its alias
-        price = sheet.models.get(model) or sheet.models.get(_SNAPSHOT.sub("", model))
+        price = sheet.price_of(model)
         if price is None:
             found.append(Retirement(model, None, named[model], model == bot_model))
         elif price.deprecation_date is not None and price.deprecation_date <= today + (

@@ -28,7 +28,6 @@ Status = Literal["ok", "warn", "fail"]
 ICONS = {"ok": "✅", "warn": "⚠️ ", "fail": "❌"}
 STALE_PRICES = dt.timedelta(days=14)
 RETIREMENT_WARNING = dt.timedelta(days=30)
-_SNAPSHOT = re.compile(r"-\d{8}$")
 
 
 @dataclass(frozen=True)
@@ -176,7 +175,7 @@ def _prices(store: Store | None, today: dt.date) -> tuple[Check, PriceSheet]:
 def _model(settings: Settings, sheet: PriceSheet, today: dt.date) -> Check:
     name = "Claude model"
     model = settings.claude_model
-    price = sheet.models.get(model) or sheet.models.get(_SNAPSHOT.sub("", model))
+    price = sheet.price_of(model)
     if price is None:
         known = ", ".join(m for m, p in sheet.models.items() if not p.retired_by(today))
         return Check(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
@@ -12,8 +11,6 @@ from knowledge.facts import Facts
 from knowledge.prices import PriceSheet
 from knowledge.provenance import Update
 from knowledge.reader.model import family_of, mentions, model_named
-
-_SNAPSHOT = re.compile(r"-\d{8}$")
 
 
 class ExtractorUnavailable(RuntimeError):
@@ -32,7 +29,7 @@ class Usage:
     def cost_usd(self, sheet: PriceSheet) -> float | None:
         """The call's price from the sheet (None for a model the sheet doesn't list)."""
         # The API may answer with a dated snapshot id ("claude-haiku-4-5-20251001").
-        price = sheet.models.get(self.model) or sheet.models.get(_SNAPSHOT.sub("", self.model))
+        price = sheet.price_of(self.model)
         if price is None:
             return None
         write = price.cache_creation_input_token_cost or price.input_cost_per_token

@@ -28,10 +28,9 @@ from bot.blocks import (
     truncate,
     validate_blocks,
 )
-from bot.verdict import GATE_ICONS, GATE_TITLES, VERDICT_TITLES, field_label
+from bot.verdict import field_label
 from bot.wording import Question, optional_asks, questions_for, show_fact
 from knowledge.decision import Decision, Verdict
-from knowledge.rules import CASE_TITLES
 
 if TYPE_CHECKING:
     import jinja2
@@ -42,16 +41,12 @@ if TYPE_CHECKING:
     from knowledge.refresh import PriceChange
 
 __all__ = [
-    "CASE_TITLES",
-    "GATE_ICONS",
-    "GATE_TITLES",
     "MAX_BLOCKS",
     "MAX_CONTEXT_ELEMENTS",
     "MAX_FIELDS",
     "MAX_FIELD_TEXT",
     "MAX_HEADER_TEXT",
     "MAX_SECTION_TEXT",
-    "VERDICT_TITLES",
     "RenderError",
     "TurnContext",
     "mrkdwn_escape",
@@ -181,10 +176,6 @@ def environment() -> jinja2.Environment:
         usd_cents=usd_cents,
     )
     env.globals.update(
-        VERDICT_TITLES=VERDICT_TITLES,
-        GATE_TITLES=GATE_TITLES,
-        GATE_ICONS=GATE_ICONS,
-        CASE_TITLES=CASE_TITLES,
         PRICE_FIELD_NAMES=PRICE_FIELD_NAMES,
         label=field_label,
         headline=verdict.headline,
@@ -248,6 +239,8 @@ class TurnContext:
     reduced: str | None = None  # read offline: "no_key" or "outage"
 
     def __post_init__(self) -> None:
+        if self.previous_verdict is not None:  # the templates read its `label`
+            self.previous_verdict = Verdict(self.previous_verdict)
         if self.previous_verdict is Verdict.need_info:  # a first verdict is not a change
             self.previous_verdict = None
 

@@ -24,37 +24,10 @@ from typing import Any
 from bot.blocks import MAX_HEADER_TEXT, mrkdwn_escape, truncate, validate_blocks
 from bot.wording import FIELD_LABELS, Question, questions_for
 from knowledge.billing import Mode, Priced
-from knowledge.decision import Decision, Gate, Verdict
+from knowledge.decision import GATE_NAMES, Case, Decision, Gate, GateName, Verdict
 from knowledge.facts import Facts, Request
 from knowledge.market import model_title
-from knowledge.rules import CASE_TITLES
 
-VERDICT_TITLES = {
-    Verdict.fine_tune: "Fine-tune",
-    Verdict.prompt: "Prompt the frontier model",
-    Verdict.rag: "RAG or long context with caching",
-    Verdict.measure_baseline: "Measure the prompted baseline first",
-    Verdict.build_dataset: "Build the training set first",
-    Verdict.need_info: "More facts needed",
-}
-GATE_TITLES = {
-    "q1_baseline": "Q1 baseline",
-    "q2_data": "Q2 labeled data",
-    "q3_volume": "Q3 volume",
-}
-GATE_ICONS = {
-    "pass": "✅",
-    "fail": "❌",
-    "skipped": "⏭️",
-    "unknown": "❔",
-    "not_reached": "▫️",
-}
-# Labels for facts bot/wording.py doesn't label yet (the newer facts of version 2).
-EXTRA_FIELD_LABELS = {
-    "batch_ok": "results can wait a day (batch)",
-    "format_schema": "format fits a JSON schema",
-    "other_baselines": "quality measured on other models",
-}
 _FACT_NAMES = frozenset(Facts.model_fields)
 ALTERNATIVES_SHOWN = 3  # the cheapest few models; the buyer's, the competitor and measured ones too
 SOURCE_CHARS = 100  # the price sheet's source, shortened at a clause boundary
@@ -63,7 +36,7 @@ WARNING = "⚠️"
 
 def field_label(name: str) -> str:
     """A fact's name as people say it ("monthly calls"), never the field name itself."""
-    return FIELD_LABELS.get(name) or EXTRA_FIELD_LABELS.get(name) or name.replace("_", " ").strip()
+    return FIELD_LABELS.get(name) or name.replace("_", " ").strip()
 
 
 _FACT_NAME = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
@@ -332,7 +305,7 @@ class Words:
 
     @cached_property
     def latency(self) -> bool:
-        return "C3" in self.d.cases
+        return Case.C3 in self.d.cases
 
     @cached_property
     def anti_pattern(self) -> bool:
@@ -444,7 +417,7 @@ class Words:
 
     def _prompt_reason(self) -> str:
         d, f, b = self.d, self.f, self.b
-        if d.gates["q3_volume"] is Gate.failed and b is not None:
+        if d.gates[GateName.q3_volume] is Gate.failed and b is not None:
             if not math.isfinite(b.payback_months):
                 return "a fine-tune never pays back"
             return (
@@ -453,7 +426,7 @@ class Words:
             )
         if f.request is Request.brand_voice and not d.cases:
             return "brand voice is a prompt job"
-        if d.gates["q1_baseline"] is Gate.failed:
+        if d.gates[GateName.q1_baseline] is Gate.failed:
             model = title(self.baseline_model) if self.baseline_model else "the prompted model"
             if f.baseline_quality is not None and f.target_quality is not None:
                 return (
@@ -615,7 +588,7 @@ class Words:
     def _prompt_lede(self) -> list[str]:
         d, b, f = self.d, self.b, self.f
         lines: list[str] = []
-        if d.gates["q3_volume"] is Gate.failed and b is not None:
+        if d.gates[GateName.q3_volume] is Gate.failed and b is not None:
             against = f"{title(b.frontier_model)}{self.mode}"
             why = self._competitor()[1] if d.competitor is not None else ""
             if why and not self.batch:
@@ -640,7 +613,7 @@ class Words:
                 "A system prompt with 3–5 example outputs gets the voice; fine-tuning locks you "
                 "into the base model."
             )
-        elif d.gates["q1_baseline"] is Gate.failed:
+        elif d.gates[GateName.q1_baseline] is Gate.failed:
             lines.append("There is no quality gap for a fine-tune to buy.")
         else:
             lines.append(
@@ -679,7 +652,7 @@ class Words:
             return None
         if d.verdict in (Verdict.need_info, Verdict.rag):
             return None
-        if d.verdict is Verdict.prompt and d.gates["q1_baseline"] is Gate.failed:
+        if d.verdict is Verdict.prompt and d.gates[GateName.q1_baseline] is Gate.failed:
             return None  # no quality gap: volume can't flip it
         label = "What would have to be true"
         if self.latency:
@@ -786,9 +759,9 @@ class Words:
             return [self._case_line(name) for name in sorted(d.case_notes)]
         return []
 
-    def _case_line(self, name: str) -> str:
-        note = self.d.case_notes.get(name)
-        return f"{CASE_TITLES[name]}: {human(note)}" if note else CASE_TITLES[name]
+    def _case_line(self, case: Case) -> str:
+        note = self.d.case_notes.get(case)
+        return f"{case.label}: {human(note)}" if note else case.label
 
     @cached_property
     def gate_lines(self) -> list[str]:
@@ -796,18 +769,18 @@ class Words:
         if all(g is Gate.not_reached for g in d.gates.values()):
             return []
         lines = []
-        for name in ("q1_baseline", "q2_data", "q3_volume"):
+        for name in GATE_NAMES:
             state = d.gates[name]
             note = d.gate_notes.get(name)
-            if name == "q1_baseline" and d.measure_models:
+            if name is GateName.q1_baseline and d.measure_models:
                 measured = _baseline_note(self)
                 note = f"{measured}; measure {_join([title(m) for m in d.measure_models])} first"
-            elif name == "q1_baseline" and state is Gate.passed:
+            elif name is GateName.q1_baseline and state is Gate.passed:
                 note = _baseline_note(self)
             if not note:
                 note = "not reached" if state is Gate.not_reached else state.value
             note = note.replace("skipped: ", "skipped – ", 1)
-            lines.append(f"{GATE_ICONS[state.value]} {GATE_TITLES[name]}: {human(note)}")
+            lines.append(f"{state.icon} {name.label}: {human(note)}")
         return lines
 
     @cached_property
@@ -1034,7 +1007,7 @@ def verdict_title(decision: Decision) -> str:
     first" rather than the generic title where the decision names the models."""
     if decision.verdict is Verdict.measure_baseline and decision.measure_models:
         return f"Measure {_join([title(m) for m in decision.measure_models])} first"
-    return VERDICT_TITLES[decision.verdict]
+    return decision.verdict.label
 
 
 def headline(decision: Decision) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Self
 
 from knowledge.billing import Priced
 from knowledge.breakeven import Breakeven
@@ -13,24 +13,62 @@ from knowledge.facts import Facts
 from knowledge.thresholds import Thresholds
 
 
-class Verdict(StrEnum):
-    fine_tune = "fine_tune"
-    prompt = "prompt"
-    rag = "rag"
-    measure_baseline = "measure_baseline"
-    build_dataset = "build_dataset"
-    need_info = "need_info"
+class _Labelled(StrEnum):
+    """A string enum whose members also carry how a person reads them: `X = "value", "label"`.
+    The value is the public JSON; the label is presentation."""
+
+    label: str
+
+    def __new__(cls, value: str, label: str) -> Self:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
 
 
-class Gate(StrEnum):
-    passed = "pass"
-    failed = "fail"
-    skipped = "skipped"
-    unknown = "unknown"
-    not_reached = "not_reached"
+class Verdict(_Labelled):
+    """What the decision recommends; `label` is how a reply titles it."""
+
+    fine_tune = "fine_tune", "Fine-tune"
+    prompt = "prompt", "Prompt the frontier model"
+    rag = "rag", "RAG or long context with caching"
+    measure_baseline = "measure_baseline", "Measure the prompted baseline first"
+    build_dataset = "build_dataset", "Build the training set first"
+    need_info = "need_info", "More facts needed"
 
 
-GATE_NAMES = ("q1_baseline", "q2_data", "q3_volume")
+class Gate(_Labelled):
+    """A gate's state; its label is the icon a reply marks it with."""
+
+    passed = "pass", "✅"
+    failed = "fail", "❌"
+    skipped = "skipped", "⏭️"
+    unknown = "unknown", "❔"
+    not_reached = "not_reached", "▫️"
+
+    @property
+    def icon(self) -> str:
+        return self.label
+
+
+class GateName(_Labelled):
+    """The playbook's three questions, in the order they are asked; `label` titles each."""
+
+    q1_baseline = "q1_baseline", "Q1 baseline"
+    q2_data = "q2_data", "Q2 labeled data"
+    q3_volume = "q3_volume", "Q3 volume"
+
+
+class Case(_Labelled):
+    """The four cases where fine-tuning can win; `label` titles each."""
+
+    C1 = "C1", "C1 volume"
+    C2 = "C2", "C2 domain language"
+    C3 = "C3", "C3 latency"
+    C4 = "C4", "C4 output format"
+
+
+GATE_NAMES: tuple[GateName, ...] = tuple(GateName)
 MATH_KEYS = (
     "frontier_model",
     "frontier_mode",
@@ -47,7 +85,7 @@ MATH_KEYS = (
     "payback_months",
     "dataset_cost",
 )
-CASE_NAMES = ("C1", "C2", "C3", "C4")
+CASE_NAMES: tuple[Case, ...] = tuple(Case)
 
 
 @dataclass(frozen=True)
@@ -66,8 +104,8 @@ class DatasetCost:
 @dataclass
 class Decision:
     verdict: Verdict
-    cases: list[str]
-    gates: dict[str, Gate]
+    cases: list[Case]
+    gates: dict[GateName, Gate]
     missing: list[str]
     breakeven: Breakeven | None
     assumptions: list[str]
@@ -77,8 +115,8 @@ class Decision:
     # for the templates; not part of the JSON interface
     summary: str = ""  # why the verdict, in a few words
     facts: Facts = field(default_factory=Facts)
-    case_notes: dict[str, str] = field(default_factory=dict)
-    gate_notes: dict[str, str] = field(default_factory=dict)
+    case_notes: dict[Case, str] = field(default_factory=dict)
+    gate_notes: dict[GateName, str] = field(default_factory=dict)
     # the market of version 2 (spec/decision.md, "Version 2")
     baseline: Priced | None = None  # the buyer's model (after retirements), realtime
     alternatives: list[Priced] = field(default_factory=list)
@@ -133,8 +171,8 @@ class Decision:
         """The `decide` JSON of spec/decision.md, field for field."""
         return {
             "verdict": self.verdict.value,
-            "cases": list(self.cases),
-            "gates": {name: self.gates[name].value for name in GATE_NAMES},
+            "cases": [str(case) for case in self.cases],
+            "gates": {name.value: self.gates[name].value for name in GATE_NAMES},
             "missing": list(self.missing),
             "math": self.math_json(),
             "assumptions": list(self.assumptions),

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -38,6 +39,51 @@ class Domain(StrEnum):
     other_specialized = "other_specialized"
 
 
+class Kind(StrEnum):
+    """How a fact's value is read from a message, checked and shown."""
+
+    summary = "summary"  # the extractor's one line, in its own words
+    choice = "choice"  # one value of an enum
+    model = "model"  # a model id
+    count = "count"  # tokens per call
+    rate = "rate"  # calls per month ("500k a day" is a rate)
+    examples = "examples"  # a number of labeled examples
+    quality = "quality"  # a measured or wanted quality, 0-1
+    share = "share"  # any other share, 0-1
+    milliseconds = "milliseconds"
+    flag = "flag"  # yes or no
+    model_shares = "model_shares"  # a quality per model
+    dollars = "dollars"
+
+
+@dataclass(frozen=True)
+class Ask:
+    """The bot's question for a fact (and the facts asked with it), in the order a salesperson
+    would answer them."""
+
+    order: int
+    ask: str
+    examples: str
+
+
+@dataclass(frozen=True)
+class About:
+    """A fact's vocabulary, once: kept as metadata on its field (`about(name)`), so it never
+    reaches Claude's JSON schema."""
+
+    kind: Kind
+    label: str  # how a reply names it
+    unit: str = ""  # what follows a number of it ("calls/month", "ms")
+    ask: Ask | None = None
+    asked_with: str | None = None  # the fact whose question also settles this one
+    yes: str | None = None  # a flag's words when true, if "<label>" would read badly
+    no: str | None = None  # ... and when false, if "not <label>" would
+    cue: str | None = None  # words a quote must contain to back a flag (a regex)
+    # How a known value reads on its own ({value} as shown, {label}, {unit}); flags read as
+    # `yes`/`no`, or the label and "not <label>".
+    reads: str = "{label} {value}"
+
+
 # Strict: JSON `true` is not 1 call, and "5000" is not a number; a wrong type is an error that
 # names the field, never a silent conversion. Upper bounds keep absurd input out of the math.
 Calls = Annotated[int, Field(ge=0, le=10**13, strict=True)]
@@ -54,62 +100,246 @@ class Facts(BaseModel):
 
     model_config = ConfigDict(extra="forbid", use_enum_values=False, validate_assignment=True)
 
-    use_case: Annotated[str, Field(max_length=2000)] | None = Field(
-        None, description="One line: what the workload is."
-    )
-    request: Request | None = Field(None, description="What the buyer asks for.")
-    task_type: TaskType | None = Field(None, description="Kind of task the model performs.")
-    monthly_calls: Calls | None = Field(None, description="Production calls per month.")
-    input_tokens: Tokens | None = Field(None, description="Average input tokens per call.")
-    output_tokens: Tokens | None = Field(None, description="Average output tokens per call.")
-    cached_prefix_tokens: Tokens | None = Field(
+    use_case: Annotated[
+        Annotated[str, Field(max_length=2000)] | None,
+        About(Kind.summary, "use case", reads="{value} (my summary)"),
+    ] = Field(None, description="One line: what the workload is.")
+    request: Annotated[
+        Request | None,
+        About(Kind.choice, "request"),
+    ] = Field(None, description="What the buyer asks for.")
+    task_type: Annotated[
+        TaskType | None,
+        About(
+            Kind.choice,
+            "task",
+            ask=Ask(
+                1,
+                "What does the model do on each call?",
+                (
+                    '"routes tickets to 40 queues" (classification), "pulls totals out of '
+                    'invoices" (extraction), "writes product blurbs" (generation), "support chat"'
+                ),
+            ),
+            reads="{value}",
+        ),
+    ] = Field(None, description="Kind of task the model performs.")
+    monthly_calls: Annotated[
+        Calls | None,
+        About(
+            Kind.rate,
+            "monthly calls",
+            unit="calls/month",
+            ask=Ask(2, "How many calls a month in production?", '"~15M a month", "500k a day"'),
+            reads="{value} {unit}",
+        ),
+    ] = Field(None, description="Production calls per month.")
+    input_tokens: Annotated[
+        Tokens | None,
+        About(Kind.count, "input tokens", reads="{value} {label}"),
+    ] = Field(None, description="Average input tokens per call.")
+    output_tokens: Annotated[
+        Tokens | None,
+        About(Kind.count, "output tokens", reads="{value} {label}"),
+    ] = Field(None, description="Average output tokens per call.")
+    cached_prefix_tokens: Annotated[
+        Tokens | None,
+        About(Kind.count, "cached prompt tokens", reads="{value} {label}"),
+    ] = Field(
         None,
         description="Stable part of the prompt (instructions, examples) that prompt caching "
         "serves; at most input_tokens.",
     )
-    frontier_model: Annotated[str, Field(max_length=200)] | None = Field(
-        None, description="Model id prompted today or would be (a key of the price sheet)."
-    )
-    baseline_measured: Flag | None = Field(
+    frontier_model: Annotated[
+        Annotated[str, Field(max_length=200)] | None,
+        About(Kind.model, "frontier model"),
+    ] = Field(None, description="Model id prompted today or would be (a key of the price sheet).")
+    baseline_measured: Annotated[
+        Flag | None,
+        About(
+            Kind.flag,
+            "baseline measured",
+            ask=Ask(
+                8,
+                "Has anyone measured a prompted frontier model on this?",
+                '"Haiku 5.5 with a good prompt: 91% vs a 93% target", or "not yet"',
+            ),
+            cue=(
+                r"measur|\bran\b|\brun\b|test|eval|tried|benchmark|score|%|percent|accura|"
+                "baseline|not yet|haven.?t|nobody|no one|never|prompt"
+            ),
+        ),
+    ] = Field(
         None, description="Quality of the prompted frontier model was measured on the workload."
     )
-    baseline_quality: Share | None = Field(None, description="That measured quality, 0-1.")
-    target_quality: Share | None = Field(None, description="'Good enough' quality, 0-1.")
-    labeled_examples: Examples | None = Field(
-        None, description="Labeled examples of correct output they have."
-    )
-    domain: Domain | None = Field(None, description="Subject domain of the workload.")
-    frontier_drift: Flag | None = Field(
-        None, description="Frontier models were seen to get the domain's terminology wrong."
-    )
-    first_token_ms: Annotated[int, Field(gt=0, le=10**7, strict=True)] | None = Field(
-        None, description="Required time to first token, in milliseconds."
-    )
-    on_device: Flag | None = Field(None, description="Must run on device / at the edge.")
-    strict_format: Flag | None = Field(
+    baseline_quality: Annotated[
+        Share | None,
+        About(Kind.quality, "baseline quality", asked_with="baseline_measured"),
+    ] = Field(None, description="That measured quality, 0-1.")
+    target_quality: Annotated[
+        Share | None,
+        About(Kind.quality, "target quality", asked_with="baseline_measured"),
+    ] = Field(None, description="'Good enough' quality, 0-1.")
+    labeled_examples: Annotated[
+        Examples | None,
+        About(
+            Kind.examples,
+            "labeled examples",
+            ask=Ask(
+                10,
+                "How many labeled examples of correct output exist?",
+                '"about 40k labeled tickets"',
+            ),
+            reads="{value} {label}",
+        ),
+    ] = Field(None, description="Labeled examples of correct output they have.")
+    domain: Annotated[
+        Domain | None,
+        About(
+            Kind.choice,
+            "domain",
+            ask=Ask(
+                3,
+                "Is the domain specialised, and do frontier models get its terms wrong?",
+                (
+                    '"medical notes, and Sonnet keeps mangling ICD-10 codes", or "general support, '
+                    'no problem with terms"'
+                ),
+            ),
+            reads="{value} domain",
+        ),
+    ] = Field(None, description="Subject domain of the workload.")
+    frontier_drift: Annotated[
+        Flag | None,
+        About(
+            Kind.flag,
+            "frontier models drift on its terms",
+            asked_with="domain",
+            cue=(
+                "term|vocab|jargon|code|wrong|mangl|drift|confus|halluc|mistak|miss|struggl|"
+                r"handle|fine|okay|\bok\b|correct|name|abbrev|get[s]? it"
+            ),
+        ),
+    ] = Field(None, description="Frontier models were seen to get the domain's terminology wrong.")
+    first_token_ms: Annotated[
+        Annotated[int, Field(gt=0, le=10**7, strict=True)] | None,
+        About(
+            Kind.milliseconds,
+            "first-token budget",
+            unit="ms",
+            ask=Ask(
+                4,
+                "How fast must the first token come back, and must it run on device?",
+                '"under 80 ms p95", "on the phone", or "no latency requirement"',
+            ),
+            reads="first token within {value}",
+        ),
+    ] = Field(None, description="Required time to first token, in milliseconds.")
+    on_device: Annotated[
+        Flag | None,
+        About(
+            Kind.flag,
+            "on device",
+            asked_with="first_token_ms",
+            cue=(
+                "device|phone|mobile|edge|offline|on.?prem|laptop|browser|embedded|local|cloud|"
+                "server|batch|api|hosted|network|internet|handheld|scanner|tablet|kiosk|"
+                "backend|back end|air.?gap|infra|aws|gcp|azure|data.?cent|unit|console|"
+                "hardware|colo|box|connectivity|signal|wifi"
+            ),
+        ),
+    ] = Field(None, description="Must run on device / at the edge.")
+    strict_format: Annotated[
+        Flag | None,
+        About(
+            Kind.flag,
+            "strict output format",
+            ask=Ask(
+                6,
+                "Must every output match a format exactly, and how often does it break today?",
+                '"strict JSON schema, no retries; 3% fail now", or "we retry on bad JSON"',
+            ),
+            cue=(
+                "format|schema|json|xml|csv|yaml|exact|strict|pars|structur|template|retr|"
+                "fallback|valid|malform|toleran|reject|hl7|edi|x12"
+            ),
+        ),
+    ] = Field(
         None, description="Output must match a format exactly, every call, no parser fallback."
     )
-    format_failure_rate: Share | None = Field(
-        None, description="Share of frontier outputs that broke the format, 0-1."
-    )
-    batch_ok: Flag | None = Field(
+    format_failure_rate: Annotated[
+        Share | None,
+        About(Kind.share, "format failure rate", asked_with="strict_format"),
+    ] = Field(None, description="Share of frontier outputs that broke the format, 0-1.")
+    batch_ok: Annotated[
+        Flag | None,
+        About(
+            Kind.flag,
+            "results can wait a day (batch)",
+            ask=Ask(
+                5,
+                "Can results come back within a day, or is someone waiting on each answer?",
+                '"it runs nightly, next morning is fine", or "an agent is waiting on it"',
+            ),
+            yes="results can wait a day (batch, half price)",
+            no="results needed right away (no batch)",
+            cue=(
+                r"batch|night|overnight|async|wait|\b24|\bday|hour|morning|real.?time|live|"
+                "sync|rush|urgent|time.?sensitive|time.?critical|instant|immediate|interactive|"
+                "backfill|backlog|cron|schedul|request path|hot path|critical path|right away|"
+                "weekly|monthly|daily|turnaround|offline"
+            ),
+        ),
+    ] = Field(
         None,
         description="Results may come back within 24 hours (Anthropic's Message Batches API, "
         "half price).",
     )
-    format_schema: Flag | None = Field(
+    format_schema: Annotated[
+        Flag | None,
+        About(
+            Kind.flag,
+            "format fits a JSON schema",
+            ask=Ask(
+                7,
+                "Can the output format be written down as a JSON schema?",
+                '"yes, it\'s JSON against their schema", or "no, it\'s a fixed XML layout"',
+            ),
+            yes="format fits a JSON schema",
+            no="format can't be a JSON schema",
+            cue=(
+                "json|schema|free.?text|free.?form|prose|plain (?:text|english)|pydantic|"
+                "openapi|structured output"
+            ),
+        ),
+    ] = Field(
         None,
         description="The required output format can be written as a JSON schema (so structured "
         "outputs can enforce it).",
     )
-    other_baselines: Annotated[dict[ModelId, Share], Field(max_length=50)] | None = Field(
+    other_baselines: Annotated[
+        Annotated[dict[ModelId, Share], Field(max_length=50)] | None,
+        About(
+            Kind.model_shares,
+            "quality on other models",
+            ask=Ask(
+                9,
+                "Has it been measured on any other Claude model?",
+                '"Haiku 5.5 got 91%, Sonnet 5.5 94%", or "only the one"',
+            ),
+        ),
+    ] = Field(
         None,
         description="Quality (0-1) measured on other models than frontier_model, by model id.",
     )
-    build_cost_usd: Dollars | None = Field(None, description="Overrides the computed build cost.")
-    monthly_ops_usd: Dollars | None = Field(
-        None, description="Overrides the assumed monthly operational overhead."
-    )
+    build_cost_usd: Annotated[
+        Dollars | None,
+        About(Kind.dollars, "build cost"),
+    ] = Field(None, description="Overrides the computed build cost.")
+    monthly_ops_usd: Annotated[
+        Dollars | None,
+        About(Kind.dollars, "monthly ops"),
+    ] = Field(None, description="Overrides the assumed monthly operational overhead.")
 
     @model_validator(mode="after")
     def _cached_prefix_within_input(self) -> Facts:
@@ -145,3 +375,36 @@ def facts_from(data: object, name: str = "facts") -> Facts:
         return Facts.model_validate(require_mapping(data, name))
     except ValidationError as exc:
         raise InputError(problems_from(exc)) from exc
+
+
+def about(name: str) -> About:
+    """The vocabulary of the fact `name` (a field of `Facts`)."""
+    return _ABOUT[name]
+
+
+def fields_of(*kinds: Kind) -> frozenset[str]:
+    """The facts of these kinds."""
+    return frozenset(name for name, a in _ABOUT.items() if a.kind in kinds)
+
+
+def choices_of() -> dict[str, type[StrEnum]]:
+    """The enum of each choice fact: {"request": Request, ...}."""
+    found: dict[str, type[StrEnum]] = {}
+    for name in fields_of(Kind.choice):
+        (enum,) = (
+            t
+            for t in get_args(Facts.model_fields[name].annotation)
+            if isinstance(t, type) and issubclass(t, StrEnum)
+        )
+        found[name] = enum
+    return {name: found[name] for name in Facts.model_fields if name in found}
+
+
+def _about(name: str) -> About:
+    found = [m for m in Facts.model_fields[name].metadata if isinstance(m, About)]
+    if len(found) != 1:
+        raise TypeError(f"Facts.{name}: needs exactly one About, has {len(found)}")
+    return found[0]
+
+
+_ABOUT: dict[str, About] = {name: _about(name) for name in Facts.model_fields}

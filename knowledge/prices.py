@@ -25,6 +25,13 @@ FirstTokenMs = Annotated[int, Field(gt=0, le=10**7)]
 
 SNAPSHOT_SUFFIX = re.compile(r"-\d{8}$")
 
+
+def snapshot_alias(name: str) -> str:
+    """The alias a dated snapshot is priced as ("claude-haiku-4-5-20251001" -> "claude-haiku-4-5");
+    any other name as it is."""
+    return SNAPSHOT_SUFFIX.sub("", name)
+
+
 HOURS_PER_MONTH = 730  # 8,760 h / 12, the convention cloud price pages use
 
 
@@ -224,8 +231,13 @@ class PriceSheet(BaseModel):
         ("claude-haiku-4-5-20251001" is priced as "claude-haiku-4-5"). None if unknown."""
         if name in self.models:
             return name
-        alias = SNAPSHOT_SUFFIX.sub("", name)
+        alias = snapshot_alias(name)
         return alias if alias in self.models else None
+
+    def price_of(self, name: str) -> ModelPrice | None:
+        """The price of a model name as `resolve` reads it; None if the sheet doesn't list it."""
+        key = self.resolve(name)
+        return None if key is None else self.models[key]
 
 
 def price_sheet_from(data: Any, name: str = "price sheet") -> PriceSheet:

@@ -15,67 +15,40 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
-from knowledge.facts import FACT_FIELDS, Domain, Request, TaskType
+from knowledge.facts import FACT_FIELDS, Kind, about, choices_of, fields_of
 from knowledge.quantities import Quantity, find_quantities, supports
 
-# How each field's value is read and checked against the user's words.
-COUNT_FIELDS = frozenset({"input_tokens", "output_tokens", "cached_prefix_tokens"})
-RATE_FIELDS = frozenset({"monthly_calls"})
-EXAMPLE_FIELDS = frozenset({"labeled_examples"})
-SHARE_FIELDS = frozenset({"baseline_quality", "target_quality", "format_failure_rate"})
-QUALITY_FIELDS = frozenset({"baseline_quality", "target_quality"})
+# How each field's value is read and checked against the user's words (its kind, in facts.py).
+COUNT_FIELDS = fields_of(Kind.count)
+RATE_FIELDS = fields_of(Kind.rate)
+EXAMPLE_FIELDS = fields_of(Kind.examples)
+QUALITY_FIELDS = fields_of(Kind.quality)
+SHARE_FIELDS = fields_of(Kind.quality, Kind.share)
 # Characters per token that a size in characters may be converted with: English text runs about
 # 4 (Anthropic's token counting guidance puts it near 3.5; OpenAI's tokenizer notes say ~4).
 CHARS_PER_TOKEN_MIN = 3.0
 CHARS_PER_TOKEN_MAX = 4.5
-DOLLAR_FIELDS = frozenset({"build_cost_usd", "monthly_ops_usd"})
-MILLISECOND_FIELDS = frozenset({"first_token_ms"})
-FLAG_FIELDS = frozenset(
-    {
-        "baseline_measured",
-        "frontier_drift",
-        "on_device",
-        "strict_format",
-        "batch_ok",
-        "format_schema",
-    },
-)
+DOLLAR_FIELDS = fields_of(Kind.dollars)
+MILLISECOND_FIELDS = fields_of(Kind.milliseconds)
+FLAG_FIELDS = fields_of(Kind.flag)
 # Quality measured on a model other than the frontier model: a share, per model (see `Update`).
-MODEL_SHARE_FIELDS = frozenset({"other_baselines"})
-ENUM_FIELDS: dict[str, type[Request] | type[TaskType] | type[Domain]] = {
-    "request": Request,
-    "task_type": TaskType,
-    "domain": Domain,
-}
+MODEL_SHARE_FIELDS = fields_of(Kind.model_shares)
+ENUM_FIELDS: dict[str, type[StrEnum]] = choices_of()
 NUMBER_FIELDS = (
     COUNT_FIELDS | RATE_FIELDS | EXAMPLE_FIELDS | SHARE_FIELDS | DOLLAR_FIELDS | MILLISECOND_FIELDS
 )
 # A one-line description the extractor writes in its own words; shown escaped, decides nothing.
-SUMMARY_FIELDS = frozenset({"use_case"})
+SUMMARY_FIELDS = fields_of(Kind.summary)
 MAX_SUMMARY_CHARS = 300
 
 # Words a quote must contain to back a yes/no or a choice: "fine-tune" is no evidence that a
 # model must run on device. A heuristic against a fooled extractor, not a parser: the quote
 # is also shown next to the fact, so a person sees what it rests on.
 _FIELD_CUES: dict[str, str] = {
-    "on_device": r"device|phone|mobile|edge|offline|on.?prem|laptop|browser|embedded|local|"
-    r"cloud|server|batch|api|hosted|network|internet|handheld|scanner|tablet|kiosk|backend|"
-    r"back end|air.?gap|infra|aws|gcp|azure|data.?cent|unit|console|hardware|colo|box|"
-    r"connectivity|signal|wifi",
-    "strict_format": r"format|schema|json|xml|csv|yaml|exact|strict|pars|structur|template|"
-    r"retr|fallback|valid|malform|toleran|reject|hl7|edi|x12",
-    "frontier_drift": r"term|vocab|jargon|code|wrong|mangl|drift|confus|halluc|mistak|miss|"
-    r"struggl|handle|fine|okay|\bok\b|correct|name|abbrev|get[s]? it",
-    "baseline_measured": r"measur|\bran\b|\brun\b|test|eval|tried|benchmark|score|%|percent|"
-    r"accura|baseline|not yet|haven.?t|nobody|no one|never|prompt",
-    "batch_ok": r"batch|night|overnight|async|wait|\b24|\bday|hour|morning|real.?time|live|"
-    r"sync|rush|urgent|time.?sensitive|time.?critical|instant|immediate|interactive|backfill|"
-    r"backlog|cron|schedul|request path|hot path|critical path|right away|weekly|monthly|daily|"
-    r"turnaround|offline",
-    "format_schema": r"json|schema|free.?text|free.?form|prose|plain (?:text|english)|"
-    r"pydantic|openapi|structured output",
+    name: cue for name in FACT_FIELDS if (cue := about(name).cue) is not None
 }
 _VALUE_CUES: dict[tuple[str, str], str] = {
     ("domain", "medical"): r"medic|clinic|health|patient|icd|doctor|hospital|pharma|diagnos|"

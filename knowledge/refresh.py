@@ -15,7 +15,6 @@ import datetime as dt
 import hashlib
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +22,13 @@ from pydantic import ValidationError
 
 from knowledge.errors import problems_from
 from knowledge.price_sources import SourceData
-from knowledge.prices import DedicatedGpuServing, ModelPrice, PerTokenServing, PriceSheet
+from knowledge.prices import (
+    DedicatedGpuServing,
+    ModelPrice,
+    PerTokenServing,
+    PriceSheet,
+    snapshot_alias,
+)
 
 DEFAULT_MAX_FACTOR = 5.0
 
@@ -168,11 +173,8 @@ def _overlaid(old: ModelPrice | None, new: ModelPrice, name: str, today: dt.date
     return ModelPrice.model_validate(fields)
 
 
-_SNAPSHOT = re.compile(r"-\d{8}$")
-
-
 def _is_snapshot_of_listed(model_id: str, listed: dict[str, ModelPrice]) -> bool:
-    alias = _SNAPSHOT.sub("", model_id)
+    alias = snapshot_alias(model_id)
     return alias != model_id and alias in listed
 
 

@@ -15,7 +15,16 @@ from dataclasses import dataclass
 from knowledge.assumptions import Assumptions
 from knowledge.billing import Mode, Priced, Workload
 from knowledge.breakeven import Breakeven, Serving, breakeven
-from knowledge.decision import CASE_NAMES, GATE_NAMES, DatasetCost, Decision, Gate, Verdict
+from knowledge.decision import (
+    CASE_NAMES,
+    GATE_NAMES,
+    Case,
+    DatasetCost,
+    Decision,
+    Gate,
+    GateName,
+    Verdict,
+)
 from knowledge.errors import InputError
 from knowledge.facts import Domain, Facts, Request, TaskType
 from knowledge.market import Baseline, Market, cache_warnings, check_models, market, model_title
@@ -23,15 +32,9 @@ from knowledge.prices import ModelPrice, PriceSheet
 from knowledge.thresholds import thresholds
 
 CASE_FOR_REQUEST = {
-    Request.domain_vocabulary: "C2",
-    Request.latency: "C3",
-    Request.output_format: "C4",
-}
-CASE_TITLES = {
-    "C1": "C1 volume",
-    "C2": "C2 domain language",
-    "C3": "C3 latency",
-    "C4": "C4 output format",
+    Request.domain_vocabulary: Case.C2,
+    Request.latency: Case.C3,
+    Request.output_format: Case.C4,
 }
 
 
@@ -112,12 +115,12 @@ def check_format(facts: Facts, a: Assumptions, model: str, price: ModelPrice) ->
 
 def check_cases(
     facts: Facts, a: Assumptions, model: str, price: ModelPrice
-) -> dict[str, CaseCheck]:
+) -> dict[Case, CaseCheck]:
     return {
-        "C1": check_volume(facts, a),
-        "C2": check_domain(facts),
-        "C3": check_latency(facts, a),
-        "C4": check_format(facts, a, model, price),
+        Case.C1: check_volume(facts, a),
+        Case.C2: check_domain(facts),
+        Case.C3: check_latency(facts, a),
+        Case.C4: check_format(facts, a, model, price),
     }
 
 
@@ -179,7 +182,7 @@ class _Procedure:
         self.assumptions: list[str] = []
         self.warnings: list[str] = []
         self.gates = dict.fromkeys(GATE_NAMES, Gate.not_reached)
-        self.gate_notes: dict[str, str] = {}
+        self.gate_notes: dict[GateName, str] = {}
         self.baseline: Baseline = check_models(facts, prices, a, today)
         model = self.baseline.model
         self.checks = check_cases(facts, a, model, prices.models[model])
@@ -293,7 +296,7 @@ class _Procedure:
     def _serving(self) -> Serving:
         facts, options = self.facts, list(self.prices.finetune_serving)
         limit = facts.first_token_ms
-        if self.checks["C3"].holds and limit is not None:
+        if self.checks[Case.C3].holds and limit is not None:
             eligible = [
                 o for o in options if o.first_token_ms is not None and o.first_token_ms <= limit
             ]
@@ -313,7 +316,7 @@ class _Procedure:
             options, batch=facts.batch_ok is True, min_replicas=self.a.min_replicas_realtime
         )
 
-    def holding(self) -> list[str]:
+    def holding(self) -> list[Case]:
         return [name for name in CASE_NAMES if self.checks[name].holds]
 
     def decision(self, verdict: Verdict, summary: str, missing: Iterable[str] = ()) -> Decision:
@@ -407,7 +410,7 @@ class _Procedure:
             )
             return self.decision(Verdict.prompt, "no case for fine-tuning holds")
         for name in holding:
-            self.reasons.append(f"{CASE_TITLES[name]} holds: {self.checks[name].note}")
+            self.reasons.append(f"{name.label} holds: {self.checks[name].note}")
         return self.questions(holding)
 
     def anti_patterns(self) -> Decision | None:
@@ -418,15 +421,15 @@ class _Procedure:
                 "documents doesn't make a model know them"
             )
             return self.decision(Verdict.rag, "fine-tuning on documents doesn't teach them")
-        if request is Request.brand_voice and not self.checks["C3"].holds:
+        if request is Request.brand_voice and not self.checks[Case.C3].holds:
             self.reasons.append(
                 "brand voice request: system prompt + 3–5 example outputs; fine-tuning locks "
                 "you into the base model"
             )
             return self.decision(Verdict.prompt, "brand voice is a prompt job")
         if request is Request.improve_quality and facts.baseline_measured is not True:
-            self.gates["q1_baseline"] = Gate.failed
-            self.gate_notes["q1_baseline"] = "not measured yet"
+            self.gates[GateName.q1_baseline] = Gate.failed
+            self.gate_notes[GateName.q1_baseline] = "not measured yet"
             self.reasons.append(
                 "improve-quality request with no measured baseline: a prompt or eval problem "
                 "70% of the time, fix those first"
@@ -446,21 +449,21 @@ class _Procedure:
         """Only C2/C4 can hold: the quality gap is what fine-tuning would buy."""
         named = CASE_FOR_REQUEST.get(self.facts.request) if self.facts.request else None
 
-        def possible(name: str) -> bool:
+        def possible(name: Case) -> bool:
             check = self.checks[name]
             return bool(check.holds) or (check.holds is None and name == named)
 
         return (
-            not self.checks["C1"].holds
-            and not self.checks["C3"].holds
-            and (possible("C2") or possible("C4"))
+            not self.checks[Case.C1].holds
+            and not self.checks[Case.C3].holds
+            and (possible(Case.C2) or possible(Case.C4))
         )
 
     def later_needs(self) -> list[str]:
         """Unknown facts the scoping questions will need, asked together with the cases'."""
         f = self.facts
         needs: list[str] = []
-        if not self.checks["C3"].holds:
+        if not self.checks[Case.C3].holds:
             if f.baseline_measured is None:
                 needs.append("baseline_measured")
             if f.baseline_measured is False:
@@ -473,24 +476,28 @@ class _Procedure:
             needs.append("labeled_examples")
         return needs
 
-    def questions(self, holding: list[str]) -> Decision:
+    def questions(self, holding: list[Case]) -> Decision:
         f = self.facts
         # Q1: what does prompting the frontier model already give?
-        if "C3" in holding:
-            self.gates["q1_baseline"] = Gate.skipped
+        if Case.C3 in holding:
+            self.gates[GateName.q1_baseline] = Gate.skipped
             if self.facts.on_device:
-                self.gate_notes["q1_baseline"] = "skipped: on device, there is no API to measure"
+                self.gate_notes[GateName.q1_baseline] = (
+                    "skipped: on device, there is no API to measure"
+                )
                 self.reasons.append("Q1 skipped under C3: on device, there is no API to measure")
             else:
-                self.gate_notes["q1_baseline"] = "skipped: frontier APIs can't meet the latency"
+                self.gate_notes[GateName.q1_baseline] = (
+                    "skipped: frontier APIs can't meet the latency"
+                )
                 self.reasons.append("Q1 skipped under C3: frontier APIs can't meet the latency")
         elif f.baseline_measured is None:
-            self.gates["q1_baseline"] = Gate.unknown
+            self.gates[GateName.q1_baseline] = Gate.unknown
             self.reasons.append("Q1: has the prompted frontier model been measured? unknown")
             return self.decision(Verdict.need_info, "a few facts are missing", self.later_needs())
         elif f.baseline_measured is False:
-            self.gates["q1_baseline"] = Gate.failed
-            self.gate_notes["q1_baseline"] = "not measured yet"
+            self.gates[GateName.q1_baseline] = Gate.failed
+            self.gate_notes[GateName.q1_baseline] = "not measured yet"
             self.reasons.append(
                 "Q1 fails: measure a well-prompted frontier model with caching first; the gap "
                 "to good enough is the budget for fine-tuning"
@@ -508,12 +515,12 @@ class _Procedure:
             return early
         return self.volume(holding)
 
-    def baseline_gap(self, holding: list[str]) -> Decision | None:
+    def baseline_gap(self, holding: list[Case]) -> Decision | None:
         """Q1 with a measured baseline: under C2/C4 alone there must be a gap to buy."""
         f = self.facts
-        gap_only = set(holding) <= {"C2", "C4"}
+        gap_only = set(holding) <= {Case.C2, Case.C4}
         if gap_only and (f.baseline_quality is None or f.target_quality is None):
-            self.gates["q1_baseline"] = Gate.unknown
+            self.gates[GateName.q1_baseline] = Gate.unknown
             self.reasons.append("Q1: measured and target quality are needed for C2/C4")
             return self.decision(
                 Verdict.need_info, "quality figures are missing", self.later_needs()
@@ -524,8 +531,8 @@ class _Procedure:
             and f.target_quality is not None
             and f.baseline_quality >= f.target_quality
         ):
-            self.gates["q1_baseline"] = Gate.failed
-            self.gate_notes["q1_baseline"] = (
+            self.gates[GateName.q1_baseline] = Gate.failed
+            self.gate_notes[GateName.q1_baseline] = (
                 f"{_share(f.baseline_quality)} already meets the {_share(f.target_quality)} target"
             )
             self.reasons.append(
@@ -533,8 +540,8 @@ class _Procedure:
                 "is no quality gap for fine-tuning to buy"
             )
             return self.decision(Verdict.prompt, "no quality gap to buy")
-        self.gates["q1_baseline"] = Gate.passed
-        self.gate_notes["q1_baseline"] = _baseline_note(f)
+        self.gates[GateName.q1_baseline] = Gate.passed
+        self.gate_notes[GateName.q1_baseline] = _baseline_note(f)
         self.reasons.append(f"Q1 passes: baseline measured ({self.gate_notes['q1_baseline']})")
         return None
 
@@ -561,8 +568,8 @@ class _Procedure:
             return None
         self.measure_models = [p.model for p in moot]
         first = moot[0]
-        self.gates["q1_baseline"] = Gate.failed
-        self.gate_notes["q1_baseline"] = (
+        self.gates[GateName.q1_baseline] = Gate.failed
+        self.gate_notes[GateName.q1_baseline] = (
             f"measure {', '.join(model_title(p) for p in self.measure_models)} first"
         )
         bar = _share(self.facts.baseline_quality) if self.facts.baseline_quality else "the bar"
@@ -578,21 +585,21 @@ class _Procedure:
     def labeled_data(self) -> Decision | None:
         f, a = self.facts, self.a
         if f.labeled_examples is None:
-            self.gates["q2_data"] = Gate.unknown
+            self.gates[GateName.q2_data] = Gate.unknown
             self.reasons.append("Q2: how many labeled examples exist? unknown")
             return self.decision(Verdict.need_info, "labeled data is unknown", ["labeled_examples"])
         floor = a.min_labeled_examples
         if f.labeled_examples < floor:
-            self.gates["q2_data"] = Gate.failed
-            self.gate_notes["q2_data"] = f"{f.labeled_examples:,} < {floor:,}"
+            self.gates[GateName.q2_data] = Gate.failed
+            self.gate_notes[GateName.q2_data] = f"{f.labeled_examples:,} < {floor:,}"
             self.reasons.append(
                 f"Q2 fails: {f.labeled_examples:,} labeled examples < {floor:,}; building the "
                 "training set is a different project and comes first"
             )
             self.dataset = self._dataset_cost(floor - f.labeled_examples)
             return self.decision(Verdict.build_dataset, "too few labeled examples")
-        self.gates["q2_data"] = Gate.passed
-        self.gate_notes["q2_data"] = f"{f.labeled_examples:,} ≥ {floor:,}"
+        self.gates[GateName.q2_data] = Gate.passed
+        self.gate_notes[GateName.q2_data] = f"{f.labeled_examples:,} ≥ {floor:,}"
         self.reasons.append(f"Q2 passes: {f.labeled_examples:,} labeled examples ≥ {floor:,}")
         return None
 
@@ -617,11 +624,11 @@ class _Procedure:
         )
         return DatasetCost(needed, rate, frontier)
 
-    def volume(self, holding: list[str]) -> Decision:
+    def volume(self, holding: list[Case]) -> Decision:
         """Q3: does the volume pay back the build (against the competitor)?"""
         if self.facts.on_device:
-            self.gates["q3_volume"] = Gate.skipped
-            self.gate_notes["q3_volume"] = "skipped: on device, there is nothing to compare"
+            self.gates[GateName.q3_volume] = Gate.skipped
+            self.gate_notes[GateName.q3_volume] = "skipped: on device, there is nothing to compare"
             self.reasons.append(
                 "Q3 skipped on device: no cloud serving and no frontier API to compare with; "
                 "fine-tuning a small model is the only path"
@@ -631,13 +638,13 @@ class _Procedure:
         assert m is not None  # task_type and monthly_calls are known by now
         horizon = self.a.payback_horizon_months
         pays_back = m.payback_months <= horizon
-        self.gates["q3_volume"] = Gate.passed if pays_back else Gate.failed
+        self.gates[GateName.q3_volume] = Gate.passed if pays_back else Gate.failed
         shown = _months(m.payback_months)
         sign = "≤" if pays_back else ">"
-        self.gate_notes["q3_volume"] = (
+        self.gate_notes[GateName.q3_volume] = (
             f"payback {shown} {sign} {horizon:g}" if shown != "never" else "never pays back"
         )
-        if "C3" in holding:
+        if Case.C3 in holding:
             self.reasons.append(
                 f"Q3 reported, not a gate under C3 ({self.gate_notes['q3_volume']}): when "
                 "latency is the requirement, fine-tuning is the only path"

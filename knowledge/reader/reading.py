@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
+from knowledge.facts import Kind, fields_of
 from knowledge.provenance import Update
 from knowledge.reader.baselines import read_models
 from knowledge.reader.domain import domain
@@ -36,7 +37,7 @@ _ONE_WORD = re.compile(
     r"\b(?:a |an )?(?:one|single)[- ]word (?:answer|label|output|reply|response|tag|category)\b",
     re.IGNORECASE,
 )
-_SHARES = frozenset({"baseline_quality", "target_quality", "format_failure_rate"})
+_SHARES = fields_of(Kind.quality, Kind.share)
 _CHOICES: tuple[tuple[str, Callable[[str], tuple[str, str] | None]], ...] = (
     ("request", request),
     ("task_type", task_type),
