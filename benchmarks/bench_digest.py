@@ -93,12 +93,15 @@ def fill(store: Store, count: int, sheet: PriceSheet) -> None:
 
 
 def cheaper_haiku(sheet: PriceSheet) -> PriceSheet:
-    cheaper = sheet.model_copy(deep=True)
-    haiku = cheaper.models["claude-haiku-4-5"]
-    haiku.input_cost_per_token /= 2
-    if haiku.cache_read_input_token_cost is not None:
-        haiku.cache_read_input_token_cost /= 2
-    return cheaper
+    haiku = sheet.models["claude-haiku-4-5"]
+    read = haiku.cache_read_input_token_cost
+    halved = haiku.model_copy(
+        update={
+            "input_cost_per_token": haiku.input_cost_per_token / 2,
+            "cache_read_input_token_cost": None if read is None else read / 2,
+        }
+    )
+    return sheet.model_copy(update={"models": {**sheet.models, "claude-haiku-4-5": halved}})
 
 
 def run(url: str, label: str, count: int) -> None:
