@@ -196,6 +196,11 @@ _SKIPPED = re.compile(
     r"|(?:https?://|www\.)\S+"  # URLs
     r"|<[@#!][^>]*>"  # Slack mentions and specials
     r"|(?<![\w.+-])[\w.+-]+@[\w-]+\.[\w.-]+"  # e-mail addresses (from the start of one)
+    # a model's version is its name, not a quantity: "haiku 4.5 - 94%" is no range from 4.5
+    # ("sonnet 94%" is a score: a version has one or two digits a part and no percent sign)
+    r"|(?i:\b(?:claude[- ]?)?(?:haiku|sonnet|opus|fable|mythos)[- ]?\d{1,2}(?:[.-]\d{1,2})*"
+    r"(?![\d%.]))"
+    r"|(?i:\b(?:gpt|llama|gemini|qwen|mistral)[- ]?\d{1,2}(?:\.\d{1,2})*(?![\d%.]))"
 )
 
 _PERIOD_WORDS: dict[str, tuple[str, ...]] = {

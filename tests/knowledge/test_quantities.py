@@ -207,7 +207,6 @@ def test_a_full_message() -> None:
     for expected in [
         (15e6, "month", False),
         (40, None, False),
-        (4.5, None, False),
         (91, None, True),
         (93, None, True),
         (40e3, None, False),
@@ -251,7 +250,7 @@ def test_no_crash_and_no_numbers_from_dates_urls_ids(text: str) -> None:
 
 
 def test_versions_and_model_ids_are_harmless_quantities() -> None:
-    assert 4.5 in values("Haiku 4.5")
+    assert values("Haiku 4.5") == []  # a model's version is part of its name
     assert values("v1.2.3") == []
     assert values("1.2.3") == [1.2]
 
@@ -473,3 +472,19 @@ def test_powers_and_minus_signs(text, values):
 )
 def test_numbers_said_in_words(text, value):
     assert value in [q.value for q in find_quantities(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "numbers"),
+    [
+        ("they tried haiku 4.5 - 94% vs 95% target", [94, 95]),
+        ("claude-haiku-4-5 at 90%", [90]),
+        ("opus 4.5 was 92-94%", [92, 94]),
+        ("haiku 5.5 got 91%, sonnet 94%", [91, 94]),
+        ("gpt-4.1 got 88%", [88]),
+        ("Sonnet 4.5 retired on the 30th, we use 2M calls", [30, 2e6]),
+    ],
+)
+def test_a_model_version_is_a_name_not_a_number(text: str, numbers: list[float]) -> None:
+    """ "haiku 4.5 - 94%" is no range from 4.5 to 94%: the version belongs to the model."""
+    assert [q.value for q in find_quantities(text)] == numbers
