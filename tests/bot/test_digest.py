@@ -255,3 +255,8 @@ def test_the_digest_decides_on_its_own_date(store, prices, assumptions):
     (_, decided) = after.decisions[1]
     assert decided.breakeven.frontier_model == "claude-sonnet-5-5"  # Sonnet 4.5's successor
     assert any("claude-sonnet-4-5 retired" in w for w in decided.to_json()["warnings"])
+    retired = "claude-sonnet-4-5 retired on 2026-11-30 (priced as its successor)"
+    assert retired in render.digest_text(after)
+    assert f"`{retired.replace(' retired', '` retired')}" in json.dumps(
+        valid(render.digest_blocks(after)), ensure_ascii=False
+    )
