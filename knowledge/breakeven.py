@@ -7,13 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from knowledge.billing import Mode, Priced, Workload, price
+from knowledge.billing import Mode, Priced, Workload
 from knowledge.prices import (
     HOURS_PER_MONTH,
     DedicatedGpuServing,
-    ModelPrice,
     PerTokenServing,
-    PriceSheet,
 )
 
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
@@ -27,7 +25,6 @@ __all__ = [
     "Workload",
     "breakeven",
     "cheapest_serving",
-    "frontier_cost_per_call",
     "gpu_seconds_per_call",
     "payback_months",
     "replicas_needed",
@@ -89,13 +86,6 @@ class Breakeven:
         return self.payback_months * self.monthly_calls
 
 
-def frontier_cost_per_call(model: ModelPrice, workload: Workload) -> float:
-    """A model's realtime cost per call for the workload (billing rules included)."""
-    priced = price("model", model, workload, Mode.realtime)
-    assert priced is not None  # realtime rates are required keys
-    return priced.cost_per_call
-
-
 def gpu_seconds_per_call(option: DedicatedGpuServing, workload: Workload) -> float:
     return (
         workload.uncached_input_tokens / option.prefill_tokens_per_s
@@ -133,13 +123,8 @@ def serving_cost(
     return ServingCost(option, per_call, monthly, replicas)
 
 
-def cheapest_serving(sheet_or_serving: PriceSheet | Serving, workload: Workload) -> ServingCost:
+def cheapest_serving(serving: Serving, workload: Workload) -> ServingCost:
     """The serving option with the lowest cost at this volume (first listed wins a tie)."""
-    serving = (
-        Serving(sheet_or_serving.finetune_serving)
-        if isinstance(sheet_or_serving, PriceSheet)
-        else sheet_or_serving
-    )
     costs = [serving_cost(option, workload, serving) for option in serving.options]
     return min(costs, key=lambda cost: (cost.monthly, cost.per_call))
 

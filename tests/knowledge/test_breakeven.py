@@ -14,7 +14,6 @@ from knowledge.breakeven import (
     Workload,
     breakeven,
     cheapest_serving,
-    frontier_cost_per_call,
     replicas_needed,
     serving_cost,
 )
@@ -142,7 +141,7 @@ def test_one_more_replica_can_lengthen_payback_by_design():
 
 @given(sheets(), workloads(st.integers(1, 10**10)))
 def test_the_cheapest_serving_option_is_chosen(sheet, w):
-    chosen = cheapest_serving(sheet, w)
+    chosen = cheapest_serving(Serving(sheet.finetune_serving), w)
     for option in sheet.finetune_serving:
         assert chosen.per_call <= serving_cost(option, w).per_call
 
@@ -151,7 +150,11 @@ def test_the_cheapest_serving_option_is_chosen(sheet, w):
 def test_cached_prefix_tokens_never_raise_the_frontier_cost(model, w, more_cached):
     cached = min(w.input_tokens, w.cached_prefix_tokens + more_cached)
     more = Workload(w.monthly_calls, w.input_tokens, w.output_tokens, cached)
-    assert frontier_cost_per_call(model, more) <= frontier_cost_per_call(model, w) * (1 + 1e-12)
+    assert realtime_cost(model, more) <= realtime_cost(model, w) * (1 + 1e-12)
+
+
+def realtime_cost(model, workload):
+    return price("model", model, workload, Mode.realtime).cost_per_call
 
 
 @given(sheets(), workloads(), build_costs, ops_costs)
