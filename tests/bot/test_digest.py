@@ -11,6 +11,7 @@ from bot import render
 from bot.digest import build_digest, store_decisions
 from knowledge import Facts, decide
 from knowledge.refresh import SourceOutcome
+from tests.fakes import acme
 from tests.fakes.threads import start_thread
 
 GOLDEN = Path(__file__).parents[1] / "golden"
@@ -19,18 +20,10 @@ TODAY = NOW.date()
 # Fine-tune against Haiku 4.5 (Haiku 5.5 was measured, below it): pays back in 4.8 months;
 # with Haiku 4.5 at half price, in 13.0 (past the 12-month horizon): prompt.
 ACME = {
+    **acme.FACTS,
     "use_case": "Acme: route support tickets to one of 40 queues",
     "request": "cost",
-    "task_type": "classification",
     "monthly_calls": 12_000_000,
-    "input_tokens": 600,
-    "output_tokens": 10,
-    "cached_prefix_tokens": 450,
-    "frontier_model": "claude-haiku-4-5",
-    "baseline_measured": True,
-    "baseline_quality": 0.91,
-    "target_quality": 0.93,
-    "labeled_examples": 40_000,
     "other_baselines": {"claude-haiku-5-5": 0.85},
 }
 

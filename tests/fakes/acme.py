@@ -17,6 +17,19 @@ if TYPE_CHECKING:
 
 VERDICT = "measure_baseline"
 HEADLINE = "Measure Claude Haiku 5.5 first"  # then " · " and the saving, on either sheet
+# What FIRST and ANSWER state, as facts (spec/conversation.md's workload).
+FACTS = {
+    "task_type": "classification",
+    "monthly_calls": 15_000_000,
+    "input_tokens": 600,
+    "output_tokens": 10,
+    "cached_prefix_tokens": 450,
+    "frontier_model": "claude-haiku-4-5",
+    "baseline_measured": True,
+    "baseline_quality": 0.91,
+    "target_quality": 0.93,
+    "labeled_examples": 40_000,
+}
 
 FIRST = "Acme wants to fine-tune for support ticket routing, ~15M tickets/mo"
 ANSWER = (

@@ -13,22 +13,12 @@ import pytest
 
 from knowledge import Facts, InputError, decide
 from knowledge.assumptions import assumptions_from
+from tests.fakes import acme
 
 TODAY = dt.date(2026, 12, 6)
 
 # Acme, spec/conversation.md: 15M tickets, 600 in / 10 out, 450 of it a stable prefix.
-ACME = {
-    "task_type": "classification",
-    "monthly_calls": 15_000_000,
-    "input_tokens": 600,
-    "output_tokens": 10,
-    "cached_prefix_tokens": 450,
-    "frontier_model": "claude-haiku-4-5",
-    "baseline_measured": True,
-    "baseline_quality": 0.91,
-    "target_quality": 0.93,
-    "labeled_examples": 40_000,
-}
+ACME = acme.FACTS
 HAIKU_45 = 600 * 1e-6 + 10 * 5e-6  # the 450-token prefix is below its 4,096 minimum
 LOWER = {"other_baselines": {"claude-haiku-5-5": 0.85}}  # measured below Haiku 4.5's 91%
 
