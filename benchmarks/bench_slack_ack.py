@@ -295,7 +295,7 @@ def run(database_url: str, n: int, workers: int, latency: float) -> Result:
             for t in threads:
                 t.join(timeout=15)
             time.sleep(0.5)  # the last turns record their usage after posting
-            usage = store.usage_between(since, datetime.now(UTC) + timedelta(minutes=1))
+            usage = store.usage.between(since, datetime.now(UTC) + timedelta(minutes=1))
             refusals = sum(1 for c in slack.calls if not c.ok)
             served = len(claude.served) - served_before
     finally:

@@ -267,7 +267,7 @@ def cmd_prices_refresh(args: argparse.Namespace) -> int:
 
 def cmd_prices_history(args: argparse.Namespace) -> int:
     job = _digest_job(for_posting=False)
-    versions = job.store.price_sheet_history(args.limit)
+    versions = job.store.price_sheets.history(args.limit)
     if not versions:
         print("no refresh yet: the shipped price sheet is in use")
         return 0

@@ -260,7 +260,7 @@ class Conversation:
         same message can still start one), or one already claimed (a retry or a second
         delivery of the same message).
         """
-        thread_id = self.store.admit_message(
+        thread_id = self.store.threads.admit_message(
             key=turn.message_key,
             team_id=turn.team,
             channel_id=turn.channel,
@@ -280,13 +280,13 @@ class Conversation:
     def record_reply(self, reply: Reply, slack_ts: str) -> None:
         """Keep a reply Slack accepted, and the verdict the user has now seen."""
         shown = reply.decision.verdict.value if reply.decision is not None else None
-        self.store.record_bot_reply(reply.thread_id, slack_ts, reply.text, shown)
+        self.store.threads.record_bot_reply(reply.thread_id, slack_ts, reply.text, shown)
 
     def _answer(self, turn: Turn) -> Reply:
-        thread = self.store.find_thread(turn.team, turn.channel, turn.thread_ts)
+        thread = self.store.threads.find(turn.team, turn.channel, turn.thread_ts)
         if thread is None or thread.id is None:
             raise LookupError(f"turn {turn.message_key} was not admitted")
-        messages = self.store.thread_messages(thread.id)
+        messages = self.store.threads.messages(thread.id)
         known = Facts.model_validate(thread.facts)
         prices = self.prices()
         before = self._decide(known, prices)
@@ -431,7 +431,7 @@ class Conversation:
                 problems: list[str] = []
             except InputError as exc:
                 decision, problems = None, exc.problems
-            saved = self.store.save_thread_state(
+            saved = self.store.threads.save_state(
                 thread.id,
                 facts.known(),
                 decision.to_json() if decision else thread.last_decision,
@@ -446,7 +446,7 @@ class Conversation:
                 return _Settled(thread, known, facts, applied, refused, decision, problems, dropped)
             # Another process answered a message of this thread meanwhile: lay this turn's
             # facts over what it saved, not over what this one read before Claude's call.
-            fresh = self.store.find_thread(turn.team, turn.channel, turn.thread_ts)
+            fresh = self.store.threads.find(turn.team, turn.channel, turn.thread_ts)
             assert fresh is not None and fresh.id is not None
             thread = fresh
         raise RuntimeError(f"thread {thread.id}: kept changing while this turn saved")
@@ -522,7 +522,7 @@ class Conversation:
             log.warning(
                 "thread %s: no price for %s; its cost is recorded as 0", thread_id, usage.model
             )
-        self.store.record_usage(
+        self.store.usage.record(
             thread_id=thread_id,
             model=usage.model,
             input_tokens=usage.input_tokens,
@@ -542,7 +542,7 @@ class Conversation:
     def busy(self, turn: Turn) -> Reply:
         """The reply to an admitted turn the bot can't get to in time: its facts are kept, and
         the next message reads this one too."""
-        thread = self.store.find_thread(turn.team, turn.channel, turn.thread_ts)
+        thread = self.store.threads.find(turn.team, turn.channel, turn.thread_ts)
         if thread is None or thread.id is None:
             raise LookupError(f"turn {turn.message_key} was not admitted")
         return self._outage(thread, Facts.model_validate(thread.facts), busy=True)

@@ -164,7 +164,7 @@ def retirements(
 ) -> list[Retirement]:
     """Models named by stored threads, or the bot's own, that retire soon or left the sheet."""
     named: Counter[str] = Counter()
-    for thread in store.threads_with_facts():
+    for thread in store.threads.with_facts():
         if thread.frontier_model and thread.status != "closed":
             named[thread.frontier_model] += 1
     found = []
@@ -207,7 +207,7 @@ def build_digest(
     flips: list[Flip] = []
     decisions: dict[int, tuple[dt.datetime, Decision]] = {}
     redecided = 0
-    for thread in store.threads_with_facts():
+    for thread in store.threads.with_facts():
         try:
             decision, flip = redecide(thread, sheet, assumptions, previous=moved, today=day)
         except Exception:  # one broken row must not take the week's digest down
@@ -221,7 +221,7 @@ def build_digest(
         if flip is not None:
             link = permalink(flip.channel, flip.thread_ts) if permalink else None
             flips.append(_with_link(flip, link))
-    usage = store.usage_between(now - dt.timedelta(days=7), now)
+    usage = store.usage.between(now - dt.timedelta(days=7), now)
     return Digest(
         week=f"week {now.isocalendar().week}",
         as_of=sheet.as_of,
@@ -244,6 +244,6 @@ def _with_link(flip: Flip, link: str | None) -> Flip:
 def store_decisions(store: Store, digest: Digest) -> None:
     """After posting: the re-decided verdicts become the threads' last decisions (only the
     ones that changed), so next week's flips are told against this week's prices."""
-    store.update_decisions(
+    store.threads.update_decisions(
         [(tid, seen, d.to_json(), d.verdict.value) for tid, (seen, d) in digest.decisions.items()]
     )

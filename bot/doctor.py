@@ -142,7 +142,7 @@ def _database(settings: Settings) -> tuple[list[Check], Store | None]:
 
 def _prices(store: Store | None, today: dt.date) -> tuple[Check, PriceSheet]:
     name = "Price sheet"
-    latest = store.latest_price_sheet() if store is not None else None
+    latest = store.price_sheets.latest() if store is not None else None
     if latest is None:
         sheet = load_price_sheet()
         age = today - sheet.as_of

@@ -273,7 +273,7 @@ def run_case(conversation: Conversation, case: Case, number: int) -> CaseResult:
             if reply.context is not None:
                 result.flagged += len(reply.context.unconfirmed)
             conversation.record_reply(reply, f"{base + index}.000001")
-        thread = conversation.store.find_thread("eval", "evals", thread_ts)
+        thread = conversation.store.threads.find("eval", "evals", thread_ts)
         assert thread is not None
         result.facts = dict(thread.facts)
         try:

@@ -117,7 +117,7 @@ def refresh_prices(
     ]
     # Stored when anything in the sheet changed (a retirement date, a GPU's throughput), not
     # only a price: the content hash decides.
-    version, stored = store.save_price_sheet(
+    version, stored = store.price_sheets.save(
         sheet_document(merged.sheet), content_hash(merged.sheet), record
     )
     return Refresh(merged, version, stored)
@@ -130,7 +130,7 @@ def sheet_of(version: PriceSheetVersion) -> PriceSheet:
 def current_sheet(store: Store) -> PriceSheet:
     """The newest stored version, or the shipped sheet before the first refresh (or when the
     stored one no longer validates: a newer code version may be stricter)."""
-    latest = store.latest_price_sheet()
+    latest = store.price_sheets.latest()
     if latest is None:
         return load_price_sheet()
     try:
@@ -155,7 +155,7 @@ def stored_sheet(database_url: str) -> PriceSheet | None:
     try:
         if not inspect(engine).has_table(PriceSheetVersion.__tablename__):
             return None
-        latest = Store(engine).latest_price_sheet()
+        latest = Store(engine).price_sheets.latest()
         return sheet_of(latest) if latest is not None else None
     finally:
         engine.dispose()
@@ -190,7 +190,7 @@ class PriceBook:
             self._checked = -float("inf")
 
     def _reload(self) -> None:
-        latest = self.store.latest_price_sheet()
+        latest = self.store.price_sheets.latest()
         if latest is None:
             if self._sheet is None:
                 self._sheet = load_price_sheet()

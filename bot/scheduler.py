@@ -7,7 +7,7 @@ period to a `PeriodRunner`; `ftscope digest --post` uses a `PeriodRunner` direct
 APScheduler 3.x decides *when*: every bot process runs its own `BackgroundScheduler` with an
 in-memory job store. It cannot decide *who*: several processes sharing a job store run jobs twice
 (its FAQ: "You can't"), and an in-memory store forgets a run missed while the process was down.
-So the database decides: a period is the scheduled fire time in UTC, and `Store.claim_digest`
+So the database decides: a period is the scheduled fire time in UTC, and `DigestRuns.claim`
 inserts one row per period under a unique key; only the process whose insert wins runs the job.
 A run missed while every process was down is caught up at start from the same row.
 """
@@ -224,7 +224,7 @@ def last_due(trigger: CronTrigger, now: datetime) -> datetime | None:
 class PeriodRunner:
     """Runs a job once per period across every process that shares the database.
 
-    Claims the period (`Store.claim_digest`), runs the job, and records the outcome itself:
+    Claims the period (`DigestRuns.claim`), runs the job, and records the outcome itself:
     `posted` with what the job returned, or `failed` with the job's exception. The job only
     builds and posts.
 
@@ -246,7 +246,7 @@ class PeriodRunner:
         recorded, then raised.
         """
         try:
-            claimed = self.store.claim_digest(period, self.name)
+            claimed = self.store.digest_runs.claim(period, self.name)
         except Exception as exc:
             # Database down: nothing is claimed, so a restart's catch_up can still run it.
             log.exception("could not claim digest period %s", period)
@@ -269,7 +269,7 @@ class PeriodRunner:
 
         posted = posted or Posted()
         try:
-            self.store.finish_digest(
+            self.store.digest_runs.finish(
                 period, status="posted", price_sheet_id=posted.price_sheet_id, text=posted.text
             )
         except Exception as exc:
@@ -287,7 +287,9 @@ class PeriodRunner:
 
     def _record_failure(self, period: str, exc: BaseException) -> None:
         try:
-            self.store.finish_digest(period, status="failed", error=f"{type(exc).__name__}: {exc}")
+            self.store.digest_runs.finish(
+                period, status="failed", error=f"{type(exc).__name__}: {exc}"
+            )
         except Exception:
             log.exception("could not record the failure of digest period %s", period)
 
@@ -345,9 +347,9 @@ class PeriodScheduler:
         if not following or now >= following[0]:
             return False
         period = period_key(due)
-        if not self.store.digest_owed(period):  # posted, or someone is on it
+        if not self.store.digest_runs.owed(period):  # posted, or someone is on it
             return False
-        if not self.store.any_digest_run():
+        if not self.store.digest_runs.ever_run():
             # A fresh install: nothing was missed, the first digest comes on schedule (not
             # Monday's, posted on a Wednesday afternoon's deploy).
             return False

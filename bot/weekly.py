@@ -40,9 +40,9 @@ class DigestJob:
 
     def previous_sheet(self) -> PriceSheet:
         """The sheet the last posted digest used: price changes are told since then."""
-        last = self.store.last_posted_digest()
+        last = self.store.digest_runs.last_posted()
         if last is not None and last.price_sheet_id is not None:
-            version = self.store.price_sheet_version(last.price_sheet_id)
+            version = self.store.price_sheets.version(last.price_sheet_id)
             if version is not None:
                 try:
                     return sheet_of(version)
@@ -67,7 +67,7 @@ class DigestJob:
 
     def latest_sources(self) -> list[SourceOutcome]:
         """How the sources fared in the refresh that made the sheet in use."""
-        latest = self.store.latest_price_sheet()
+        latest = self.store.price_sheets.latest()
         return [
             SourceOutcome(r["source"], bool(r.get("ok")), r.get("problem"), r.get("models", 0))
             for r in (latest.sources if latest is not None else [])

@@ -104,7 +104,7 @@ def test_the_verdict_then_a_correction_that_flips_it(conversation, store, update
     assert "Verdict changed: Measure the prompted baseline first → Fine-tune." in (
         correction.terminal_text()
     )
-    stored = store.find_thread("T1", "C1", "100.000001")
+    stored = store.threads.find("T1", "C1", "100.000001")
     assert stored.facts["monthly_calls"] == 150_000_000
     assert stored.fact_quotes["monthly_calls"] == "150M a month"
     assert stored.last_decision["verdict"] == "fine_tune" and stored.status == "decided"
@@ -144,7 +144,7 @@ def test_an_outage_keeps_the_facts_and_the_next_turn_reads_the_missed_message(
     extractor.down = True
     outage = thread.say(ANSWER)
     assert outage.kind == "outage" and "(3 facts)" in outage.text
-    assert store.find_thread("T1", "C1", "100.000001").facts["monthly_calls"] == 15_000_000
+    assert store.threads.find("T1", "C1", "100.000001").facts["monthly_calls"] == 15_000_000
     extractor.down = False
     reply = thread.say("hello again?")
     assert reply.kind == "verdict"
@@ -160,9 +160,9 @@ def test_facts_that_clash_are_kept_and_the_clash_explained(conversation, store):
     assert reply.kind == "problem"
     assert "cached prompt tokens" in reply.text and "give input tokens" in reply.text
     assert "cached_prefix_tokens" not in reply.text
-    newest = [m for m in store.thread_messages(reply.thread_id) if m.role == "user"][-1]
+    newest = [m for m in store.threads.messages(reply.thread_id) if m.role == "user"][-1]
     assert newest.extraction  # read, and its facts saved with it
-    facts = store.find_thread("T1", "C1", "100.000001").facts
+    facts = store.threads.find("T1", "C1", "100.000001").facts
     assert facts["cached_prefix_tokens"] == 5000
 
 
@@ -178,7 +178,7 @@ def test_an_update_that_breaks_validation_is_refused_alone(conversation):
 def test_usage_is_recorded_per_call(conversation, store):
     Thread(conversation).say(FIRST)
     now = datetime.now(UTC)
-    totals = store.usage_between(now - timedelta(minutes=5), now + timedelta(minutes=5))
+    totals = store.usage.between(now - timedelta(minutes=5), now + timedelta(minutes=5))
     assert (totals.calls, totals.cache_read_input_tokens) == (1, 4500)
     assert totals.cost_usd == pytest.approx(100e-6 + 4500e-7 + 50 * 5e-6)
 

@@ -46,7 +46,7 @@ def stored_thread(store, prices, assumptions, facts, ts="1.0", model=None, today
     thread = start_thread(store, "T1", "C1", ts, "U1")
     facts = dict(facts, **({"frontier_model": model} if model else {}))
     decision = decide(Facts.model_validate(facts), prices, assumptions, today=today)
-    store.save_thread_state(thread.id, facts, decision.to_json(), decision.verdict.value, "decided")
+    store.threads.save_state(thread.id, facts, decision.to_json(), decision.verdict.value, "decided")
     return thread
 
 
@@ -105,7 +105,7 @@ def test_after_posting_a_flip_is_not_told_again(store, prices, assumptions):
 
 def test_a_quiet_week_is_one_line(store, prices, assumptions):
     stored_thread(store, prices, assumptions, ACME)
-    store.record_usage(
+    store.usage.record(
         model="claude-haiku-4-5",
         input_tokens=300,
         cache_read_input_tokens=9_000,
@@ -177,9 +177,9 @@ def test_a_thread_changed_by_a_user_meanwhile_keeps_its_own_decision(store, pric
     digest = digest_of(store, cheaper_haiku(prices), prices, assumptions)
     newer = dict(ACME, monthly_calls=200_000_000)  # a turn lands between digest and store
     decision = decide(Facts.model_validate(newer), prices, assumptions)
-    store.save_thread_state(thread.id, newer, decision.to_json(), "fine_tune", "decided")
+    store.threads.save_state(thread.id, newer, decision.to_json(), "fine_tune", "decided")
     store_decisions(store, digest)
-    kept = store.find_thread("T1", "C1", "1.0")
+    kept = store.threads.find("T1", "C1", "1.0")
     assert kept.facts["monthly_calls"] == 200_000_000 and kept.last_verdict == "fine_tune"
 
 
@@ -200,7 +200,7 @@ def test_an_engine_upgrade_is_not_a_flip(store, prices, assumptions):
     """A verdict stored by an older engine differs from today's; the prices didn't move it."""
     thread = stored_thread(store, prices, assumptions, ACME)
     old_engine = {"verdict": "prompt", "math": {"payback_months": 30.0, "breakeven_calls": 1e9}}
-    store.save_thread_state(thread.id, ACME, old_engine, "prompt", "decided")
+    store.threads.save_state(thread.id, ACME, old_engine, "prompt", "decided")
 
     for previous, sheet in ((prices, prices), (prices, other_prices_moved(prices))):
         digest = digest_of(store, sheet, previous, assumptions)
@@ -208,7 +208,7 @@ def test_an_engine_upgrade_is_not_a_flip(store, prices, assumptions):
         assert digest.redecided == 1
         assert thread.id in digest.decisions  # the stored decision is brought up to date
     store_decisions(store, digest)
-    kept = store.find_thread("T1", "C1", "1.0")
+    kept = store.threads.find("T1", "C1", "1.0")
     assert kept.last_verdict == "fine_tune" and kept.last_decision["thresholds"] is not None
 
 

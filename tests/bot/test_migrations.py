@@ -35,7 +35,7 @@ def test_the_migrated_schema_is_exactly_the_models(engine):
 def test_migrations_go_down_to_nothing_and_up_again(engine, store):
     # A thread row without messages: on SQLite, 0002's downgrade rebuilds scoping_threads and
     # fails on the foreign key of a thread's messages (a known limit of going down to base).
-    with store.session() as session:
+    with store.db.session() as session:
         session.add(ScopingThread(team_id="T1", channel_id="C1", thread_ts="1.0", started_by="U1"))
     downgrade(engine, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
@@ -46,7 +46,7 @@ def test_migrations_go_down_to_nothing_and_up_again(engine, store):
 def test_upgrading_a_current_schema_changes_nothing(engine, store):
     start_thread(store, "T1", "C1", "1.0", "U1")
     upgrade(engine)
-    assert store.find_thread("T1", "C1", "1.0") is not None
+    assert store.threads.find("T1", "C1", "1.0") is not None
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ def conversation(store, prices, assumptions):
 
 
 def facts(reply, store):
-    thread = store.find_thread("T1", "C1", "100.000001")
+    thread = store.threads.find("T1", "C1", "100.000001")
     assert thread is not None and thread.id == reply.thread_id
     return thread.facts
 

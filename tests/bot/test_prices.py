@@ -57,7 +57,7 @@ def test_a_refresh_reads_litellm_and_stores_a_version_only_when_a_price_moved(
         ("claude-haiku-4-5", 1e-6, 0.8e-6)
     ]
     assert route.call_count == 3
-    assert [v.id for v in store.price_sheet_history()] == [moved.version.id, first.version.id]
+    assert [v.id for v in store.price_sheets.history()] == [moved.version.id, first.version.id]
 
 
 @pytest.mark.parametrize(
@@ -106,7 +106,7 @@ def test_bad_data_never_replaces_good_data(httpx2_mock, store, litellm, change, 
     bad = refresh_prices(store, [URL], today=TODAY + dt.timedelta(days=7))
     (failed,) = bad.merged.failed
     assert problem in failed.problem
-    assert not bad.stored and store.latest_price_sheet().id == good.version.id
+    assert not bad.stored and store.price_sheets.latest().id == good.version.id
 
 
 def test_the_default_source_is_litellms_file(httpx2_mock, store, litellm):
@@ -157,6 +157,6 @@ def test_a_file_that_is_not_text_is_a_bad_source(store, tmp_path):
 
 
 def test_a_stored_sheet_that_no_longer_validates_falls_back_to_the_shipped_one(store):
-    store.save_price_sheet({"as_of": "2026-11-30", "models": "broken"}, "c" * 64, [])
+    store.price_sheets.save({"as_of": "2026-11-30", "models": "broken"}, "c" * 64, [])
     assert current_sheet(store).models == load_price_sheet().models
     assert PriceBook(store)().models == load_price_sheet().models

@@ -53,7 +53,7 @@ def test_claude_down_the_turn_is_read_offline_and_says_reduced_mode(
     assert learned["labeled_examples"] == 40_000 and learned["cached_prefix_tokens"] == 450
     check_golden("turn-reduced.blocks.json", valid(reply.blocks), update_golden)
     assert "Reduced mode: I couldn't reach Claude" in reply.terminal_text()
-    messages = store.thread_messages(reply.thread_id)
+    messages = store.threads.messages(reply.thread_id)
     assert is_offline_read(messages[-2].extraction)  # the user's message, before the reply
 
 

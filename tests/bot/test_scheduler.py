@@ -196,8 +196,8 @@ def test_last_due_looks_back_about_a_year():
 
 def posted_the_week_before(store: Store) -> None:
     """The bot ran before: a digest was posted the Monday before MONDAY."""
-    assert store.claim_digest(period_key(MONDAY - WEEK), "web-0")
-    store.finish_digest(period_key(MONDAY - WEEK), status="posted")
+    assert store.digest_runs.claim(period_key(MONDAY - WEEK), "web-0")
+    store.digest_runs.finish(period_key(MONDAY - WEEK), status="posted")
 
 
 def test_a_fresh_install_waits_for_its_first_scheduled_digest(store: Store):
@@ -223,7 +223,7 @@ def test_a_monday_missed_while_down_is_run_at_start_on_tuesday(store: Store):
     assert digest.catch_up() is False  # the second start finds the row
 
     assert job.calls == [("2027-03-29T09:00:00+00:00", MONDAY)]
-    run = store.digest_run("2027-03-29T09:00:00+00:00")
+    run = store.digest_runs.get("2027-03-29T09:00:00+00:00")
     assert (run.status, run.claimed_by) == ("posted", "web-1")
 
 
@@ -247,9 +247,9 @@ def test_catch_up_keeps_the_triggers_zone_in_the_fire_time(store: Store):
 @pytest.mark.parametrize("status", ["posted", "running"])
 def test_a_monday_with_a_row_is_not_run_again_at_start(store: Store, status: str):
     period = period_key(MONDAY)
-    assert store.claim_digest(period, "web-2")
+    assert store.digest_runs.claim(period, "web-2")
     if status != "running":
-        store.finish_digest(period, status=status)  # type: ignore[arg-type]
+        store.digest_runs.finish(period, status=status)  # type: ignore[arg-type]
     job = RecordingJob(store)
     digest = PeriodScheduler(
         store,
@@ -260,13 +260,13 @@ def test_a_monday_with_a_row_is_not_run_again_at_start(store: Store, status: str
 
     assert digest.catch_up() is False
     assert job.calls == []
-    assert store.digest_run(period).claimed_by == "web-2"
+    assert store.digest_runs.get(period).claimed_by == "web-2"
 
 
 def test_a_monday_whose_run_failed_is_retried_at_start(store: Store):
     period = period_key(MONDAY)
-    assert store.claim_digest(period, "web-2")
-    store.finish_digest(period, status="failed", error="Slack was down")
+    assert store.digest_runs.claim(period, "web-2")
+    store.digest_runs.finish(period, status="failed", error="Slack was down")
     job = RecordingJob(store)
     digest = PeriodScheduler(
         store, digest_trigger("0 9 * * mon", "UTC"), job, clock=frozen(utc(2027, 3, 30, 10))
@@ -278,8 +278,8 @@ def test_a_monday_whose_run_failed_is_retried_at_start(store: Store):
 
 def test_after_three_weeks_down_only_the_latest_monday_is_run(store: Store):
     # Posted on 2027-03-29, then down until three weeks later: three Mondays were missed.
-    assert store.claim_digest(period_key(MONDAY), "web-1")
-    store.finish_digest(period_key(MONDAY), status="posted")
+    assert store.digest_runs.claim(period_key(MONDAY), "web-1")
+    store.digest_runs.finish(period_key(MONDAY), status="posted")
     latest = MONDAY + 3 * WEEK
     job = RecordingJob(store)
     digest = PeriodScheduler(
@@ -293,12 +293,12 @@ def test_after_three_weeks_down_only_the_latest_monday_is_run(store: Store):
 
     assert job.calls == [(period_key(latest), latest)]
     for stale in (MONDAY + WEEK, MONDAY + 2 * WEEK):
-        assert store.digest_run(period_key(stale)) is None
+        assert store.digest_runs.get(period_key(stale)) is None
 
 
 def test_older_missed_mondays_are_not_run_once_the_latest_has_a_row(store: Store):
     latest = MONDAY + 3 * WEEK
-    assert store.claim_digest(period_key(latest), "web-1")
+    assert store.digest_runs.claim(period_key(latest), "web-1")
     job = RecordingJob(store)
     digest = PeriodScheduler(
         store,
@@ -320,7 +320,7 @@ def test_a_period_more_than_a_week_old_is_not_run(store: Store):
     assert last_due(ended, MONDAY + 3 * WEEK) == MONDAY
     assert digest.catch_up() is False
     assert job.calls == []
-    assert store.digest_run(period_key(MONDAY)) is None
+    assert store.digest_runs.get(period_key(MONDAY)) is None
 
 
 def test_nothing_is_caught_up_before_the_first_fire_time(store: Store):
@@ -393,14 +393,14 @@ def test_a_failing_job_records_the_period_failed_and_does_not_raise(
     with caplog.at_level(logging.ERROR, logger="bot.scheduler"):
         assert digest.run_period(MONDAY) is True
 
-    run = store.digest_run(period_key(MONDAY))
+    run = store.digest_runs.get(period_key(MONDAY))
     assert run.status == "failed"
     assert run.error == "RuntimeError: chat.postMessage: channel_not_found"
     assert run.finished_at is not None
     assert "digest job for period 2027-03-29T09:00:00+00:00 failed" in caplog.text
     assert "channel_not_found" in caplog.text  # the traceback is logged
     # A failed period is owed: the next attempt (a restart's catch-up) may claim it again.
-    assert store.digest_owed(period_key(MONDAY))
+    assert store.digest_runs.owed(period_key(MONDAY))
 
 
 def test_the_runner_records_what_the_job_posted(store: Store):
@@ -412,11 +412,11 @@ def test_the_runner_records_what_the_job_posted(store: Store):
     assert digest.run_period(MONDAY) is True  # a job that returns nothing is still recorded
 
     assert calls == [period_key(MONDAY)]
-    run = store.digest_run(period_key(MONDAY))
+    run = store.digest_runs.get(period_key(MONDAY))
     assert (run.status, run.text, run.price_sheet_id) == ("posted", None, None)
-    assert run.finished_at is not None and not store.digest_owed(period_key(MONDAY))
+    assert run.finished_at is not None and not store.digest_runs.owed(period_key(MONDAY))
 
-    version, _ = store.save_price_sheet({"as_of": "2027-03-29"}, "hash", [])
+    version, _ = store.price_sheets.save({"as_of": "2027-03-29"}, "hash", [])
     then: list[str] = []
     runner = PeriodRunner(
         store,
@@ -425,7 +425,7 @@ def test_the_runner_records_what_the_job_posted(store: Store):
     )
     week = period_key(MONDAY + WEEK)
     assert runner.run(week, MONDAY + WEEK).claimed
-    run = store.digest_run(week)
+    run = store.digest_runs.get(week)
     assert (run.status, run.text, run.price_sheet_id, run.claimed_by) == (
         "posted",
         f"digest for {week}",
@@ -439,7 +439,7 @@ def test_a_failure_after_the_post_leaves_the_period_posted(
     store: Store, caplog: pytest.LogCaptureFixture
 ):
     def store_decisions() -> None:
-        assert store.digest_run(period_key(MONDAY)).status == "posted"
+        assert store.digest_runs.get(period_key(MONDAY)).status == "posted"
         raise RuntimeError("database went away")
 
     runner = PeriodRunner(store, lambda period, _: Posted(then=store_decisions))
@@ -448,8 +448,8 @@ def test_a_failure_after_the_post_leaves_the_period_posted(
         run = runner.run(period_key(MONDAY), MONDAY)
 
     assert run.claimed and isinstance(run.error, RuntimeError)
-    assert store.digest_run(period_key(MONDAY)).status == "posted"
-    assert not store.digest_owed(period_key(MONDAY))
+    assert store.digest_runs.get(period_key(MONDAY)).status == "posted"
+    assert not store.digest_runs.owed(period_key(MONDAY))
     assert "a step after the post failed" in caplog.text
 
 
@@ -521,7 +521,7 @@ def test_a_scheduled_run_uses_the_time_it_was_scheduled_for(store: Store):
     now = [MONDAY - timedelta(minutes=5)]
     digest = PeriodScheduler(store, digest_trigger("0 9 * * mon", "UTC"), job, clock=lambda: now[0])
     # Monday's predecessor is posted, so the catch-up at start has nothing to do.
-    assert store.claim_digest(period_key(MONDAY - WEEK), "web-2")
+    assert store.digest_runs.claim(period_key(MONDAY - WEEK), "web-2")
 
     digest.start()
     try:

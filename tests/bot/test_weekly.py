@@ -61,7 +61,7 @@ def scoped_thread(store, ts="1.0"):
     thread = start_thread(store, "T1", "C0SALES", ts, "U1")
     decision = decide(Facts.model_validate(ACME), load_price_sheet(), load_assumptions())
     assert decision.verdict == "fine_tune"
-    store.save_thread_state(thread.id, ACME, decision.to_json(), "fine_tune", "decided")
+    store.threads.save_state(thread.id, ACME, decision.to_json(), "fine_tune", "decided")
     return thread
 
 
@@ -78,9 +78,9 @@ def test_the_digest_job_refreshes_posts_the_flip_and_records_the_period(store, s
     assert "<https://fake.slack.test/archives/C0SALES/p10|Acme" in shown
     (link,) = slack.calls_to("chat.getPermalink")
     assert link.params == {"channel": "C0SALES", "message_ts": "1.0"}
-    run = store.digest_run(period_key(MONDAY))
-    assert run.status == "posted" and run.price_sheet_id == store.latest_price_sheet().id
-    assert store.find_thread("T1", "C0SALES", "1.0").last_verdict == "prompt"
+    run = store.digest_runs.get(period_key(MONDAY))
+    assert run.status == "posted" and run.price_sheet_id == store.price_sheets.latest().id
+    assert store.threads.find("T1", "C0SALES", "1.0").last_verdict == "prompt"
 
     # the next week, nothing new: one quiet line, the flip is not told twice
     week = MONDAY + dt.timedelta(days=7)
@@ -121,7 +121,7 @@ def test_two_bot_processes_on_one_database_post_one_digest(database_url, slack, 
     try:
         assert sorted(ran) == [False, True]
         assert len(slack.posts()) == 1
-        assert stores[1].digest_run(period_key(MONDAY)).status == "posted"
+        assert stores[1].digest_runs.get(period_key(MONDAY)).status == "posted"
     finally:
         for engine in engines:
             engine.dispose()
@@ -179,7 +179,7 @@ def test_cli_digest_post_posts_now(cli_env, monkeypatch, slack, litellm_file, ca
     # through the same runner as the schedule: claimed, then recorded posted with its text
     engine = make_engine(f"sqlite:///{cli_env / 'cli.db'}")
     try:
-        run = Store(engine).last_posted_digest()
+        run = Store(engine).digest_runs.last_posted()
         assert run.period.startswith("manual ") and run.claimed_by == "ftscope digest --post"
         assert run.text.startswith("Pricing digest") and run.price_sheet_id is not None
     finally:
@@ -196,8 +196,8 @@ def test_a_failure_after_the_post_does_not_post_the_digest_again(
     def broken(*args):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(store, "update_decisions", broken)
+    monkeypatch.setattr(store.threads, "update_decisions", broken)
     assert digest.run_period(MONDAY)
-    assert store.digest_run(period_key(MONDAY)).status == "posted"
-    assert not store.digest_owed(period_key(MONDAY))
+    assert store.digest_runs.get(period_key(MONDAY)).status == "posted"
+    assert not store.digest_runs.owed(period_key(MONDAY))
     assert len(slack.posts()) == 1

@@ -19,7 +19,7 @@ def start_thread(
     creates the thread if it is new (a second message finds it) and stores the message.
     """
     slack_ts = slack_ts or thread_ts
-    thread_id = store.admit_message(
+    thread_id = store.threads.admit_message(
         key=f"message:{team_id}:{channel_id}:{slack_ts}",
         team_id=team_id,
         channel_id=channel_id,
@@ -29,6 +29,6 @@ def start_thread(
         text=text,
         may_start=True,
     )
-    thread = store.find_thread(team_id, channel_id, thread_ts)
+    thread = store.threads.find(team_id, channel_id, thread_ts)
     assert thread is not None and (thread_id is None or thread_id == thread.id)
     return thread

@@ -99,14 +99,14 @@ def row_counts(store: Any) -> dict[str, int]:
 
 
 def thread_of(bot: Any, thread_ts: str, channel: str = CHANNEL) -> Any:
-    thread = bot.store.find_thread(TEAM_ID, channel, thread_ts)
+    thread = bot.store.threads.find(TEAM_ID, channel, thread_ts)
     assert thread is not None, f"thread {thread_ts} is not in the database"
     return thread
 
 
 def user_messages(bot: Any, thread_ts: str) -> list[Any]:
     thread = thread_of(bot, thread_ts)
-    return [m for m in bot.store.thread_messages(thread.id) if m.role == "user"]
+    return [m for m in bot.store.threads.messages(thread.id) if m.role == "user"]
 
 
 def unread(bot: Any, thread_ts: str) -> list[str]:

@@ -158,7 +158,7 @@ def test_an_overload_that_clears_on_the_retry_is_invisible_to_the_user(start_bot
     assert len(replies) == 2 and replies[-1]["text"].startswith(f"Verdict: {ACME_HEADLINE}")
     now = datetime.now(UTC)
     # the failed attempt cost nothing; both answered calls are on the bill
-    assert bot.store.usage_between(now - timedelta(hours=1), now + timedelta(hours=1)).calls == 2
+    assert bot.store.usage.between(now - timedelta(hours=1), now + timedelta(hours=1)).calls == 2
 
 
 def test_a_long_retry_after_from_claude_is_not_waited_out_past_the_turn(start_bot, claude):

@@ -422,7 +422,7 @@ def test_a_message_that_is_only_a_mention_gets_the_help(start_bot, claude):
         assert "/ftscope" in help_top["text"], repr(text)
         assert len(bot.slack.replies_in(ts)) == replies + 1, repr(text)
         assert "/ftscope" in bot.slack.replies_in(ts)[-1]["text"], repr(text)
-        assert bot.store.find_thread(before.team_id, before.channel_id, top_ts) is None
+        assert bot.store.threads.find(before.team_id, before.channel_id, top_ts) is None
 
     assert_well_formed(bot.slack.posts())
     assert len(claude.requests) == requests

@@ -111,7 +111,7 @@ def test_forged_and_replayed_requests_are_refused_and_change_nothing(start_bot, 
     assert bot.event(event, event_id="Ev0FORGED").status == 200
     bot.wait()
     assert len(bot.slack.replies_in(ts)) == 1
-    assert bot.store.find_thread(TEAM_ID, CHANNEL, ts).facts["monthly_calls"] == 15_000_000
+    assert bot.store.threads.find(TEAM_ID, CHANNEL, ts).facts["monthly_calls"] == 15_000_000
 
 
 def test_a_timestamp_that_is_not_a_number_is_refused_with_401(start_bot, claude):

@@ -1,0 +1,127 @@
+"""The connection to SQLite or PostgreSQL, and what every record kind's statements share."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, Dialect, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Session, SQLModel, create_engine
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in and out, on both databases.
+
+    SQLite has no timezone type and silently drops tzinfo without converting, so a non-UTC
+    datetime would be stored as the wrong instant. Converting to UTC before binding and
+    re-attaching UTC on the way out makes SQLite and PostgreSQL (timestamptz) return the same
+    value. Naive datetimes are refused: which zone they meant is a guess.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: pass a timezone-aware datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, _connection_record: Any) -> None:
+    # WAL lets the scheduler read while a Slack turn writes; busy_timeout makes a second
+    # writer wait instead of failing with "database is locked"; SQLite ignores foreign keys
+    # unless asked, per connection; NORMAL is durable enough under WAL and much faster.
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def normalize_database_url(url: str) -> str:
+    """Point PostgreSQL URLs at psycopg 3.
+
+    Fly hands out `postgres://`, which SQLAlchemy doesn't know, and plain `postgresql://`
+    means psycopg2, which isn't installed.
+    """
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def make_engine(url: str) -> Engine:
+    url = normalize_database_url(url)
+    if make_url(url).get_backend_name() == "sqlite":
+        # The scheduler thread shares the engine with the Slack handlers.
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _set_sqlite_pragmas)
+        return engine
+    # Managed Postgres drops idle connections: test before use, and recycle before it does.
+    return create_engine(url, pool_pre_ping=True, pool_recycle=600)
+
+
+def create_schema(engine: Engine) -> None:
+    """Create or upgrade the schema through the migrations (`ftscope db upgrade` does the same)."""
+    from bot.migrate import upgrade  # noqa: PLC0415 - the migrations import the tables
+
+    upgrade(engine)
+
+
+class Database:
+    """An engine with the two things every record kind needs: a short transaction, and an
+    insert that leaves the database to decide who won a race."""
+
+    def __init__(self, engine: Engine) -> None:
+        if engine.dialect.name not in ("sqlite", "postgresql"):
+            raise ValueError(
+                f"unsupported database {engine.dialect.name!r}: use SQLite or PostgreSQL"
+            )
+        self.engine = engine
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        # expire_on_commit=False: callers read the returned rows after the session has closed.
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def insert_ignore(self, model: type[SQLModel]) -> Any:
+        # Both dialects spell it ON CONFLICT DO NOTHING; PostgreSQL waits for a concurrent
+        # inserter of the same key to commit, so exactly one caller sees its row inserted.
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        return dialect.insert(model).on_conflict_do_nothing()
+
+    def ping(self) -> bool:
+        """The database answers (for /healthz)."""
+        try:
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("SELECT 1")
+        except SQLAlchemyError:
+            return False
+        return True
