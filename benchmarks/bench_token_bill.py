@@ -28,6 +28,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `tests` is not installed
 
+from bot import render
 from bot.claude import ClaudeClient
 from bot.conversation import Conversation, Turn
 from bot.extraction import Extraction, Usage
@@ -156,14 +157,15 @@ def run_thread(
                     # Another buyer in each thread: only the system prompt is shared.
                     text = turn_text.replace("Acme", COMPANIES[t % len(COMPANIES)])
                     ts = f"{first_ts[:-6]}{t * 10 + n:06d}"
-                    reply = conversation.take(Turn(team, channel, thread_ts, user, text, ts))
-                    assert reply is not None
-                    # As Slack's poster does once the reply is accepted.
-                    conversation.record_reply(reply, f"1900000000.{t * 10 + n:06d}")
+                    outcome = conversation.take(Turn(team, channel, thread_ts, user, text, ts))
+                    assert outcome is not None
+                    # As the Slack edge does once the reply is accepted.
+                    reply, _ = render.turn_reply(outcome, conversation.assumptions)
+                    conversation.record_reply(outcome, f"1900000000.{t * 10 + n:06d}", reply)
                     usage = extractor.usages[-1]
                     cost = usage.cost_usd(sheet)
                     assert cost is not None, f"the price sheet has no {usage.model}"
-                    rows.append(Row(text, reply.kind, usage, cost))
+                    rows.append(Row(text, outcome.kind, usage, cost))
                 results.append(rows)
         finally:
             engine.dispose()

@@ -7,8 +7,8 @@ import logging
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.slack import SlackTurns
-from handlers import commands, events
+import handlers
+from handlers.deps import Deps
 
 
 class _ClientTokenNotice(logging.Filter):
@@ -22,7 +22,7 @@ class _ClientTokenNotice(logging.Filter):
 _CLIENT_TOKEN_NOTICE = _ClientTokenNotice()
 
 
-def create_app(turns: SlackTurns, client: WebClient, signing_secret: str | None) -> App:
+def create_app(deps: Deps, client: WebClient, signing_secret: str | None) -> App:
     logging.getLogger("slack_bolt.App").addFilter(_CLIENT_TOKEN_NOTICE)
     app = App(
         client=client,
@@ -37,6 +37,5 @@ def create_app(turns: SlackTurns, client: WebClient, signing_secret: str | None)
         # machine boots must not crash it (`ftscope doctor` proves the token works).
         token_verification_enabled=False,
     )
-    commands.register(app, turns)
-    events.register(app, turns)
+    handlers.register(app, deps)
     return app

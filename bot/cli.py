@@ -216,7 +216,7 @@ def cmd_prices_show(args: argparse.Namespace) -> int:
 def _digest_job(for_posting: bool) -> DigestJob:
     from bot.runtime import digest_job, open_store  # noqa: PLC0415
     from bot.settings import get_settings  # noqa: PLC0415
-    from bot.slack import make_web_client  # noqa: PLC0415
+    from bot.slack_poster import make_web_client  # noqa: PLC0415
 
     settings = get_settings()
     client = None

@@ -16,16 +16,15 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import ValidationError
 
-from bot import render
-from bot.extraction import Extraction, Extractor, ExtractorUnavailable, Usage
+from bot.extraction import Extraction, Extractor, ExtractorUnavailable
 from bot.offline import is_offline_read
+from bot.outcome import Change, Outcome, OutcomeKind
 from bot.prompt import Exchange
-from bot.storage import MessageRead, ScopingThread, Store, ThreadMessage
-from bot.wording import FIELD_LABELS, show_value
+from bot.storage import MessageRead, ScopingThread, Store, ThreadMessage, ThreadStatus
 from knowledge import Assumptions, Decision, Facts, InputError, PriceSheet, Verdict, decide
 from knowledge.crosscheck import unconfirmed
 from knowledge.errors import problems_from
@@ -38,9 +37,6 @@ log = logging.getLogger(__name__)
 SAVE_ATTEMPTS = 5
 # Below this, a Claude call can't finish in what is left of the turn: say so instead.
 MIN_EXTRACTION_S = 2.0
-
-ReplyKind = Literal["question", "verdict", "unchanged", "outage", "busy", "problem"]
-
 
 # NUL (PostgreSQL text can't hold it), invisible characters that split "20\u200bM", and the
 # bidirectional overrides that would reorder the bot's own line around an echoed quote. The
@@ -78,6 +74,11 @@ class Turn:
         object.__setattr__(self, "text", clean_text(self.text))
 
     @property
+    def thread_key(self) -> str:
+        """The thread this turn belongs to: its lock, and its queue in the Slack edge."""
+        return f"{self.team}:{self.channel}:{self.thread_ts}"
+
+    @property
     def message_key(self) -> str:
         # One key for a message however it arrives: Slack's retries, and an @mention in a
         # thread delivered as both `app_mention` and `message`, all share it.
@@ -85,35 +86,26 @@ class Turn:
 
 
 @dataclass(frozen=True)
-class Change:
-    field: str
-    old: Any
-    new: Any
+class Loaded:
+    """A thread as a turn finds it: its messages, its facts, and the decision they give."""
+
+    thread: ScopingThread
+    messages: list[ThreadMessage]
+    known: Facts
+    prices: PriceSheet
+    decision: Decision | None
 
 
-@dataclass
-class Reply:
-    kind: ReplyKind
-    text: str  # the notification text (and the whole reply in a terminal)
-    blocks: list[dict[str, Any]]
-    thread_id: int
-    decision: Decision | None = None
-    learned: list[Accepted] = field(default_factory=list)
-    changes: list[Change] = field(default_factory=list)
-    rejected: list[Rejected] = field(default_factory=list)
-    context: render.TurnContext | None = None
-    usage: Usage | None = None  # the extractor's call this turn, if it made one
-    cost_usd: float | None = None
+@dataclass(frozen=True)
+class Decided:
+    """Facts decided: a decision, or the problems that keep the facts from one."""
 
-    def terminal_text(self) -> str:
-        """The whole reply as plain text, for a terminal."""
-        if self.context is None:
-            return self.text
-        return render.turn_text(self.kind, self.context)
+    decision: Decision | None
+    problems: list[str] = field(default_factory=list)
 
 
-@dataclass
-class _Settled:
+@dataclass(frozen=True)
+class Settled:
     """A turn's facts as saved, and what went into them."""
 
     thread: ScopingThread
@@ -121,8 +113,7 @@ class _Settled:
     facts: Facts
     applied: list[Accepted]
     refused: list[Rejected]
-    decision: Decision | None
-    problems: list[str]
+    decided: Decided
     dropped: list[tuple[str, Any]]  # offline-read facts the extractor didn't confirm
 
 
@@ -219,7 +210,12 @@ def _corrected(name: str, old: Any, new: Any) -> bool:
 
 
 class Conversation:
-    """Scoping threads: stores each message, extracts its facts, decides, and says so."""
+    """Scoping threads: stores each message, extracts its facts, decides, and says what changed.
+
+    A turn is five steps, each a method: `load` the thread, `extract` the facts of the
+    messages nobody has read, `check` them against the user's words, `settle` them over the
+    thread's facts (and `decide`) in one save, then the `Outcome` the edges word.
+    """
 
     def __init__(
         self,
@@ -249,8 +245,8 @@ class Conversation:
         self.today = today  # decide as on this date (FTSCOPE_TODAY); None: the system date
         self._locks = ThreadLocks()
 
-    def take(self, turn: Turn) -> Reply | None:
-        """The reply to a turn, or None when there is nothing to answer (see `admit`)."""
+    def take(self, turn: Turn) -> Outcome | None:
+        """The outcome of a turn, or None when there is nothing to answer (see `admit`)."""
         return self.answer(turn) if self.admit(turn) else None
 
     def admit(self, turn: Turn) -> bool:
@@ -272,147 +268,103 @@ class Conversation:
         )
         return thread_id is not None
 
-    def answer(self, turn: Turn) -> Reply:
+    def answer(self, turn: Turn) -> Outcome:
         """Answer an admitted turn; turns of one thread are answered one at a time."""
-        with self._locks.hold(f"{turn.team}:{turn.channel}:{turn.thread_ts}"):
+        with self._locks.hold(turn.thread_key):
             return self._answer(turn)
 
-    def record_reply(self, reply: Reply, slack_ts: str) -> None:
-        """Keep a reply Slack accepted, and the verdict the user has now seen."""
-        shown = reply.decision.verdict.value if reply.decision is not None else None
-        self.store.threads.record_bot_reply(reply.thread_id, slack_ts, reply.text, shown)
+    def record_reply(self, outcome: Outcome, slack_ts: str, text: str) -> None:
+        """Keep a reply Slack accepted (`text`: what it said), and the verdict the user has
+        now seen."""
+        shown = outcome.decision.verdict.value if outcome.decision is not None else None
+        self.store.threads.record_bot_reply(outcome.thread_id, slack_ts, text, shown)
 
-    def _answer(self, turn: Turn) -> Reply:
+    def busy(self, turn: Turn) -> Outcome:
+        """The outcome of an admitted turn the bot can't get to in time: its facts are kept,
+        and the next message reads this one too."""
+        loaded = self.load(turn)
+        return self._unread_outcome(loaded, OutcomeKind.busy)
+
+    # -- the steps of a turn ------------------------------------------------------------
+
+    def load(self, turn: Turn) -> Loaded:
+        """The thread of an admitted turn, its messages and facts, and what they decide."""
         thread = self.store.threads.find(turn.team, turn.channel, turn.thread_ts)
         if thread is None or thread.id is None:
             raise LookupError(f"turn {turn.message_key} was not admitted")
-        messages = self.store.threads.messages(thread.id)
         known = Facts.model_validate(thread.facts)
         prices = self.prices()
-        before = self._decide(known, prices)
-        budget_s = self.turn_budget_s - (time.monotonic() - turn.received_at)
-        if budget_s < MIN_EXTRACTION_S:
-            log.warning("thread %s: %.1f s left of the turn after queueing", thread.id, budget_s)
-            return self._outage(thread, known, busy=True)
-        started = time.perf_counter()
-        still_needed = before.missing if before else []
+        decision = self.decide(known, prices).decision
+        return Loaded(thread, self.store.threads.messages(thread.id), known, prices, decision)
+
+    def extract(
+        self, loaded: Loaded, turn: Turn, *, budget_s: float
+    ) -> tuple[str, Extraction, set[str]] | None:
+        """The text this turn reads, what the extractor (or in reduced mode the fallback) made
+        of it, and the offline-read messages (slack ts) it read again; None when neither could
+        read it."""
         # Messages the offline reader read in reduced mode, which the extractor now reads again:
         # what only they established is not shown to it as settled.
-        pending = _unread(messages, turn.ts, reread_offline=self._rereads_offline)
+        pending = _unread(loaded.messages, turn.ts, reread_offline=self._rereads_offline)
         offline_read = {m.slack_ts for m in pending if m.extraction is not None}
-        provisional = {f for f, ts in thread.fact_ts.items() if ts in offline_read}
-        outcome = self._extract(
-            messages,
-            pending,
-            thread_id=thread.id,
-            known=Facts.model_validate(
-                {k: v for k, v in known.known().items() if k not in provisional}
-            ),
-            needed=still_needed,
-            budget_s=budget_s,
+        provisional = {f for f, ts in loaded.thread.fact_ts.items() if ts in offline_read}
+        settled = Facts.model_validate(
+            {k: v for k, v in loaded.known.known().items() if k not in provisional}
         )
-        if outcome is None:
-            return self._outage(thread, known)
-        sent_text, extraction = outcome
-        reread = offline_read if extraction.reduced is None else set()
-        read = MessageRead(turn.ts, sent_text, extraction.raw_text)
-        cost = self._record_usage(thread.id, extraction, prices)
-        user_messages = [m.text for m in _up_to(messages, turn.ts)]
-        checked = check_updates(extraction.updates, "\n".join(user_messages), sent_text)
-        flagged = self._unconfirmed(extraction, checked.accepted, user_messages, still_needed)
-        settled = self._settle(turn, thread, checked, prices, read, rereading=reread)
-        thread, known, facts, applied = (
-            settled.thread,
-            settled.known,
-            settled.facts,
-            settled.applied,
-        )
-        decision, problems = settled.decision, settled.problems
-        rejected = checked.rejected + settled.refused
-        if decision is None:
-            text, blocks = render.problem_reply(problems)
-            return Reply(
-                "problem",
-                text,
-                blocks,
-                thread.id,
-                None,
-                applied,
-                [],
-                rejected,
-                usage=extraction.usage,
-                cost_usd=cost,
+        needed = loaded.decision.missing if loaded.decision else []
+        sent_text = _joined(pending)
+        try:
+            extraction = self.extractor.extract(
+                _history(loaded.messages, skip_offline=self._rereads_offline),
+                sent_text,
+                settled,
+                needed,
+                budget_s=budget_s,
             )
-        changes = changes_between(known, facts)
-        new_facts = [a for a in applied if a.field not in {c.field for c in changes}]
-        log.info(
-            "thread %s: %d facts (+%d, %d corrected, %d refused), verdict %s in %.0f ms",
-            thread.id,
-            len(facts.known()),
-            len(new_facts),
-            len(changes),
-            len(rejected),
-            decision.verdict.value,
-            (time.perf_counter() - started) * 1000,
-        )
-        # Against the verdict the user saw: a verdict whose post failed was never seen.
-        shown = Verdict(thread.shown_verdict) if thread.shown_verdict else None
-        context = render.TurnContext(
-            decision=decision,
-            learned=[(a.field, a.value, a.quote) for a in new_facts],
-            changes=[(c.field, *_shown(c)) for c in changes],
-            rejected=[(r.field, r.value, r.why) for r in rejected],
-            previous_verdict=shown,
-            assumptions=self.assumptions,
-            notes=reading_notes(applied) + [_dropped_note(f, v) for f, v in settled.dropped],
-            unconfirmed=[
-                (a.field, show_value(a.field, a.value), a.quote)
-                for a in applied
-                if a.field in flagged
-            ],
-            reduced=extraction.reduced,
-        )
-        if decision.verdict is Verdict.need_info:
-            kind: ReplyKind = "question"
-        elif shown is decision.verdict and not applied and not changes:
-            kind = "unchanged"
-        else:
-            kind = "verdict"
-        text, blocks = render.turn_reply(kind, context)
-        return Reply(
-            kind,
-            text,
-            blocks,
-            thread.id,
-            decision,
-            new_facts,
-            changes,
-            rejected,
-            context,
-            usage=extraction.usage,
-            cost_usd=cost,
-        )
+            return sent_text, extraction, offline_read
+        except ExtractorUnavailable as exc:
+            log.warning("thread %s: extractor unavailable: %s", loaded.thread.id, exc)
+            if self.fallback is None:
+                return None
+        # Reduced mode: only what nobody has read, so Claude's re-reads stay Claude's to do.
+        sent_text = _joined(_unread(loaded.messages, pending[-1].slack_ts))
+        try:
+            extraction = self.fallback.extract([], sent_text, settled, needed)
+        except Exception:  # the outage reply then, with the facts kept
+            log.exception("thread %s: the offline reader failed too", loaded.thread.id)
+            return None
+        return sent_text, dataclasses.replace(extraction, reduced="outage"), set()
 
-    def _settle(
+    def check(
+        self, loaded: Loaded, turn: Turn, sent_text: str, extraction: Extraction
+    ) -> tuple[Checked, set[str]]:
+        """The updates the user's words back (the others refused), and the facts whose number
+        the offline cross-check can't find in those words."""
+        user_messages = [m.text for m in _up_to(loaded.messages, turn.ts)]
+        checked = check_updates(extraction.updates, "\n".join(user_messages), sent_text)
+        asked = loaded.decision.missing if loaded.decision else []
+        return checked, self._unconfirmed(extraction, checked.accepted, user_messages, asked)
+
+    def settle(
         self,
+        loaded: Loaded,
         turn: Turn,
-        thread: ScopingThread,
         checked: Checked,
-        prices: PriceSheet,
         read: MessageRead,
         *,
         rereading: set[str],
-    ) -> _Settled:
+    ) -> Settled:
         """Merge the turn's facts, decide and save, retrying over a fresher state when another
         process saved the thread meanwhile. Facts only the offline reader had read from the
         messages in `rereading` (slack ts) are dropped unless the extractor read them again."""
+        thread = loaded.thread
         for _attempt in range(SAVE_ATTEMPTS):
             known = Facts.model_validate(thread.facts)
             values = known.known()
             provisional = {f for f, ts in thread.fact_ts.items() if ts in rereading}
             base = Facts.model_validate({k: v for k, v in values.items() if k not in provisional})
             facts, applied, refused = merge(
-                base, checked.accepted, prices, set_by=thread.fact_ts, message_ts=turn.ts
+                base, checked.accepted, loaded.prices, set_by=thread.fact_ts, message_ts=turn.ts
             )
             dropped = [
                 (f, values[f])
@@ -424,26 +376,22 @@ class Conversation:
             quotes |= {a.field: a.quote for a in applied}
             set_by = {f: ts for f, ts in thread.fact_ts.items() if f in kept}
             set_by |= {a.field: turn.ts for a in applied}
-            try:
-                decision: Decision | None = decide(
-                    facts, prices, self.assumptions, today=self.today
-                )
-                problems: list[str] = []
-            except InputError as exc:
-                decision, problems = None, exc.problems
+            decided = self.decide(facts, loaded.prices)
+            decision = decided.decision
+            reached = decision is not None and decision.verdict is not Verdict.need_info
             saved = self.store.threads.save_state(
                 thread.id,
                 facts.known(),
                 decision.to_json() if decision else thread.last_decision,
                 decision.verdict.value if decision else thread.last_verdict,
-                "decided" if decision and decision.verdict is not Verdict.need_info else "open",
+                ThreadStatus.decided if reached else ThreadStatus.open,
                 fact_quotes=quotes,
                 fact_ts=set_by,
                 read=read,
                 expect_updated_at=thread.updated_at,
             )
             if saved is not None:
-                return _Settled(thread, known, facts, applied, refused, decision, problems, dropped)
+                return Settled(thread, known, facts, applied, refused, decided, dropped)
             # Another process answered a message of this thread meanwhile: lay this turn's
             # facts over what it saved, not over what this one read before Claude's call.
             fresh = self.store.threads.find(turn.team, turn.channel, turn.thread_ts)
@@ -451,40 +399,90 @@ class Conversation:
             thread = fresh
         raise RuntimeError(f"thread {thread.id}: kept changing while this turn saved")
 
-    def _extract(
-        self,
-        messages: list[ThreadMessage],
-        pending: list[ThreadMessage],
-        *,
-        thread_id: int,
-        known: Facts,
-        needed: list[str],
-        budget_s: float,
-    ) -> tuple[str, Extraction] | None:
-        """The text this turn reads and what the extractor (or in reduced mode the fallback)
-        made of it; None when neither could read it. `pending`: the messages the extractor
-        hasn't read, this turn's last (see `_unread`)."""
-        sent_text = _joined(pending)
+    def decide(self, facts: Facts, prices: PriceSheet) -> Decided:
         try:
-            return sent_text, self.extractor.extract(
-                _history(messages, skip_offline=self._rereads_offline),
-                sent_text,
-                known,
-                needed,
-                budget_s=budget_s,
+            return Decided(decide(facts, prices, self.assumptions, today=self.today))
+        except InputError as exc:
+            return Decided(None, exc.problems)
+
+    # -- a turn, step by step -----------------------------------------------------------
+
+    def _answer(self, turn: Turn) -> Outcome:
+        loaded = self.load(turn)
+        budget_s = self.turn_budget_s - (time.monotonic() - turn.received_at)
+        if budget_s < MIN_EXTRACTION_S:
+            log.warning(
+                "thread %s: %.1f s left of the turn after queueing", loaded.thread.id, budget_s
             )
-        except ExtractorUnavailable as exc:
-            log.warning("thread %s: extractor unavailable: %s", thread_id, exc)
-            if self.fallback is None:
-                return None
-        # Reduced mode: only what nobody has read, so Claude's re-reads stay Claude's to do.
-        sent_text = _joined(_unread(messages, pending[-1].slack_ts))
-        try:
-            extraction = self.fallback.extract([], sent_text, known, needed)
-        except Exception:  # the outage reply then, with the facts kept
-            log.exception("thread %s: the offline reader failed too", thread_id)
-            return None
-        return sent_text, dataclasses.replace(extraction, reduced="outage")
+            return self._unread_outcome(loaded, OutcomeKind.busy)
+        started = time.perf_counter()
+        extracted = self.extract(loaded, turn, budget_s=budget_s)
+        if extracted is None:
+            return self._unread_outcome(loaded, OutcomeKind.outage)
+        sent_text, extraction, offline_read = extracted
+        cost = self._record_usage(loaded.thread.id, extraction, loaded.prices)
+        checked, flagged = self.check(loaded, turn, sent_text, extraction)
+        read = MessageRead(turn.ts, sent_text, extraction.raw_text)
+        settled = self.settle(loaded, turn, checked, read, rereading=offline_read)
+        thread_id = settled.thread.id
+        assert thread_id is not None
+        rejected = checked.rejected + settled.refused
+        decision = settled.decided.decision
+        common: dict[str, Any] = {
+            "thread_id": thread_id,
+            "before": settled.known,
+            "after": settled.facts,
+            "rejected": rejected,
+            "usage": extraction.usage,
+            "cost_usd": cost,
+        }
+        if decision is None:
+            return Outcome(
+                OutcomeKind.problem,
+                learned=settled.applied,
+                problems=settled.decided.problems,
+                **common,
+            )
+        changes = changes_between(settled.known, settled.facts)
+        corrected = {c.field for c in changes}
+        learned = [a for a in settled.applied if a.field not in corrected]
+        log.info(
+            "thread %s: %d facts (+%d, %d corrected, %d refused), verdict %s in %.0f ms",
+            thread_id,
+            len(settled.facts.known()),
+            len(learned),
+            len(changes),
+            len(rejected),
+            decision.verdict.value,
+            (time.perf_counter() - started) * 1000,
+        )
+        # Against the verdict the user saw: a verdict whose post failed was never seen.
+        shown = settled.thread.shown_verdict
+        previous = Verdict(shown) if shown else None
+        if decision.verdict is Verdict.need_info:
+            kind = OutcomeKind.question
+        elif previous is decision.verdict and not settled.applied and not changes:
+            kind = OutcomeKind.unchanged
+        else:
+            kind = OutcomeKind.verdict
+        return Outcome(
+            kind,
+            decision=decision,
+            learned=learned,
+            changes=changes,
+            notes=reading_notes(settled.applied),
+            dropped=settled.dropped,
+            unconfirmed=[a for a in settled.applied if a.field in flagged],
+            previous_verdict=previous,
+            reduced=extraction.reduced,
+            **common,
+        )
+
+    def _unread_outcome(self, loaded: Loaded, kind: OutcomeKind) -> Outcome:
+        """A turn the bot couldn't read (an outage, or no time left): the facts stay as they
+        were, and the next message reads this one too."""
+        assert loaded.thread.id is not None
+        return Outcome(kind, loaded.thread.id, loaded.known, loaded.known)
 
     def _unconfirmed(
         self,
@@ -505,14 +503,8 @@ class Conversation:
             log.warning("the offline check can't confirm %s", ", ".join(sorted(flagged)))
         return flagged
 
-    def _decide(self, facts: Facts, prices: PriceSheet) -> Decision | None:
-        try:
-            return decide(facts, prices, self.assumptions, today=self.today)
-        except InputError:
-            return None
-
     def _record_usage(
-        self, thread_id: int, extraction: Extraction, prices: PriceSheet
+        self, thread_id: int | None, extraction: Extraction, prices: PriceSheet
     ) -> float | None:
         usage = extraction.usage
         if usage is None:
@@ -538,23 +530,6 @@ class Conversation:
             # Caching fails silently below a model's minimum prefix: this is the only sign.
             log.warning("thread %s: nothing cached on a %s call", thread_id, usage.model)
         return cost
-
-    def busy(self, turn: Turn) -> Reply:
-        """The reply to an admitted turn the bot can't get to in time: its facts are kept, and
-        the next message reads this one too."""
-        thread = self.store.threads.find(turn.team, turn.channel, turn.thread_ts)
-        if thread is None or thread.id is None:
-            raise LookupError(f"turn {turn.message_key} was not admitted")
-        return self._outage(thread, Facts.model_validate(thread.facts), busy=True)
-
-    def _outage(self, thread: ScopingThread, known: Facts, busy: bool = False) -> Reply:
-        assert thread.id is not None
-        text, blocks = render.outage_reply(len(known.known()), busy)
-        return Reply("busy" if busy else "outage", text, blocks, thread.id)
-
-
-def _shown(change: Change) -> tuple[str, str]:
-    return show_value(change.field, change.old), show_value(change.field, change.new)
 
 
 def _history(messages: list[ThreadMessage], *, skip_offline: bool = False) -> list[Exchange]:
@@ -587,13 +562,6 @@ def _unread(
 def _joined(messages: list[ThreadMessage]) -> str:
     """Messages as one text for the extractor, oldest first."""
     return "\n\n".join(m.text for m in messages)
-
-
-def _dropped_note(field: str, value: object) -> str:
-    return (
-        f"dropped {FIELD_LABELS.get(field, field)} {show_value(field, value)}, which only my "
-        "patterns had read: Claude, reading that message again, didn't find it"
-    )
 
 
 def _up_to(messages: list[ThreadMessage], newest_ts: str) -> list[ThreadMessage]:

@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from bot import render
 from bot.conversation import Conversation, Turn
 from bot.extraction import Extractor, Usage
 from bot.storage import Store, create_schema, make_engine
@@ -263,16 +264,17 @@ def run_case(conversation: Conversation, case: Case, number: int) -> CaseResult:
     try:
         for index, text in enumerate(case.messages):
             ts = f"{base + index}.000000"
-            reply = conversation.take(Turn("eval", "evals", thread_ts, "sales", text, ts))
-            if reply is None:
+            outcome = conversation.take(Turn("eval", "evals", thread_ts, "sales", text, ts))
+            if outcome is None:
                 raise RuntimeError(f"message {index + 1} was not answered")
-            result.replies.append(reply.kind)
-            if reply.usage is not None:
-                result.usage.append(reply.usage)
-            result.cost_usd += reply.cost_usd or 0.0
-            if reply.context is not None:
-                result.flagged += len(reply.context.unconfirmed)
-            conversation.record_reply(reply, f"{base + index}.000001")
+            result.replies.append(outcome.kind)
+            if outcome.usage is not None:
+                result.usage.append(outcome.usage)
+            result.cost_usd += outcome.cost_usd or 0.0
+            result.flagged += len(outcome.unconfirmed)
+            # Worded as the terminal words it: a case whose reply can't be rendered fails.
+            reply = render.turn_text(outcome, conversation.assumptions)
+            conversation.record_reply(outcome, f"{base + index}.000001", reply)
         thread = conversation.store.threads.find("eval", "evals", thread_ts)
         assert thread is not None
         result.facts = dict(thread.facts)

@@ -28,8 +28,9 @@ from bot.blocks import (
     truncate,
     validate_blocks,
 )
+from bot.outcome import Outcome, OutcomeKind
 from bot.verdict import field_label
-from bot.wording import Question, optional_asks, questions_for, show_fact
+from bot.wording import Question, optional_asks, questions_for, show_fact, show_value
 from knowledge.decision import Decision, Verdict
 
 if TYPE_CHECKING:
@@ -226,7 +227,7 @@ def price_sheet_text(sheet: PriceSheet) -> str:
 
 @dataclass
 class TurnContext:
-    """What a reply to one message says, before it is worded."""
+    """What a reply to one message says, as the templates read it: values already shown."""
 
     decision: Decision
     assumptions: Assumptions
@@ -239,10 +240,28 @@ class TurnContext:
     reduced: str | None = None  # read offline: "no_key" or "outage"
 
     def __post_init__(self) -> None:
-        if self.previous_verdict is not None:  # the templates read its `label`
-            self.previous_verdict = Verdict(self.previous_verdict)
         if self.previous_verdict is Verdict.need_info:  # a first verdict is not a change
             self.previous_verdict = None
+
+    @classmethod
+    def of(cls, outcome: Outcome, assumptions: Assumptions) -> TurnContext:
+        assert outcome.decision is not None
+        return cls(
+            decision=outcome.decision,
+            assumptions=assumptions,
+            learned=[(a.field, a.value, a.quote) for a in outcome.learned],
+            changes=[
+                (c.field, show_value(c.field, c.old), show_value(c.field, c.new))
+                for c in outcome.changes
+            ],
+            rejected=[(r.field, r.value, r.why) for r in outcome.rejected],
+            previous_verdict=outcome.previous_verdict,
+            notes=outcome.notes + [dropped_note(f, v) for f, v in outcome.dropped],
+            unconfirmed=[
+                (a.field, show_value(a.field, a.value), a.quote) for a in outcome.unconfirmed
+            ],
+            reduced=outcome.reduced,
+        )
 
     @property
     def questions(self) -> list[Question]:
@@ -253,27 +272,42 @@ class TurnContext:
         return optional_asks(self.decision.facts, self.assumptions)
 
 
-def turn_reply(kind: str, c: TurnContext) -> tuple[str, list[dict[str, Any]]]:
+def dropped_note(field: str, value: object) -> str:
+    return (
+        f"dropped {field_label(field)} {show_value(field, value)}, which only my patterns had "
+        "read: Claude, reading that message again, didn't find it"
+    )
+
+
+def turn_reply(outcome: Outcome, assumptions: Assumptions) -> tuple[str, list[dict[str, Any]]]:
     """The notification text and the blocks of the reply to a message."""
-    if kind == "question":
+    kind = outcome.kind
+    if kind in (OutcomeKind.outage, OutcomeKind.busy):
+        return outage_reply(len(outcome.after.known()), busy=kind is OutcomeKind.busy)
+    if kind is OutcomeKind.problem:
+        return problem_reply(outcome.problems)
+    c = TurnContext.of(outcome, assumptions)
+    if kind is OutcomeKind.question:
         blocks = render_blocks("question.blocks.json.j2", c=c)
-    elif kind == "unchanged":
+        count = len(c.questions)
+        text = f"To decide I still need {count} more fact{'s' if count != 1 else ''}."
+        return text, blocks
+    if kind is OutcomeKind.unchanged:
         blocks = render_blocks("unchanged.blocks.json.j2", c=c)
     else:
         lead = json.loads(render_text("turn_lead.blocks.json.j2", c=c))
         blocks = validate_blocks(lead + verdict_blocks(c.decision))
-    return turn_text(kind, c, terminal=False), blocks
+    return verdict_fallback_text(c.decision), blocks
 
 
-def turn_text(kind: str, c: TurnContext, terminal: bool = True) -> str:
-    """The reply as plain text: the whole of it in a terminal, a short one as notification."""
-    if not terminal:
-        if kind == "question":
-            count = len(c.questions)
-            return f"To decide I still need {count} more fact{'s' if count != 1 else ''}."
-        return verdict_fallback_text(c.decision)
-    shown = verdict_text(c.decision) if kind == "verdict" else ""
-    return render_text("turn.txt.j2", c=c, kind=kind, verdict_text=shown)
+def turn_text(outcome: Outcome, assumptions: Assumptions) -> str:
+    """The whole reply as plain text, for a terminal."""
+    kind = outcome.kind
+    if kind in (OutcomeKind.outage, OutcomeKind.busy, OutcomeKind.problem):
+        return turn_reply(outcome, assumptions)[0]
+    c = TurnContext.of(outcome, assumptions)
+    shown = verdict_text(c.decision) if kind is OutcomeKind.verdict else ""
+    return render_text("turn.txt.j2", c=c, kind=kind.value, verdict_text=shown)
 
 
 OUTAGE_TEXT = (

@@ -17,7 +17,8 @@ from bot.offline import OfflineExtractor
 from bot.prices import PriceBook
 from bot.scheduler import PeriodScheduler, digest_trigger
 from bot.settings import ConfigError, Settings
-from bot.slack import SlackTurns, make_web_client
+from bot.slack import SlackTurns
+from bot.slack_poster import SlackPoster, make_web_client
 from bot.storage import Store, create_schema, make_engine
 from bot.weekly import DigestJob
 from knowledge import Assumptions, InputError, load_assumptions
@@ -153,6 +154,7 @@ def build_slack_runtime(
 ) -> SlackRuntime:
     """Everything `ftscope serve` runs; every missing setting is named at once."""
     from bot.app import create_app  # noqa: PLC0415 - handlers import bot: keep bot importable
+    from handlers.deps import Deps  # noqa: PLC0415
 
     problems = []
     if settings.slack_bot_token is None:
@@ -173,9 +175,12 @@ def build_slack_runtime(
     store = open_store(settings)
     conversation = build_conversation(settings, store, extractor)
     client = make_web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
-    turns = SlackTurns(conversation, client, settings.workers)
+    turns = SlackTurns(
+        conversation, SlackPoster(client), conversation.assumptions, settings.workers
+    )
     secret = settings.slack_signing_secret
-    app = create_app(turns, client, secret.get_secret_value() if secret else None)
+    deps = Deps(turns=turns, prices=conversation.prices)
+    app = create_app(deps, client, secret.get_secret_value() if secret else None)
     book = conversation.prices if isinstance(conversation.prices, PriceBook) else None
     digest = digest_scheduler(settings, store, client, book)
     return SlackRuntime(settings, store, conversation, client, turns, app, digest)

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from typing import TextIO
 
+from bot import render
 from bot.conversation import Turn
 from bot.extraction import Extractor
 from bot.offline import OfflineExtractor
@@ -49,10 +50,11 @@ def chat(
         if text.casefold() in QUIT_WORDS:
             break
         turn = Turn("terminal", "chat", session, "you", text, f"{number}.000000")
-        reply = conversation.take(turn)
-        if reply is not None:
-            print(f"\n{reply.terminal_text().rstrip()}\n", file=stdout)
-            conversation.record_reply(reply, turn.ts)
+        outcome = conversation.take(turn)
+        if outcome is not None:
+            reply = render.turn_text(outcome, conversation.assumptions).rstrip()
+            print(f"\n{reply}\n", file=stdout)
+            conversation.record_reply(outcome, turn.ts, reply)
     return 0
 
 

@@ -4,34 +4,34 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, BoltContext
 
 from bot import render
-from bot.slack import ScopingCommand, SlackTurns
-from handlers.events import slack_text
+from bot.slack import ScopingCommand
+from handlers.deps import deps_of
+from handlers.text import slack_text
 
 COMMAND = "/ftscope"
 HELP_WORDS = frozenset({"", "help", "?", "-h", "--help"})
 
 
-def register(app: App, turns: SlackTurns) -> None:
-    @app.command(COMMAND)
-    def scope(ack: Ack, command: dict[str, Any]) -> None:
-        text = slack_text(command.get("text") or "").strip()
-        word = text.casefold()
-        if word in HELP_WORDS:
-            ack(response_type="ephemeral", text=render.help_text())
-            return
-        if word == "prices":
-            ack(response_type="ephemeral", text=render.prices_reply(turns.conversation.prices()))
-            return
-        ack()
-        turns.submit_command(
-            ScopingCommand(
-                team=command["team_id"],
-                channel=command["channel_id"],
-                user=command["user_id"],
-                text=text,
-                response_url=command.get("response_url"),
-            )
+def on_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
+    deps = deps_of(context)
+    text = " ".join(slack_text(command.get("text") or "").split())
+    word = text.casefold()
+    if word in HELP_WORDS:
+        ack(response_type="ephemeral", text=render.help_text())
+        return
+    if word == "prices":
+        ack(response_type="ephemeral", text=render.prices_reply(deps.prices()))
+        return
+    ack()
+    deps.turns.submit_command(
+        ScopingCommand(
+            team=command["team_id"],
+            channel=command["channel_id"],
+            user=command["user_id"],
+            text=text,
+            response_url=command.get("response_url"),
         )
+    )

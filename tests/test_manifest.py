@@ -5,7 +5,7 @@ from pathlib import Path
 import yaml
 
 from bot.server import EVENTS_PATH
-from bot.slack import THINKING_REACTION
+from bot.slack_poster import THINKING_REACTION
 from handlers.commands import COMMAND
 
 MANIFEST = yaml.safe_load((Path(__file__).parents[1] / "manifest.yml").read_text())

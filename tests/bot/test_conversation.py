@@ -17,6 +17,7 @@ from bot.render import scoping_parent_text
 from knowledge.provenance import Update
 from tests.fakes import acme
 from tests.fakes.acme import ANSWER, FIRST
+from tests.fakes.threads import say, worded
 
 GOLDEN = Path(__file__).parents[1] / "golden"
 
@@ -57,10 +58,7 @@ class Thread:
     def say(self, text, **kw):
         self.n += 1
         turn = Turn("T1", "C1", self.thread_ts, "U1", text, f"100.{self.n:06d}", **kw)
-        reply = self.conversation.take(turn)
-        if reply is not None:  # as if Slack accepted the post
-            self.conversation.record_reply(reply, f"200.{self.n:06d}")
-        return reply
+        return say(self.conversation, turn, f"200.{self.n:06d}")
 
 
 def check_golden(name, blocks, update):
@@ -83,7 +81,7 @@ def test_first_message_asks_for_every_missing_fact_at_once(conversation, update_
     assert reply.kind == "question"
     assert [a.field for a in reply.learned] == ["use_case", "task_type", "monthly_calls"]
     check_golden("turn-question.blocks.json", valid(reply.blocks), update_golden)
-    text = reply.terminal_text()
+    text = reply.terminal
     assert "Has anyone measured a prompted frontier model on this?" in text
     assert "How many labeled examples of correct output exist?" in text
     assert "Without them I assume 500 in / 5 out for classification." in text
@@ -102,7 +100,7 @@ def test_the_verdict_then_a_correction_that_flips_it(conversation, store, update
     ]
     check_golden("turn-correction.blocks.json", valid(correction.blocks), update_golden)
     assert "Verdict changed: Measure the prompted baseline first → Fine-tune." in (
-        correction.terminal_text()
+        correction.terminal
     )
     stored = store.threads.find("T1", "C1", "100.000001")
     assert stored.facts["monthly_calls"] == 150_000_000
@@ -231,7 +229,7 @@ def test_a_turn_that_waited_too_long_in_the_queue_says_so_and_keeps_the_facts(
     conversation = Conversation(store, extractor, lambda: prices, assumptions, turn_budget_s=25)
     Thread(conversation).say(FIRST)
     late = Turn("T1", "C1", "100.000001", "U1", ANSWER, "100.000009", received_at=0.0)
-    reply = conversation.take(late)
+    reply = worded(conversation.take(late), assumptions)
     assert reply.kind == "busy" and "answering a lot of threads" in reply.text
     assert "(3 facts)" in reply.text and len(extractor.sent) == 1  # Claude not called
 

@@ -47,12 +47,12 @@ def test_claude_down_the_turn_is_read_offline_and_says_reduced_mode(
     claude.down = True
     reply = thread.say(ANSWER)
     assert reply.kind == "verdict" and reply.decision.verdict == ACME_VERDICT
-    assert reply.context.reduced == "outage"
+    assert reply.reduced == "outage"
     assert reply.usage is None  # no Claude call was billed
     learned = {a.field: a.value for a in reply.learned}
     assert learned["labeled_examples"] == 40_000 and learned["cached_prefix_tokens"] == 450
     check_golden("turn-reduced.blocks.json", valid(reply.blocks), update_golden)
-    assert "Reduced mode: I couldn't reach Claude" in reply.terminal_text()
+    assert "Reduced mode: I couldn't reach Claude" in reply.terminal
     messages = store.threads.messages(reply.thread_id)
     assert is_offline_read(messages[-2].extraction)  # the user's message, before the reply
 
@@ -67,7 +67,7 @@ def test_once_claude_is_back_it_reads_the_reduced_mode_messages_again(conversati
     history, sent = claude.sent[-1]
     assert sent == f"{ANSWER}\n\nok?"
     assert [h.user_text for h in history] == [FIRST]  # the offline read is not replayed
-    assert reply.context.reduced is None
+    assert reply.reduced is None
     assert reply.decision.verdict == ACME_VERDICT
 
 
@@ -99,9 +99,9 @@ def test_a_number_claude_gives_the_wrong_fact_is_flagged_but_kept(
     reply = Thread(conversation).say(
         "support triage for a 300-person company, they have 40k labeled tickets"
     )
-    assert [u[0] for u in reply.context.unconfirmed] == ["monthly_calls"]
+    assert [a.field for a in reply.unconfirmed] == ["monthly_calls"]
     assert reply.decision.facts.monthly_calls == 300  # flagged, not refused
-    text = reply.terminal_text()
+    text = reply.terminal
     assert (
         "Please check monthly calls 300 (“300-person company”): my pattern check couldn't "
         "confirm that reading." in text
@@ -113,7 +113,7 @@ def test_numbers_both_readers_agree_on_are_not_flagged(conversation):
     thread = Thread(conversation)
     thread.say(FIRST)
     reply = thread.say(ANSWER)
-    assert reply.context.unconfirmed == []
+    assert reply.unconfirmed == []
     assert "Please check" not in json.dumps(reply.blocks)
 
 
@@ -129,8 +129,8 @@ def test_the_reply_says_which_end_of_a_range_it_took(conversation, monkeypatch):
     reply = Thread(conversation).say(
         "somewhere between 10-20M calls a month, classification of claims"
     )
-    assert reply.context.notes == ["took the low end of “10-20M calls a month”"]
-    assert "Note: I took the low end of “10-20M calls a month”." in reply.terminal_text()
+    assert reply.notes == ["took the low end of “10-20M calls a month”"]
+    assert "Note: I took the low end of “10-20M calls a month”." in reply.terminal
 
 
 def test_offline_extractor_alone_reads_a_whole_thread(store, prices, assumptions):
@@ -139,8 +139,8 @@ def test_offline_extractor_alone_reads_a_whole_thread(store, prices, assumptions
     thread.say(FIRST)
     reply = thread.say(ANSWER)
     assert reply.decision.verdict == ACME_VERDICT
-    assert reply.context.reduced == "no_key"
-    assert "Reduced mode (no Claude key is set)" in reply.terminal_text()
+    assert reply.reduced == "no_key"
+    assert "Reduced mode (no Claude key is set)" in reply.terminal
     facts = reply.decision.facts
     assert (facts.monthly_calls, facts.labeled_examples, facts.input_tokens) == (
         15_000_000,
@@ -161,10 +161,11 @@ def test_what_only_the_patterns_read_is_dropped_when_claude_reads_it_again(conve
     assert sent.startswith("they need answers in under a second")
     # Claude (scripted) finds no latency there: the offline-only fact goes, and the reply says so
     assert reply.decision.facts.first_token_ms is None
-    assert reply.context.notes == [
-        "dropped first-token budget 1,000 ms, which only my patterns had read: Claude, reading "
-        "that message again, didn't find it"
-    ]
+    assert reply.dropped == [("first_token_ms", 1000)]
+    assert (
+        "Note: I dropped first-token budget 1,000 ms, which only my patterns had read: Claude, "
+        "reading that message again, didn't find it." in reply.terminal
+    )
 
 
 def test_messages_read_offline_are_read_again_even_with_the_fallback_turned_off(
@@ -189,7 +190,7 @@ def test_a_bare_answer_to_the_bots_question_is_not_flagged(conversation, claude,
     thread.say(FIRST)
     reply = thread.say("roughly 40,000")
     assert reply.decision.facts.labeled_examples == 40_000
-    assert reply.context.unconfirmed == []
+    assert reply.unconfirmed == []
 
 
 def test_a_note_quoting_the_user_is_escaped_in_slack(store, prices, assumptions):

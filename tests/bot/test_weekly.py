@@ -10,7 +10,7 @@ import pytest
 from bot.cli import main
 from bot.scheduler import PeriodRunner, PeriodScheduler, digest_trigger, period_key
 from bot.settings import get_settings
-from bot.slack import make_web_client
+from bot.slack_poster import make_web_client
 from bot.storage import Store, create_schema, make_engine
 from bot.weekly import DigestJob
 from knowledge import Facts, decide, load_assumptions, load_price_sheet

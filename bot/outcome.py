@@ -1,0 +1,55 @@
+"""What one scoping turn did, as data: the facts before and after, what changed, the decision.
+
+The conversation returns an `Outcome`; each edge words it its own way (Slack's blocks,
+`ftscope chat`'s plain text, `ftscope eval`'s counts), so a turn never renders itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from bot.extraction import Usage
+from knowledge import Decision, Facts, Verdict
+from knowledge.provenance import Accepted, Rejected
+
+
+class OutcomeKind(StrEnum):
+    question = "question"  # facts are missing: the reply asks for them
+    verdict = "verdict"  # a verdict, new or changed by this turn
+    unchanged = "unchanged"  # the turn changed nothing the verdict rests on
+    outage = "outage"  # neither Claude nor the offline reader could read the message
+    busy = "busy"  # the turn waited past its budget for a worker
+    problem = "problem"  # the facts contradict each other: no verdict until one is fixed
+
+
+@dataclass(frozen=True)
+class Change:
+    """A fact that had a value and now has another: a correction."""
+
+    field: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: OutcomeKind
+    thread_id: int
+    before: Facts  # the thread's facts when the turn started
+    after: Facts  # ... and as the turn saved them
+    decision: Decision | None = None
+    learned: list[Accepted] = field(default_factory=list)  # facts new to the thread
+    changes: list[Change] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    # How a number was read ("took the low end of ..."), from knowledge/reading_notes.py.
+    notes: list[str] = field(default_factory=list)
+    # Offline-read facts Claude, reading their message again, didn't find: (field, value).
+    dropped: list[tuple[str, Any]] = field(default_factory=list)
+    unconfirmed: list[Accepted] = field(default_factory=list)  # numbers the cross-check doubts
+    previous_verdict: Verdict | None = None  # the verdict the user last saw
+    reduced: str | None = None  # read offline: "no_key" or "outage"
+    problems: list[str] = field(default_factory=list)  # why the facts don't fit together
+    usage: Usage | None = None  # the extractor's call this turn, if it made one
+    cost_usd: float | None = None

@@ -1,0 +1,36 @@
+"""Thread replies and DMs: a reply in a thread the bot scopes, or any DM, is a turn."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import BoltContext
+
+from bot.conversation import Turn
+from handlers.deps import deps_of, team_of
+from handlers.mentions import is_answer
+from handlers.text import mentions, slack_text, strip_mention
+
+
+def on_message(event: dict[str, Any], context: BoltContext) -> None:
+    if not is_answer(event) or not event.get("user"):
+        return
+    text = event.get("text", "")
+    direct = event.get("channel_type") == "im"
+    if not direct and mentions(text, context.bot_user_id):
+        return  # app_mention brings it
+    thread_ts = event.get("thread_ts")
+    if not direct and thread_ts is None:
+        return  # channel chatter outside any thread the bot scopes
+    turn = Turn(
+        team=team_of(event, context),
+        channel=event["channel"],
+        thread_ts=thread_ts or event["ts"],
+        user=event["user"],
+        text=slack_text(strip_mention(text, context.bot_user_id)),
+        ts=event["ts"],
+        # In a channel only threads the bot already scopes are answered; a DM starts one.
+        may_start=direct,
+    )
+    if turn.text.strip():
+        deps_of(context).turns.submit_turn(turn)
