@@ -306,11 +306,8 @@ class Conversation:
         # Messages the offline reader read in reduced mode, which the extractor now reads again:
         # what only they established is not shown to it as settled.
         pending = _unread(loaded.messages, turn.ts, reread_offline=self._rereads_offline)
-        offline_read = {m.slack_ts for m in pending if m.extraction is not None}
-        provisional = {f for f, ts in loaded.thread.fact_ts.items() if ts in offline_read}
-        settled = Facts.model_validate(
-            {k: v for k, v in loaded.known.known().items() if k not in provisional}
-        )
+        rereading = {m.slack_ts for m in pending if m.extraction is not None}
+        settled = _without(loaded.known, _provisional(loaded.thread, rereading))
         needed = loaded.decision.missing if loaded.decision else []
         sent_text = _joined(pending)
         try:
@@ -321,7 +318,7 @@ class Conversation:
                 needed,
                 budget_s=budget_s,
             )
-            return sent_text, extraction, offline_read
+            return sent_text, extraction, rereading
         except ExtractorUnavailable as exc:
             log.warning("thread %s: extractor unavailable: %s", loaded.thread.id, exc)
             if self.fallback is None:
@@ -361,8 +358,8 @@ class Conversation:
         for _attempt in range(SAVE_ATTEMPTS):
             known = Facts.model_validate(thread.facts)
             values = known.known()
-            provisional = {f for f, ts in thread.fact_ts.items() if ts in rereading}
-            base = Facts.model_validate({k: v for k, v in values.items() if k not in provisional})
+            provisional = _provisional(thread, rereading)
+            base = _without(known, provisional)
             facts, applied, refused = merge(
                 base, checked.accepted, loaded.prices, set_by=thread.fact_ts, message_ts=turn.ts
             )
@@ -419,11 +416,11 @@ class Conversation:
         extracted = self.extract(loaded, turn, budget_s=budget_s)
         if extracted is None:
             return self._unread_outcome(loaded, OutcomeKind.outage)
-        sent_text, extraction, offline_read = extracted
+        sent_text, extraction, rereading = extracted
         cost = self._record_usage(loaded.thread.id, extraction, loaded.prices)
         checked, flagged = self.check(loaded, turn, sent_text, extraction)
         read = MessageRead(turn.ts, sent_text, extraction.raw_text)
-        settled = self.settle(loaded, turn, checked, read, rereading=offline_read)
+        settled = self.settle(loaded, turn, checked, read, rereading=rereading)
         thread_id = settled.thread.id
         assert thread_id is not None
         rejected = checked.rejected + settled.refused
@@ -530,6 +527,15 @@ class Conversation:
             # Caching fails silently below a model's minimum prefix: this is the only sign.
             log.warning("thread %s: nothing cached on a %s call", thread_id, usage.model)
         return cost
+
+
+def _provisional(thread: ScopingThread, rereading: set[str]) -> set[str]:
+    """The facts only messages being read again (slack ts) established: not yet settled."""
+    return {name for name, ts in thread.fact_ts.items() if ts in rereading}
+
+
+def _without(facts: Facts, names: set[str]) -> Facts:
+    return Facts.model_validate({k: v for k, v in facts.known().items() if k not in names})
 
 
 def _history(messages: list[ThreadMessage], *, skip_offline: bool = False) -> list[Exchange]:

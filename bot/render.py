@@ -30,7 +30,14 @@ from bot.blocks import (
 )
 from bot.outcome import Outcome, OutcomeKind
 from bot.verdict import field_label
-from bot.wording import Question, optional_asks, questions_for, show_fact, show_value
+from bot.wording import (
+    Question,
+    optional_asks,
+    questions_for,
+    show_fact,
+    show_value,
+    shows_quote,
+)
 from knowledge.decision import Decision, Verdict
 
 if TYPE_CHECKING:
@@ -183,6 +190,7 @@ def environment() -> jinja2.Environment:
         verdict_title=verdict.verdict_title,
         fit=fit,
         show_fact=show_fact,
+        shows_quote=shows_quote,
         inf=math.inf,
     )
     return env

@@ -75,6 +75,12 @@ def show_value(field: str, value: Any) -> str:
     return str(value).replace("_", " ")
 
 
+def shows_quote(field: str) -> bool:
+    """Whether a reply quotes the user's words next to a fact: a summary is already a
+    paraphrase of the message, so its quote would only repeat it."""
+    return field in FIELD_LABELS and about(field).kind is not Kind.summary
+
+
 def show_fact(field: str, value: Any) -> str:
     """A fact on its own: "15,000,000 calls/month", "classification", "no strict format"."""
     shown = show_value(field, value)

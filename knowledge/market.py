@@ -77,7 +77,7 @@ def check_models(facts: Facts, prices: PriceSheet, a: Assumptions, today: dt.dat
     if chosen not in prices.models or (facts.frontier_model is not None and named is None):
         raise InputError(problems)  # no model to price: nothing more can be checked
     retired = prices.models[chosen].retired_by(today)
-    model = (prices.models[chosen].successor or a.default_frontier_model) if retired else chosen
+    model = prices.priced_as(chosen, today, fallback=a.default_frontier_model) or chosen
     if model in prices.models and facts.input_tokens is not None:
         limit = prices.models[model].max_input_tokens
         counted = model_tokens(prices.models[model], facts.input_tokens)

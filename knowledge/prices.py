@@ -239,6 +239,15 @@ class PriceSheet(BaseModel):
         key = self.resolve(name)
         return None if key is None else self.models[key]
 
+    def priced_as(self, name: str, today: dt.date, *, fallback: str) -> str | None:
+        """The model a name is priced as on `today`: the sheet's key for it (see `resolve`),
+        or, once that model is retired, its successor (`fallback` when it names none). None
+        if the sheet doesn't know the name."""
+        key = self.resolve(name)
+        if key is None or not self.models[key].retired_by(today):
+            return key
+        return self.models[key].successor or fallback
+
 
 def price_sheet_from(data: Any, name: str = "price sheet") -> PriceSheet:
     try:

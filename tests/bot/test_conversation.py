@@ -14,7 +14,9 @@ from slack_sdk.models.blocks import Block
 from bot.conversation import Conversation, Turn
 from bot.extraction import Extraction, ExtractorUnavailable, Usage
 from bot.render import scoping_parent_text
-from knowledge.provenance import Update
+from bot.storage import MessageRead
+from knowledge import Facts
+from knowledge.provenance import Accepted, Checked, Update
 from tests.fakes import acme
 from tests.fakes.acme import ANSWER, FIRST
 from tests.fakes.threads import say, worded
@@ -238,3 +240,51 @@ def test_invisible_and_direction_characters_are_dropped_but_emoji_kept():
     family = "👨\u200d👩\u200d👧"
     turn = Turn("T1", "C1", "1.0", "U1", f"20\u200bM \u202eevil\u202c {family}\x00", "1.0")
     assert turn.text == f"20M evil {family}"
+
+
+# -- the steps of a turn, each alone --------------------------------------------------------
+
+
+def test_load_refuses_a_turn_that_was_never_admitted(conversation):
+    with pytest.raises(LookupError, match=r"message:T1:C1:7\.1"):
+        conversation.load(Turn("T1", "C1", "7.0", "U1", "hi", "7.1"))
+
+
+def test_load_finds_the_threads_facts_and_what_they_decide(conversation):
+    Thread(conversation).say(FIRST)
+    loaded = conversation.load(Turn("T1", "C1", "100.000001", "U1", "x", "100.000001"))
+    assert loaded.known.task_type is not None
+    assert [m.text for m in loaded.messages if m.role == "user"] == [FIRST]
+    assert loaded.decision is not None and loaded.decision.missing
+
+
+def test_decide_names_the_problem_instead_of_raising(conversation, prices):
+    unknown = Facts(frontier_model="claude-opus-0")
+    decided = conversation.decide(unknown, prices)
+    assert decided.decision is None
+    assert any("claude-opus-0" in p for p in decided.problems)
+
+
+def test_check_refuses_a_number_the_user_never_wrote(conversation):
+    turn = Turn("T1", "C1", "100.000001", "U1", "they have a lot of tickets", "100.000001")
+    conversation.admit(turn)
+    loaded = conversation.load(turn)
+    made_up = Update("monthly_calls", "15000000", "15M tickets a month")
+    extraction = Extraction([made_up], "", "{}", None)
+    checked, flagged = conversation.check(loaded, turn, turn.text, extraction)
+    assert checked.accepted == [] and [r.field for r in checked.rejected] == ["monthly_calls"]
+    assert flagged == set()
+
+
+def test_settle_lays_the_turns_facts_over_what_another_process_saved_meanwhile(conversation, store):
+    turn = Turn("T1", "C1", "100.000001", "U1", "40k labeled", "100.000001")
+    conversation.admit(turn)
+    loaded = conversation.load(turn)
+    # another process answers a message of the thread between this turn's load and its save
+    store.threads.save_state(loaded.thread.id, {"monthly_calls": 15_000_000}, None, None, "open")
+    checked = Checked([Accepted("labeled_examples", 40_000, "40k labeled")], [])
+    read = MessageRead(turn.ts, turn.text, "{}")
+    settled = conversation.settle(loaded, turn, checked, read, rereading=set())
+    assert settled.facts.monthly_calls == 15_000_000 and settled.facts.labeled_examples == 40_000
+    saved = store.threads.find("T1", "C1", "100.000001")
+    assert saved.facts == {"monthly_calls": 15_000_000, "labeled_examples": 40_000}

@@ -1,6 +1,7 @@
 """Each vocabulary lives once: a fact's kind, label and question on its field; cases, gates and
 verdicts as enums that carry their titles, with the public JSON values unchanged."""
 
+import datetime as dt
 import json
 
 from knowledge.decision import Case, Gate, GateName, Verdict
@@ -53,3 +54,13 @@ def test_one_resolver_reads_a_dated_snapshot_as_its_alias():
     assert sheet.resolve(f"{alias}-20251001") == alias
     assert sheet.price_of(f"{alias}-20251001") is sheet.models[alias]
     assert sheet.price_of("no-such-model") is None
+
+
+def test_one_resolver_prices_a_retired_model_as_its_successor(prices):
+    retired = next(name for name, m in prices.models.items() if m.successor and m.deprecation_date)
+    model = prices.models[retired]
+    day = dt.date.fromisoformat(str(model.deprecation_date))
+    before, after = day - dt.timedelta(days=1), day + dt.timedelta(days=1)
+    assert prices.priced_as(retired, before, fallback="x") == retired
+    assert prices.priced_as(f"{retired}-20250101", after, fallback="x") == model.successor
+    assert prices.priced_as("no-such-model", after, fallback="x") is None
