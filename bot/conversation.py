@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.extraction import Extraction, Extractor, ExtractorUnavailable
+from bot.extraction import Extraction, Extractor, ExtractorUnavailable, Usage
 from bot.offline import is_offline_read
 from bot.outcome import Change, Outcome, OutcomeKind
 from bot.prompt import Exchange
@@ -115,6 +115,7 @@ class Settled:
     refused: list[Rejected]
     decided: Decided
     dropped: list[tuple[str, Any]]  # offline-read facts the extractor didn't confirm
+    cleared: list[tuple[str, Any]] = field(default_factory=list)  # made unknown: (field, was)
 
 
 class ThreadLocks:
@@ -289,13 +290,44 @@ class Conversation:
 
     def load(self, turn: Turn) -> Loaded:
         """The thread of an admitted turn, its messages and facts, and what they decide."""
-        thread = self.store.threads.find(turn.team, turn.channel, turn.thread_ts)
-        if thread is None or thread.id is None:
+        loaded = self.load_thread(turn.team, turn.channel, turn.thread_ts)
+        if loaded is None:
             raise LookupError(f"turn {turn.message_key} was not admitted")
+        return loaded
+
+    def load_thread(self, team: str, channel: str, thread_ts: str) -> Loaded | None:
+        """A scoping thread as it stands; None if the bot doesn't scope that thread."""
+        thread = self.store.threads.find(team, channel, thread_ts)
+        if thread is None or thread.id is None:
+            return None
         known = Facts.model_validate(thread.facts)
         prices = self.prices()
         decision = self.decide(known, prices).decision
         return Loaded(thread, self.store.threads.messages(thread.id), known, prices, decision)
+
+    def amend(
+        self,
+        team: str,
+        channel: str,
+        thread_ts: str,
+        values: dict[str, Any],
+        *,
+        said: str,
+    ) -> Outcome:
+        """Set facts without a message to read (a form's numbers, a what-if the user keeps):
+        each value replaces the fact's, None makes it unknown. `said`: where the values came
+        from, kept as their quote ("in the form, by <@U1>"). LookupError for a thread the bot
+        doesn't scope."""
+        with self._locks.hold(f"{team}:{channel}:{thread_ts}"):
+            loaded = self.load_thread(team, channel, thread_ts)
+            if loaded is None:
+                raise LookupError(f"no scoping thread {team}:{channel}:{thread_ts}")
+            accepted = [Accepted(f, v, said) for f, v in values.items() if v is not None]
+            cleared = frozenset(f for f, v in values.items() if v is None)
+            # A Slack-style ts of now: later messages still win over these values.
+            now_ts = f"{time.time():.6f}"
+            settled = self.settle(loaded, now_ts, accepted, None, cleared=cleared)
+            return self._outcome(settled, settled.refused)
 
     def extract(
         self, loaded: Loaded, turn: Turn, *, budget_s: float
@@ -345,34 +377,38 @@ class Conversation:
     def settle(
         self,
         loaded: Loaded,
-        turn: Turn,
-        checked: Checked,
-        read: MessageRead,
+        ts: str,
+        accepted: list[Accepted],
+        read: MessageRead | None,
         *,
-        rereading: set[str],
+        rereading: set[str] = frozenset(),  # type: ignore[assignment]
+        cleared: frozenset[str] = frozenset(),
     ) -> Settled:
-        """Merge the turn's facts, decide and save, retrying over a fresher state when another
-        process saved the thread meanwhile. Facts only the offline reader had read from the
-        messages in `rereading` (slack ts) are dropped unless the extractor read them again."""
+        """Merge facts said at `ts` (a message's, or the time of a form's submission), decide
+        and save, retrying over a fresher state when another process saved the thread
+        meanwhile. Facts only the offline reader had read from the messages in `rereading`
+        (slack ts) are dropped unless the extractor read them again; `cleared` facts become
+        unknown."""
         thread = loaded.thread
         for _attempt in range(SAVE_ATTEMPTS):
             known = Facts.model_validate(thread.facts)
             values = known.known()
             provisional = _provisional(thread, rereading)
-            base = _without(known, provisional)
+            base = _without(known, provisional | cleared)
             facts, applied, refused = merge(
-                base, checked.accepted, loaded.prices, set_by=thread.fact_ts, message_ts=turn.ts
+                base, accepted, loaded.prices, set_by=thread.fact_ts, message_ts=ts
             )
             dropped = [
                 (f, values[f])
                 for f in sorted(provisional - {a.field for a in applied})
                 if f in values
             ]
-            kept = {f for f in thread.fact_ts if f not in {d for d, _ in dropped}}
+            gone = {d for d, _ in dropped} | (cleared - {a.field for a in applied})
+            kept = {f for f in thread.fact_ts if f not in gone}
             quotes = {f: q for f, q in thread.fact_quotes.items() if f in kept}
             quotes |= {a.field: a.quote for a in applied}
-            set_by = {f: ts for f, ts in thread.fact_ts.items() if f in kept}
-            set_by |= {a.field: turn.ts for a in applied}
+            set_by = {f: at for f, at in thread.fact_ts.items() if f in kept}
+            set_by |= {a.field: ts for a in applied}
             decided = self.decide(facts, loaded.prices)
             decision = decided.decision
             reached = decision is not None and decision.verdict is not Verdict.need_info
@@ -388,10 +424,11 @@ class Conversation:
                 expect_updated_at=thread.updated_at,
             )
             if saved is not None:
-                return Settled(thread, known, facts, applied, refused, decided, dropped)
+                unset = [(f, values[f]) for f in sorted(cleared) if f in values]
+                return Settled(thread, known, facts, applied, refused, decided, dropped, unset)
             # Another process answered a message of this thread meanwhile: lay this turn's
             # facts over what it saved, not over what this one read before Claude's call.
-            fresh = self.store.threads.find(turn.team, turn.channel, turn.thread_ts)
+            fresh = self.store.threads.find(thread.team_id, thread.channel_id, thread.thread_ts)
             assert fresh is not None and fresh.id is not None
             thread = fresh
         raise RuntimeError(f"thread {thread.id}: kept changing while this turn saved")
@@ -420,18 +457,39 @@ class Conversation:
         cost = self._record_usage(loaded.thread.id, extraction, loaded.prices)
         checked, flagged = self.check(loaded, turn, sent_text, extraction)
         read = MessageRead(turn.ts, sent_text, extraction.raw_text)
-        settled = self.settle(loaded, turn, checked, read, rereading=rereading)
+        settled = self.settle(loaded, turn.ts, checked.accepted, read, rereading=rereading)
+        return self._outcome(
+            settled,
+            checked.rejected + settled.refused,
+            flagged=flagged,
+            reduced=extraction.reduced,
+            usage=extraction.usage,
+            cost_usd=cost,
+            started=started,
+        )
+
+    def _outcome(
+        self,
+        settled: Settled,
+        rejected: list[Rejected],
+        *,
+        flagged: set[str] = frozenset(),  # type: ignore[assignment]
+        reduced: str | None = None,
+        usage: Usage | None = None,
+        cost_usd: float | None = None,
+        started: float | None = None,
+    ) -> Outcome:
+        """What a settled turn did, against what the user last saw."""
         thread_id = settled.thread.id
         assert thread_id is not None
-        rejected = checked.rejected + settled.refused
         decision = settled.decided.decision
         common: dict[str, Any] = {
             "thread_id": thread_id,
             "before": settled.known,
             "after": settled.facts,
             "rejected": rejected,
-            "usage": extraction.usage,
-            "cost_usd": cost,
+            "usage": usage,
+            "cost_usd": cost_usd,
         }
         if decision is None:
             return Outcome(
@@ -441,6 +499,7 @@ class Conversation:
                 **common,
             )
         changes = changes_between(settled.known, settled.facts)
+        changes += [Change(f, was, None) for f, was in settled.cleared]
         corrected = {c.field for c in changes}
         learned = [a for a in settled.applied if a.field not in corrected]
         log.info(
@@ -451,7 +510,7 @@ class Conversation:
             len(changes),
             len(rejected),
             decision.verdict.value,
-            (time.perf_counter() - started) * 1000,
+            (time.perf_counter() - started) * 1000 if started is not None else 0.0,
         )
         # Against the verdict the user saw: a verdict whose post failed was never seen.
         shown = settled.thread.shown_verdict
@@ -471,7 +530,7 @@ class Conversation:
             dropped=settled.dropped,
             unconfirmed=[a for a in settled.applied if a.field in flagged],
             previous_verdict=previous,
-            reduced=extraction.reduced,
+            reduced=reduced,
             **common,
         )
 

@@ -259,7 +259,7 @@ class TurnContext:
             assumptions=assumptions,
             learned=[(a.field, a.value, a.quote) for a in outcome.learned],
             changes=[
-                (c.field, show_value(c.field, c.old), show_value(c.field, c.new))
+                (c.field, show_value(c.field, c.old), _shown_or_unknown(c.field, c.new))
                 for c in outcome.changes
             ],
             rejected=[(r.field, r.value, r.why) for r in outcome.rejected],
@@ -278,6 +278,10 @@ class TurnContext:
     @property
     def optional(self) -> list[str]:
         return optional_asks(self.decision.facts, self.assumptions)
+
+
+def _shown_or_unknown(field: str, value: object) -> str:
+    return "unknown" if value is None else show_value(field, value)
 
 
 def dropped_note(field: str, value: object) -> str:

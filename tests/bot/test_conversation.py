@@ -284,7 +284,62 @@ def test_settle_lays_the_turns_facts_over_what_another_process_saved_meanwhile(c
     store.threads.save_state(loaded.thread.id, {"monthly_calls": 15_000_000}, None, None, "open")
     checked = Checked([Accepted("labeled_examples", 40_000, "40k labeled")], [])
     read = MessageRead(turn.ts, turn.text, "{}")
-    settled = conversation.settle(loaded, turn, checked, read, rereading=set())
+    settled = conversation.settle(loaded, turn.ts, checked.accepted, read)
     assert settled.facts.monthly_calls == 15_000_000 and settled.facts.labeled_examples == 40_000
     saved = store.threads.find("T1", "C1", "100.000001")
     assert saved.facts == {"monthly_calls": 15_000_000, "labeled_examples": 40_000}
+
+
+# -- facts set without a message: a form's numbers, a what-if kept ------------------------------
+
+
+def scoped(conversation):
+    thread = Thread(conversation)
+    thread.say(FIRST)
+    thread.say(ANSWER)
+    return thread
+
+
+def test_amend_replaces_a_fact_and_keeps_where_it_came_from(conversation, store):
+    scoped(conversation)
+    before = store.threads.find("T1", "C1", "100.000001").facts["monthly_calls"]
+    outcome = conversation.amend(
+        "T1", "C1", "100.000001", {"monthly_calls": 2 * before}, said="in the form, by <@U2>"
+    )
+    assert [(c.field, c.old, c.new) for c in outcome.changes] == [
+        ("monthly_calls", before, 2 * before)
+    ]
+    assert outcome.decision.facts.monthly_calls == 2 * before
+    thread = store.threads.find("T1", "C1", "100.000001")
+    assert thread.fact_quotes["monthly_calls"] == "in the form, by <@U2>"
+
+
+def test_a_message_after_the_form_still_corrects_it(conversation, monkeypatch):
+    scoped(conversation)
+    conversation.amend("T1", "C1", "100.000001", {"labeled_examples": 500}, said="the form")
+    monkeypatch.setitem(SCRIPT, "90k labeled now", [("labeled_examples", "90000", "90k labeled")])
+    # Slack ts are seconds since the epoch: this message comes after the form's submission
+    later = Turn("T1", "C1", "100.000001", "U1", "90k labeled now", "9999999999.000001")
+    assert say(conversation, later).decision.facts.labeled_examples == 90_000
+
+
+def test_amend_with_none_makes_a_fact_unknown_and_asks_for_it_again(conversation):
+    scoped(conversation)
+    outcome = conversation.amend("T1", "C1", "100.000001", {"monthly_calls": None}, said="the form")
+    assert outcome.kind == "question" and "monthly_calls" in outcome.decision.missing
+    said = worded(outcome, conversation.assumptions)
+    assert "→ unknown" in said.terminal
+
+
+def test_amend_refuses_a_bad_value_alone_and_names_it(conversation):
+    scoped(conversation)
+    outcome = conversation.amend(
+        "T1", "C1", "100.000001", {"monthly_calls": -5, "labeled_examples": 500}, said="form"
+    )
+    assert [r.field for r in outcome.rejected] == ["monthly_calls"]
+    assert outcome.decision.facts.labeled_examples == 500
+
+
+def test_amend_on_a_thread_the_bot_does_not_scope_says_so(conversation):
+    with pytest.raises(LookupError, match="no scoping thread"):
+        conversation.amend("T1", "C1", "404.0", {"monthly_calls": 1}, said="form")
