@@ -40,6 +40,8 @@ SHIPPED_SUITE = Path(__file__).resolve().parent.parent / "evals"
 # `use_case` is a line in the extractor's own words: it is not scored.
 SCORED_FIELDS: tuple[str, ...] = tuple(f for f in Facts.model_fields if f != "use_case")
 CASE_KEYS = frozenset({"name", "about", "messages", "facts", "verdict", "prices", "assumptions"})
+# Intent cases (bot/intent_eval.py) live beside the extraction cases but are no conversations.
+INTENT_FILES = frozenset({"intents.yaml"})
 NUMBER_TOLERANCE = 0.005  # "7M a week" is 30,000,000 calls a month, give or take rounding
 
 
@@ -117,7 +119,11 @@ def suite_files(paths: Iterable[Path]) -> list[Path]:
     problems: list[str] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml"))
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.suffix in (".yaml", ".yml") and p.name not in INTENT_FILES
+            )
             if not found:
                 problems.append(f"{path}: no .yaml files in this folder")
             files.extend(found)

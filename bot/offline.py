@@ -36,7 +36,13 @@ class OfflineExtractor:
         *,
         budget_s: float | None = None,
     ) -> Extraction:
-        reading = read_message(message, asked=still_needed, known=known.known())
+        # The earlier messages: what a bare correction ("oops meant 2M") restates is there.
+        reading = read_message(
+            message,
+            asked=still_needed,
+            known=known.known(),
+            earlier=[exchange.user_text for exchange in history],
+        )
         raw = {
             "reader": READER,
             "updates": [

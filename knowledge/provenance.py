@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from knowledge.facts import FACT_FIELDS, Kind, about, choices_of, fields_of
-from knowledge.quantities import Quantity, find_quantities, supports
+from knowledge.quantities import Quantity, find_quantities, monthly, supports
 
 # How each field's value is read and checked against the user's words (its kind, in facts.py).
 COUNT_FIELDS = fields_of(Kind.count)
@@ -183,6 +183,8 @@ def _stated(field: str, value: float, words: str, *, quoted: bool) -> str | None
         return _stated_duration_ms(value, words)
     if field in RATE_FIELDS:
         found = supports(words, value, monthly_rate=True)
+        if found is None and quoted:
+            return _per_member_rate(value, words)  # "300 agents each asking 20 a day"
     elif field in SHARE_FIELDS:
         found = supports(words, value, share=True)
         if found is None and quoted and 0 < value <= 1 and _BAR.search(words):
@@ -197,6 +199,17 @@ def _stated(field: str, value: float, words: str, *, quoted: bool) -> str | None
             none = _NONE.search(words)  # "they don't have labeled data": zero examples
             return none.group(0) if none else None
     return found.text if found is not None else None
+
+
+def _per_member_rate(value: float, words: str) -> str | None:
+    """A monthly volume that is a count times a rate the quote states ("300 agents each asking
+    20 questions a day" backs 180,000): the quote, when one count and one rate multiply to it."""
+    found = find_quantities(words)
+    for rate in (q for q in found if q.period is not None and not q.is_percent):
+        for count in (q for q in found if q.period is None and not q.is_percent and q.value > 1):
+            if math.isclose(monthly(rate) * count.value, value, rel_tol=0.005):
+                return words
+    return None
 
 
 # Words that make a bare number a quality bar: "they need 97", "target is 99.5".

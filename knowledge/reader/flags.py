@@ -24,6 +24,7 @@ from knowledge.reader.text import (
 
 __all__ = [
     "MEASURED_YES",
+    "UNSURE",
     "baseline_measured",
     "drift",
     "no_labels",
@@ -36,7 +37,9 @@ _NOT_DONE = any_word(
     "nobody(?: has)?|no one(?: has)?|not",
 )
 _TESTING = any_word(
-    r"test\w*|tr(?:y|ied|ying)|measur\w*|benchmark\w*|evaluat\w*|eval\w*|run\w*|ran",
+    r"test\w*|tr(?:y|ied|ying)|measur\w*|benchmark\w*|evaluat\w*|eval\w*",
+    # "run on device", "ran locally": where a model runs, not a test run
+    r"(?:run\w*|ran)(?!\s+(?:on|locally|in|at|inside|offline|fast|faster|slow))",
     r"compar\w*|check\w*|baselin\w*",
 )
 _WITHOUT_A_TEST = _NOT_DONE + r"[^.]{0,25}" + _TESTING  # "nobody has actually tested it"
@@ -295,11 +298,28 @@ _NO_LABELS = re.compile(
     re.IGNORECASE,
 )
 _SHORT_NO = re.compile(
-    r"^\W*(?:no|nope|nah|not yet|no,? not yet|not really|none yet|nothing yet)\b", re.IGNORECASE
+    r"^\W*(?:no|nope|nah|not yet|no,? not yet|not really|none yet|nothing yet)\b"
+    r"(?!\W*(?:idea|clue|sure|certain)\b)",  # "no idea", "not sure": unknown, not a no
+    re.IGNORECASE,
 )
 
 # Words before a match that keep it from saying anything (see `_flag`).
 _ONLY_ASKED = r"\b(?:asked|ask|asking|wondering|check(?:ing)?|see) (?:if|whether)\b[^.]*$"
+# Not knowing whether it is so says neither yes nor no: "not sure if they measured", "no idea
+# whether it runs on the phone", "dunno if they tested".
+UNSURE = re.compile(
+    any_of(
+        r"\bnot (?:\w+ )?(?:sure|certain|clear)",
+        r"\b(?:unsure|uncertain|unclear|dunno|idk)",
+        r"\b(?:don'?t|do not|doesn'?t|does not|didn'?t) (?:\w+ )?(?:know|remember|recall)",
+        r"\bno (?:idea|clue)",
+        r"\bcan'?t (?:tell|say|remember)",
+        r"\bhave to (?:check|ask)",
+        r"\bneed to (?:check|ask|confirm)",
+    )
+    + r"\b[^.?!]{0,12}?\b(?:if|whether|whether or not|that)\b[^.?!]*$",
+    re.IGNORECASE,
+)
 _CANNOT = r"\b(?:can'?t|cannot|won'?t|couldn'?t)\b"
 _WISH = r"\b(?:wants?|needs?|would like|hoping|so that|so it|a model that)\b[^.]*$"
 _NOT_RIGHT_BEFORE = r"(?:\b(?:no|not|never|without)|n't)\s+$"
@@ -328,7 +348,7 @@ def _flag(
         for m in pattern.finditer(message):
             clause_start = clause_span_at(message, m.start(), m.end()).start
             before = message[max(clause_start, m.start() - 25) : m.start()]
-            if has(_ONLY_ASKED, before):
+            if has(_ONLY_ASKED, before) or UNSURE.search(message, clause_start, m.start()):
                 continue
             if has(_CANNOT, before):
                 continue  # "claude can't live on the box": about the frontier model, not the need
@@ -443,7 +463,7 @@ def drift(message: str) -> tuple[bool, str] | None:
 def baseline_measured(
     message: str, numbers: Iterable[tuple[StatedNumber, str]]
 ) -> tuple[bool, str] | None:
-    no = _MEASURED_NO.search(message)
+    no = next((m for m in _MEASURED_NO.finditer(message) if not _unsure_of(message, m)), None)
     quality = [n for n, field in numbers if field == "baseline_quality"]
     if quality:
         # a stated score of the prompted model is a measurement, unless it is denied later
@@ -453,6 +473,12 @@ def baseline_measured(
     if no is not None:
         return False, clause_at(message, no.start(), no.end())
     return None
+
+
+def _unsure_of(message: str, m: re.Match[str]) -> bool:
+    """ "not sure if they measured": the no is inside words that say it is not known."""
+    sentence = around(sentences(message), m.start())
+    return UNSURE.search(message, max(sentence.start, m.start() - 60), m.end()) is not None
 
 
 def says_not_yet(message: str) -> bool:

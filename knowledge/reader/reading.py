@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -19,11 +20,11 @@ from knowledge.reader.flags import (
     yes_no_flags,
 )
 from knowledge.reader.money import is_money
-from knowledge.reader.number_fields import is_duration, number_field
+from knowledge.reader.number_fields import DURATION, headcount, is_duration, number_field
 from knowledge.reader.request import request
 from knowledge.reader.stated import StatedNumber, stated_numbers
 from knowledge.reader.task_type import task_type
-from knowledge.reader.text import CORRECTION, clause_at
+from knowledge.reader.text import CORRECTION, any_word, clause_at
 
 __all__ = ["Reading", "read_message"]
 
@@ -74,6 +75,7 @@ def read_message(
     *,
     asked: Sequence[str] = (),
     known: Collection[str] | Mapping[str, object] = (),
+    earlier: Sequence[str] = (),
 ) -> Reading:
     """The fact updates one message states, each with the words it came from.
 
@@ -83,11 +85,14 @@ def read_message(
     message only replaces one of them when it says it corrects it ("actually it's extraction"),
     since later messages mention other things in passing ("the routing engine", "line items").
     The thread's frontier model, when `known` gives it, tells a score of that model (its
-    baseline_quality) from a score of another one (`other_baselines`).
+    baseline_quality) from a score of another one (`other_baselines`). `earlier`: the thread's
+    earlier messages, oldest first, where the figure a bare correction ("oops meant 2M")
+    replaces is looked for when this message doesn't state it.
     """
     found = _Found({})
     _read_choices(message, known, found)
-    numbers = _read_numbers(message)
+    stated = stated_numbers(message)
+    numbers = _read_numbers(message, stated)
     thread_model = known.get("frontier_model") if isinstance(known, Mapping) else None
     models = read_models(
         message,
@@ -100,13 +105,14 @@ def read_message(
     fields: list[tuple[StatedNumber, str]] = []
     for n, field, value in numbers:
         if field != "baseline_quality":
-            found.put(field, value, _quote(n))
+            found.put(field, value, _quote(n, message, field))
             fields.append((n, field))
         elif id(n) in baseline:  # a score of the frontier model (or of no model named)
             found.put(field, *baseline[id(n)])
             fields.append((n, field))
     for model, value, quote in models.others:  # a score of another model
         found.put("other_baselines", value, quote, model)
+    _read_corrections(message, stated, earlier, found)
     _read_a_bare_answer(message, asked, found)
     one_word = _ONE_WORD.search(message)
     if one_word is not None and "output_tokens" not in found.updates:
@@ -136,10 +142,12 @@ def _read_choices(message: str, known: Collection[str], found: _Found) -> None:
             found.put(name, choice[0], choice[1])
 
 
-def _read_numbers(message: str) -> list[tuple[StatedNumber, str, float]]:
+def _read_numbers(
+    message: str, stated: Sequence[StatedNumber]
+) -> list[tuple[StatedNumber, str, float]]:
     """Each number the message states for a fact: the number, its field and its value."""
     read: list[tuple[StatedNumber, str, float]] = []
-    for n in stated_numbers(message):
+    for n in stated:
         result = number_field(n, message)
         if result is None:
             continue
@@ -150,8 +158,100 @@ def _read_numbers(message: str) -> list[tuple[StatedNumber, str, float]]:
     return read
 
 
-def _quote(n: StatedNumber) -> str:
+def _quote(n: StatedNumber, message: str, field: str) -> str:
+    members = headcount(n, message) if field == "monthly_calls" else None
+    if members is not None:  # "300 agents each asking 20 questions a day": both numbers
+        q = n.quantity
+        return message[min(q.start, members.start) : max(q.end, members.end)]
     return n.clause if n.quantity.text in n.clause else n.quantity.text
+
+
+# A correction word, then a few words that only lead to the figure: "oops meant 2M", "sorry,
+# that should be 12k", "typo - 2M". Not "sorry about the delay, they do 2M": the words between
+# must be these.
+_LEADING_WORDS = any_word(
+    "i|meant|mean|to|say|said|it'?s|its|that'?s|thats|it|is|was|were|should|be|been|have|'ve",
+    "like|more|closer|about|around|roughly|approx|actually|the|number|figure|that|make",
+    "sorry|oops|whoops|typo|er|erm|um|uh|lol|ugh|ah|oh|so|really",
+)
+_CORRECTING = rf"(?:{CORRECTION.pattern}|\b(?:oops|whoops|meant|i mean|typo|should be|make that)\b)"
+_ANY_CORRECTING = re.compile(_CORRECTING, re.IGNORECASE)
+_REPLACES = re.compile(
+    rf"{_CORRECTING}\W*(?:{_LEADING_WORDS}\W+)*?[~≈]?\s*\Z",
+    re.IGNORECASE,
+)
+# After a bare figure: nothing, hedges, or the figure it replaces ("2M not 20M").
+_BARE_AFTER = re.compile(
+    r"\s*(?:(?:not|instead of|rather than)\b.*|(?:lol|haha|sorry|my bad|oops|:[\w+-]+:|\W)*)",
+    re.IGNORECASE | re.DOTALL,
+)
+# A correction fixes a slip (a zero, or k for M): the figure it replaces is within this factor.
+_SLIP = 1000
+
+
+def _read_corrections(
+    message: str, numbers: Sequence[StatedNumber], earlier: Sequence[str], found: _Found
+) -> None:
+    """A correction word and a bare figure ("oops meant 2M") restate the last figure of the same
+    kind said before (in this text, else in the thread's earlier messages) with the new number,
+    in that figure's unit and period ("500k a day", then "sorry, 50k": 1.5M a month)."""
+    if _ANY_CORRECTING.search(message) is None:
+        return  # most messages: no figure to look at twice
+    for n in numbers:
+        if not _a_bare_correction(n, message):
+            continue
+        before = [(message, old) for old in numbers if old.quantity.end <= n.quantity.start]
+        replaced = _replaced_by(n, [*_stated_in(earlier), *before])
+        if replaced is not None:
+            found.put(*replaced, n.clause)
+
+
+def _stated_in(texts: Sequence[str]) -> list[tuple[str, StatedNumber]]:
+    return [(text, n) for text in texts for n in stated_numbers(text)]
+
+
+def _a_bare_correction(n: StatedNumber, message: str) -> bool:
+    lead = message[max(0, n.quantity.start - 60) : n.quantity.start]
+    if _REPLACES.search(lead) is None:
+        return False
+    own = DURATION.sub("", n.unit_text, count=1)  # "oops meant 200ms": the unit is the figure's
+    hedges = _NOTHING_BUT_HEDGES.match(own)
+    if hedges is None or not _BARE_AFTER.fullmatch(own[hedges.end() :]):
+        return False  # "sorry, 18M is cards in circulation": it counts something else
+    # "oops, 600 in": a figure that says what it is is read as such
+    return number_field(n, message) is None
+
+
+def _replaced_by(
+    n: StatedNumber, before: Sequence[tuple[str, StatedNumber]]
+) -> tuple[str, float] | None:
+    """The field and new value of the last figure `before` of the kind of `n`."""
+    kind = _kind_of(n)
+    for text, old in reversed(before):
+        field = number_field(old, text)
+        if field is None or _kind_of(old) != kind or not _near(old.low, n.low):
+            continue
+        # The old figure's words with the new number: its unit, period and conversion hold.
+        restated = dataclasses.replace(
+            old, values=n.values, quantity=dataclasses.replace(old.quantity, value=n.low)
+        )
+        again = number_field(restated, text)
+        if again is None or again[0] != field[0]:
+            return None
+        return again[0], again[1] if again[0] in _SHARES else round(again[1])
+    return None
+
+
+def _kind_of(n: StatedNumber) -> str:
+    if n.quantity.is_percent:
+        return "percent"
+    if is_duration(n):
+        return "duration"
+    return "money" if is_money(n) else "count"
+
+
+def _near(old: float, new: float) -> bool:
+    return old > 0 and new > 0 and max(old, new) / min(old, new) <= _SLIP
 
 
 # Counts a bare number can answer when the bot asked for one of them: "roughly 40,000" after

@@ -12,6 +12,7 @@ __all__ = [
     "CHARS_PER_TOKEN",
     "cached_part",
     "characters_field",
+    "counts_things",
     "in_or_out_field",
     "says_characters",
     "says_in_or_out",
@@ -25,13 +26,16 @@ CHARS_PER_TOKEN = 4
 
 _TOKEN_WORD = r"(?:tokens?|toks?|tkns?)\b"
 _CHAR_WORD = r"(?:characters?|chars?)\b"
-_TOKENS_AFTER = rf"^[\s-]*(?:\w+\s)?{_TOKEN_WORD}"  # "600 tokens", "600 input tokens"
+# A number's unit text starts with its multiplier ("2k tokens" reads "k  tokens"): the size words
+# come after it.
+_MULTIPLIER = r"(?:[kmb](?![a-z])\s*)?"
+_TOKENS_AFTER = rf"^[\s-]*{_MULTIPLIER}(?:\w+\s)?{_TOKEN_WORD}"  # "600 tokens", "2k input tokens"
 _TOKENS_BEFORE = rf"{_TOKEN_WORD}[^\d]{{0,12}}$"  # "tokens: ~600"
 # "8,000 characters", "8k chars", "the 2,000 was characters"
 _CHARACTERS_AFTER = rf"^(?:[kmb](?![a-z])\s*)?(?:(?:was|were|is|are)\s+)?{_CHAR_WORD}"
 # "600 in, 10 out" is a size only in a sentence about tokens (not "3 in 10 tickets")
-_IN_OR_OUT_AFTER = r"^\W{0,3}(?:in|out)\b"
-_IN_AFTER_ALONE = r"^\W{0,3}in\b"
+_IN_OR_OUT_AFTER = rf"^{_MULTIPLIER}\W{{0,3}}(?:in|out)\b"
+_IN_AFTER_ALONE = rf"^{_MULTIPLIER}\W{{0,3}}in\b"
 _ABOUT_TOKENS = r"\b(?:tok|tokens?|in\b.*\bout\b)"
 
 _INPUT_WORD = any_word(
@@ -51,7 +55,7 @@ _CACHED_WORD = any_word(
     "policy text",
 )
 
-_SIZE_UNIT = r"^\W*(?:\w+\s)?(?:tokens?|toks?|characters?|chars?)?\s*(?:of\s+)?"
+_SIZE_UNIT = rf"^\W*{_MULTIPLIER}(?:\w+\s)?(?:tokens?|toks?|characters?|chars?)?\s*(?:of\s+)?"
 _IN_AFTER = (
     _SIZE_UNIT + r"(?:input|in|prompt|total|all[- ]in|overall|in total|per call|per request|each)\b"
 )
@@ -62,9 +66,24 @@ _OUT_BEFORE = (
     r"\b(?:output|out|completion|response|answer|reply|replies|returns?|generates?)\b[^\d]{0,40}$"
 )
 
-_CACHED_AFTER = rf"^[^\d]{{0,45}}?{_CACHED_WORD}"  # "450 of it is the instructions"
-_CACHED_BEFORE = rf"{_CACHED_WORD}[^\d]{{0,25}}$"  # "the system prompt is 450 tokens"
 _CACHED_BEFORE_UNIT = r"tok|char|^\s*$|of"
+# Things a number may count that are no size of a call: "40-page PDFs", "3k policy PDFs", "500
+# examples of approved copy", "20 few-shot examples", "a 1,100-page claims manual". Pages and
+# files vary too much to be read as tokens, and examples are a count of examples.
+_THINGS = any_word(
+    "pages?|pp|pdfs?|docs?|documents?|files?|manuals?|memos?|handbooks?|policies|contracts?",
+    "slides?|decks?|spreadsheets?|sheets?|images?|photos?|scans?|screenshots?|forms?",
+    "examples?|samples?|shots?|emails?|articles?|reports?|transcripts?|recordings?|videos?",
+    "words?|sentences?|paragraphs?|lines?|rows?|records?|questions?|answers?|faqs?|sops?",
+)
+# The thing right after the number, past its multiplier, a hyphen and up to two describing words
+# ("40-page", "3k policy PDFs", "20 few-shot examples"); not "450 of it is the examples".
+_COUNTS_THINGS = rf"^{_MULTIPLIER}[\s-]*(?!of\b)(?:[a-z][\w'-]*\s+){{0,2}}?{_THINGS}"
+# "450 of it is the instructions", "the system prompt is 450 tokens"; not the "policy" of "3k
+# policy PDFs", which names documents, not a part of the prompt.
+_A_CACHED_PART = rf"{_CACHED_WORD}(?!\s+{_THINGS})"
+_CACHED_AFTER = rf"^[^\d]{{0,45}}?{_A_CACHED_PART}"
+_CACHED_BEFORE = rf"{_A_CACHED_PART}[^\d]{{0,25}}$"
 _INCLUDING = r"\b(?:incl\w*|including|with|w/|plus)\W+(?:the\s+|its\s+)?\w*$"
 _LABELED = r"\b(?:labeled|labelled|gold|annotated)\b"
 
@@ -81,8 +100,14 @@ def characters_field(n: StatedNumber) -> tuple[str, float]:
 def says_tokens(n: StatedNumber) -> bool:
     return bool(
         has(_TOKENS_AFTER, n.unit_text)
-        or (has(_TOKENS_BEFORE, n.before.lower()) and not is_money(n))
+        or (has(_TOKENS_BEFORE, n.before.lower()) and not is_money(n) and not counts_things(n))
     )
+
+
+def counts_things(n: StatedNumber) -> bool:
+    """The number counts pages, files or examples it names ("they send 40-page PDFs"): no size
+    of a call, however near the words about prompts are."""
+    return has(_COUNTS_THINGS, n.unit_text) is not None
 
 
 def tokens_field(n: StatedNumber) -> tuple[str, float] | None:

@@ -364,3 +364,107 @@ def test_every_new_fact_update_passes_provenance():
         "claude-haiku-5-5": 0.91,
         "claude-sonnet-5-5": 0.94,
     }
+
+
+# --- sizes with a multiplier, per-member rates, counts of documents, corrections, not knowing ---
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        # a size with a multiplier: "2k tokens in" is 2,000 input tokens
+        ("2k tokens in and like 10 out", {"input_tokens": "2000", "output_tokens": "10"}),
+        ("2k tokens in and like 300 out", {"input_tokens": "2000", "output_tokens": "300"}),
+        ("1200 in / ~250 out", {"input_tokens": "1200", "output_tokens": "250"}),
+        ("prompts run ~1.5k tokens, 200 out", {"input_tokens": "1500", "output_tokens": "200"}),
+        ("each call is 3k in, 400 out", {"input_tokens": "3000", "output_tokens": "400"}),
+        # a rate each of a number of people (stores, reps) makes: the count times the rate
+        ("300 agents each asking 20 questions a day", {"monthly_calls": "180000"}),
+        ("1,200 stores, each sending 500 receipts a week", {"monthly_calls": "2571429"}),
+        ("40 reps who each log 25 calls a day", {"monthly_calls": "30000"}),
+        ("20 questions a day per agent and they have 300 agents", {"monthly_calls": "180000"}),
+        (
+            "they have 300 agents and each agent asks 20 questions a day",
+            {"monthly_calls": "180000"},
+        ),
+        # ... but not a rate that is already the whole volume
+        ("they have 300 agents and get 20k tickets a day", {"monthly_calls": "600000"}),
+        (
+            "300 agents each handle some of the 20k tickets a day in total",
+            {"monthly_calls": "600000"},
+        ),
+        # pages, PDFs and examples are counts of things, not prompt tokens
+        ("they send 40-page PDFs", {}),
+        ("we have 500 examples of approved copy", {"labeled_examples": "500"}),
+        ("they have 3k policy PDFs and the prompt is ~2k tokens", {"input_tokens": "2000"}),
+        ("a model that knows their 1,100-page claims manual + all the policy memos", {}),
+        ("each prompt carries 40 pages of policy", {}),
+        ("the system prompt has 20 few-shot examples", {}),
+        # not knowing whether it was measured is not a no
+        ("not sure if they measured", {}),
+        ("don't know if they ran an eval", {}),
+        ("no idea whether anyone has tested it", {}),
+        ("they haven't measured", {"baseline_measured": "false"}),
+        ("not sure if it has to run on the phone", {}),
+    ],
+)
+def test_sizes_rates_documents_and_unknowns(message, expected):
+    got = read(message)
+    named = {"input_tokens", "output_tokens", "cached_prefix_tokens", "monthly_calls"}
+    named |= {"labeled_examples", "baseline_measured", "on_device"}
+    assert {k: v for k, v in got.items() if k in named} == expected
+
+
+def test_a_per_member_rate_quotes_both_numbers():
+    (update,) = [
+        u
+        for u in read_message("300 agents each asking 20 questions a day").updates
+        if u.field == "monthly_calls"
+    ]
+    assert update.quote == "300 agents each asking 20 questions a day"
+
+
+@pytest.mark.parametrize(
+    ("message", "asked", "expected"),
+    [
+        ("no idea", ["baseline_measured"], {}),
+        ("not sure tbh", ["baseline_measured"], {}),
+        ("nope", ["baseline_measured"], {"baseline_measured": "false"}),
+    ],
+)
+def test_an_unsure_short_answer_is_no_answer(message, asked, expected):
+    assert read(message, asked=asked) == expected
+
+
+@pytest.mark.parametrize(
+    ("earlier", "message", "expected"),
+    [
+        # the last figure of the same kind, in the thread's earlier messages or this one
+        (["they do 20M a month"], "oops meant 2M", {"monthly_calls": "2000000"}),
+        ([], "they do 20M a month. oops meant 2M", {"monthly_calls": "2000000"}),
+        (["they do 20M a month"], "oops meant 2M not 20M", {"monthly_calls": "2000000"}),
+        (["they have 4k labeled tickets"], "typo: 40k", {"labeled_examples": "40000"}),
+        (["20M a month, ~600 tokens in"], "oops meant 800", {"input_tokens": "800"}),
+        # a slip, not a new order of magnitude: 2M replaces 20M, not the 600 said after it
+        (["20M a month, ~600 tokens in"], "oops meant 2M", {"monthly_calls": "2000000"}),
+        # the replaced figure's period and unit hold
+        (["they do 500k a day"], "sorry, 50k", {"monthly_calls": "1500000"}),
+        (["each request is ~6,000 characters"], "sorry i meant 8,000", {"input_tokens": "2000"}),
+        (["p95 first token under 80ms"], "oops meant 200ms", {"first_token_ms": "200"}),
+        (["haiku 4.5 got 91% vs a 95% bar"], "sorry, 93%", {"target_quality": "0.93"}),
+        # no correction word, or nothing of that kind before: nothing
+        (["they do 20M a month"], "2M", {}),
+        ([], "oops meant 2M", {}),
+        (["they do 20M a month"], "sorry about the delay, they do 2M", {}),
+        (["they do 20M a month"], "ugh sorry, 18M is cards in circulation", {}),
+    ],
+)
+def test_a_correction_word_and_a_bare_figure_restate_the_last_figure(earlier, message, expected):
+    assert read(message, earlier=earlier) == expected
+
+
+def test_a_correction_passes_provenance():
+    earlier, message = "they do 20M a month", "oops meant 2M"
+    updates = read_message(message, earlier=[earlier]).updates
+    checked = check_updates(updates, f"{earlier}\n{message}", message)
+    assert [(a.field, a.value) for a in checked.accepted] == [("monthly_calls", 2_000_000)]
