@@ -6,6 +6,9 @@ is re-decided on both sheets, by this engine, with the same facts and the run's 
 the prices differ: a thread whose verdict changes, or whose payback crosses the horizon, is a
 flip (an engine upgrade, or a verdict stored on another date, is not). Posting the digest
 stores the new decisions as the threads' last ones.
+
+`dry_run_text` is `ftscope digest --dry-run`: the digest `--post` would post now, from a refresh
+read but not stored, so its sources are the ones just read, not those of the stored version.
 """
 
 from __future__ import annotations
@@ -16,15 +19,21 @@ import math
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.storage import ScopingThread, Store, UsageTotals
 from knowledge import Assumptions, Decision, Facts, InputError, PriceSheet, Verdict, decide
 from knowledge.refresh import PriceChange, SourceOutcome, price_changes
 
+if TYPE_CHECKING:
+    from bot.weekly import DigestJob
+
 log = logging.getLogger(__name__)
 
 RETIREMENT_NOTICE = dt.timedelta(days=90)  # say so this long before a model retires
+# A model of the sheet that no thread names is told once, in the first digest after it retired
+# (the digest is weekly): kept in the sheet, it is priced as its successor from then on.
+RETIRED_NEWS = dt.timedelta(days=7)
 KEY_MODELS = ("claude-haiku-4-5", "claude-haiku-5-5", "claude-sonnet-5-5", "claude-opus-5-5")
 
 
@@ -160,9 +169,15 @@ def redecide(
 
 
 def retirements(
-    store: Store, sheet: PriceSheet, bot_model: str, today: dt.date
+    store: Store,
+    sheet: PriceSheet,
+    bot_model: str,
+    today: dt.date,
+    since: dt.date | None = None,
 ) -> list[Retirement]:
-    """Models named by stored threads, or the bot's own, that retire soon or left the sheet."""
+    """Models named by stored threads, or the bot's own, that retire soon or left the sheet;
+    and any model of the sheet that retired since the last digest (`since`, else a week ago),
+    which the sheet keeps, priced as its successor, though no thread names it yet."""
     named: Counter[str] = Counter()
     for thread in store.threads.with_facts():
         if thread.frontier_model and thread.status != "closed":
@@ -185,6 +200,15 @@ def retirements(
                     retired=price.retired_by(today),  # "before today" (ModelPrice.retired_by)
                 )
             )
+    told = {sheet.resolve(r.model) for r in found}
+    start = since if since is not None else today - RETIRED_NEWS
+    found += [
+        Retirement(model, price.deprecation_date, 0, False, retired=True)
+        for model, price in sorted(sheet.models.items())
+        if model not in told
+        and price.deprecation_date is not None
+        and start <= price.deprecation_date < today  # retired since, as retired_by counts it
+    ]
     return found
 
 
@@ -199,9 +223,11 @@ def build_digest(
     now: dt.datetime,
     today: dt.date | None = None,
     permalink: Callable[[str, str], str | None] | None = None,
+    since: dt.date | None = None,
 ) -> Digest:
     """The digest of the week ending `now`, comparing `sheet` with `previous`; every decision
-    is made as on `today` (FTSCOPE_TODAY), else on the run's date."""
+    is made as on `today` (FTSCOPE_TODAY), else on the run's date. `since`: the date of the
+    last digest, which a model's retirement is news after (default: a week before)."""
     day = today or now.date()
     moved = None if previous == sheet else previous  # the same prices flip nothing
     flips: list[Flip] = []
@@ -229,7 +255,7 @@ def build_digest(
         sources=sources,
         sheet=sheet,
         flips=flips,
-        retirements=retirements(store, sheet, bot_model, day),
+        retirements=retirements(store, sheet, bot_model, day, since),
         usage=usage,
         redecided=redecided,
         decisions=decisions,
@@ -247,3 +273,32 @@ def store_decisions(store: Store, digest: Digest) -> None:
     store.threads.update_decisions(
         [(tid, seen, d.to_json(), d.verdict.value) for tid, (seen, d) in digest.decisions.items()]
     )
+
+
+def dry_run_text(job: DigestJob, now: dt.datetime) -> str:
+    """`ftscope digest --dry-run`: the digest `ftscope digest --post` would post at `now`.
+
+    The sources are read as the post would read them, and nothing is stored or posted: so the
+    Sources section tells this run's failures (a source that broke since the last stored
+    version shows as broken), and a database that never refreshed doesn't claim that every
+    source read fine without reading one.
+    """
+    from bot import render  # noqa: PLC0415 - Jinja loads only to render
+    from bot.prices import refresh_prices  # noqa: PLC0415
+
+    refresh = refresh_prices(
+        job.store, job.sources, max_factor=job.max_factor, save=False, log_failures=False
+    )
+    digest = job.digest(now, refresh.merged.outcomes, refresh.merged.sheet)
+    version = refresh.version
+    stored = (
+        f"the newest stored prices are version #{version.id} "
+        f"({version.created_at:%Y-%m-%d %H:%M} UTC)"
+        if version is not None
+        else "no refresh has been stored yet (the shipped price sheet is in use)"
+    )
+    head = (
+        f"Dry run: what `ftscope digest --post` would post now, with the sources read just "
+        f"now; nothing is stored or posted. Before this run, {stored}."
+    )
+    return f"{head}\n\n{render.digest_text(digest)}"

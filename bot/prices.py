@@ -2,7 +2,9 @@
 
 The engine always decides with the newest stored version, or the shipped sheet before the first
 refresh. A refresh reads every source (URLs over HTTP with a timeout, or files), lets
-`knowledge.refresh` keep the bad ones out, and stores a new version only when a price changed.
+`knowledge.refresh` keep the bad ones out, and stores a new version only when something in the
+sheet changed; a run where no source could be used stores nothing. `refresh_report` is what
+`ftscope prices refresh` prints: every entry of every source accounted for.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import datetime as dt
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,11 +23,14 @@ from sqlalchemy.engine import make_url
 
 from bot.storage import PriceSheetVersion, Store, make_engine, normalize_database_url
 from knowledge import InputError, PriceSheet, load_price_sheet, price_sheet_from
-from knowledge.documents import parse_document
-from knowledge.price_sources import read_source
+from knowledge.price_sources import read_source_text
+from knowledge.prices import ModelPrice
 from knowledge.refresh import (
     DEFAULT_MAX_FACTOR,
+    MODEL_PRICE_FIELDS,
     Merged,
+    PriceChange,
+    SourceOutcome,
     SourceRead,
     content_hash,
     merge_sources,
@@ -38,7 +44,7 @@ LITELLM_URL = (
 )
 DEFAULT_SOURCES = (LITELLM_URL,)
 FETCH_TIMEOUT_S = 20.0
-MAX_SOURCE_BYTES = 20_000_000  # the LiteLLM file is ~1.6 MB; anything far bigger is not a sheet
+MAX_SOURCE_BYTES = 20_000_000  # the LiteLLM file is ~3.5 MB; anything far bigger is not a sheet
 
 
 def read_location(location: str, timeout_s: float = FETCH_TIMEOUT_S) -> SourceRead:
@@ -48,7 +54,7 @@ def read_location(location: str, timeout_s: float = FETCH_TIMEOUT_S) -> SourceRe
             text = _fetch(location, timeout_s)
         else:
             text = Path(location).expanduser().read_text(encoding="utf-8")
-        data = read_source(parse_document(text, location), location)
+        data = read_source_text(text, location)
     except httpx2.TimeoutException:
         return SourceRead(location, problem=f"timed out after {timeout_s:g} s")
     except httpx2.HTTPStatusError as exc:
@@ -92,8 +98,11 @@ def _fetch(url: str, timeout_s: float) -> str:
 @dataclass
 class Refresh:
     merged: Merged
-    version: PriceSheetVersion | None  # the stored version in use after the run
-    stored: bool  # a new version was stored (some price changed)
+    version: PriceSheetVersion | None  # the stored version in use after the run (None: shipped)
+    stored: bool  # a new version was stored (something in the sheet changed)
+    previous: PriceSheetVersion | None = None  # the newest version before the run
+    today: dt.date | None = None  # the run's date: what "retired" is judged on
+    dry_run: bool = False  # read and merged, not stored (save=False)
 
 
 def refresh_prices(
@@ -103,16 +112,37 @@ def refresh_prices(
     today: dt.date | None = None,
     max_factor: float = DEFAULT_MAX_FACTOR,
     timeout_s: float = FETCH_TIMEOUT_S,
+    save: bool = True,
+    log_failures: bool = True,
 ) -> Refresh:
-    """Read every source, merge the good ones over the last good sheet, store it if it moved."""
+    """Read every source, merge the good ones over the last good sheet, store it if it moved.
+
+    `save=False` reads and merges without storing (a dry run). `log_failures=False` for a
+    caller that reports the failures itself (the CLI), so each is told once, not again on
+    stderr.
+    """
     today = today or dt.datetime.now(dt.UTC).date()
+    previous = store.price_sheets.latest()
     base = current_sheet(store)
     reads = [read_location(location, timeout_s) for location in sources or DEFAULT_SOURCES]
-    merged = merge_sources(base, reads, today, max_factor)
-    for outcome in merged.failed:
-        log.warning("price source %s skipped: %s", outcome.name, outcome.problem)
+    merged = merge_sources(base, reads, today, max_factor, known=load_price_sheet().models)
+    if log_failures:
+        for outcome in merged.failed:
+            log.warning("price source %s skipped: %s", outcome.name, outcome.problem)
+    if not save or not merged.applied:
+        # Nothing read means nothing to store: the last good sheet (or the shipped one)
+        # simply stays in use, and a fresh database stays empty.
+        return Refresh(merged, previous, False, previous, today, dry_run=not save)
     record = [
-        {"source": o.name, "ok": o.applied, "problem": o.problem, "models": o.models}
+        {
+            "source": o.name,
+            "ok": o.applied,
+            "problem": o.problem,
+            "models": o.models,
+            "stored": len(o.stored_models),
+            "entries": o.entries,
+            "identity": o.identity,
+        }
         for o in merged.outcomes
     ]
     # Stored when anything in the sheet changed (a retirement date, a GPU's throughput), not
@@ -120,7 +150,143 @@ def refresh_prices(
     version, stored = store.price_sheets.save(
         sheet_document(merged.sheet), content_hash(merged.sheet), record
     )
-    return Refresh(merged, version, stored)
+    return Refresh(merged, version, stored, previous, today)
+
+
+def refresh_report(refresh: Refresh) -> str:
+    """What `ftscope prices refresh` prints: each source once (what it listed, what was
+    stored, what was skipped and why), the restricted and retired models the sheet keeps, the
+    changes, and what became of the stored sheet."""
+    from bot import render  # noqa: PLC0415 - Jinja costs start-up time the rest doesn't need
+
+    merged, today = refresh.merged, refresh.today or refresh.merged.sheet.as_of
+    sheet = merged.sheet
+    lines: list[str] = []
+    for outcome in merged.outcomes:
+        lines += _outcome_lines(outcome)
+    refreshed = [m for o in merged.applied for m in o.stored_models]
+    if merged.applied:
+        notes = _sheet_notes(sheet, refreshed, today)
+        if notes:
+            lines += ["", *notes]
+        lines += ["", _sheet_summary(sheet, refreshed)]
+        if merged.changes:
+            count = len(merged.changes)
+            lines += ["", f"{count} price change{'s' if count != 1 else ''}:"]
+            lines += [f"  {_change_line(c, sheet, render.change_text)}" for c in merged.changes]
+        else:
+            lines += ["", "no price changed"]
+        other = _other_key_changes(merged.base, sheet) if merged.base is not None else []
+        if other:
+            lines.append(f"other keys changed: {', '.join(other)}")
+    lines.append(_version_line(refresh))
+    return "\n".join(lines) + "\n"
+
+
+def _outcome_lines(outcome: SourceOutcome) -> list[str]:
+    if not outcome.applied:
+        return [f"FAILED  {outcome.name}: {outcome.problem}"]
+    kind = "LiteLLM's price map" if outcome.identity == "litellm" else "a price sheet"
+    stored = []
+    if outcome.models or not outcome.serving:
+        stored.append(f"{_count(len(outcome.stored_models), 'model')} stored")
+    if outcome.serving:
+        stored.append(f"{_count(outcome.serving, 'serving option')} stored")
+    head = f"ok      {outcome.name}: {kind}, {_count(outcome.entries, 'entry', 'entries')} read"
+    head += f"; {' and '.join(stored)}"
+    if not outcome.skipped:
+        return [head]
+    lines = [f"{head}; {outcome.skipped_count:,} skipped:"]
+    width = len(f"{max(s.count for s in outcome.skipped):,}")
+    for skipped in outcome.skipped:
+        line = f"          {skipped.count:>{width},}  {skipped.reason}"
+        if skipped.names:
+            line += f": {_listed(skipped.names)}"
+        lines.append(line)
+    return lines
+
+
+def _sheet_notes(sheet: PriceSheet, refreshed: list[str], today: dt.date) -> list[str]:
+    notes = []
+    restricted = [m for m in refreshed if sheet.models[m].restricted]
+    if restricted:
+        notes.append(
+            "restricted, kept restricted (invitation-only: priced when a thread names one, "
+            f"never suggested): {_listed(restricted)}"
+        )
+    retired = [
+        f"{m} (retired {p.deprecation_date}"
+        + (f", priced as {p.successor})" if p.successor else ", no successor in the sheet)")
+        for m, p in sheet.models.items()
+        if p.retired_by(today)
+    ]
+    if retired:
+        notes.append(
+            "retired, kept so that a thread naming one is still priced: " + _listed(retired)
+        )
+    return notes
+
+
+def _sheet_summary(sheet: PriceSheet, refreshed: list[str]) -> str:
+    kept = [m for m in sheet.models if m not in set(refreshed)]
+    models = f"{_count(len(sheet.models), 'model')} ({len(set(refreshed))} from this refresh"
+    models += f"; {len(kept)} kept as they were: {_listed(kept)})" if kept else ")"
+    return f"the sheet: {models}, {_count(len(sheet.finetune_serving), 'serving option')}"
+
+
+def _change_line(change: PriceChange, sheet: PriceSheet, text: Callable[[PriceChange], str]) -> str:
+    line = text(change)
+    model = sheet.models.get(change.item)
+    if change.old is None and model is not None and model.restricted:
+        line += " (restricted: invitation-only, never suggested)"
+    return line
+
+
+def _other_key_changes(old: PriceSheet, new: PriceSheet) -> list[str]:
+    """What else changed in models both sheets list: a new version is stored for that too, and
+    the report says why. Keys the decision reads are named per model; LiteLLM's other keys
+    (supports_*, provider_specific_entry, …), kept as they are, only counted."""
+    ignored = {"source", *MODEL_PRICE_FIELDS}
+    named, extra = [], 0
+    for model_id, after_price in new.models.items():
+        if model_id not in old.models:
+            continue
+        before = old.models[model_id].model_dump(exclude_none=True)
+        after = after_price.model_dump(exclude_none=True)
+        changed = {k for k in (set(before) | set(after)) - ignored if before.get(k) != after.get(k)}
+        known = sorted(changed & set(ModelPrice.model_fields))
+        if known:
+            named.append(f"{model_id} ({', '.join(known)})")
+        extra += bool(changed - set(ModelPrice.model_fields))
+    if extra:
+        named.append(f"LiteLLM's other keys (not used by the decision) in {_count(extra, 'model')}")
+    return named
+
+
+def _version_line(refresh: Refresh) -> str:
+    version = refresh.version
+    if version is None:
+        where = f"the shipped price sheet (as of {load_price_sheet().as_of})"
+    else:
+        where = f"version #{version.id} ({version.created_at:%Y-%m-%d %H:%M} UTC)"
+    if refresh.dry_run:
+        return f"nothing stored (a dry run); {where} stays in use"
+    if not refresh.merged.applied:
+        return f"nothing stored: no source could be used; {where} stays in use"
+    if not refresh.stored:
+        return f"unchanged: {where} stays in use"
+    if refresh.previous is None:
+        return f"stored as {where}: the first refresh here (the shipped sheet was in use)"
+    return f"stored as {where}"
+
+
+def _count(number: int, one: str, many: str | None = None) -> str:
+    return f"{number:,} {one if number == 1 else (many or one + 's')}"
+
+
+def _listed(names: list[str] | tuple[str, ...], limit: int = 8) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
 def sheet_of(version: PriceSheetVersion) -> PriceSheet:

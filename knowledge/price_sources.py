@@ -1,7 +1,7 @@
 """One price source read into prices, or refused as a whole.
 
 A source is either LiteLLM's public `model_prices_and_context_window.json` (the default source,
-~2,500 entries of which the bot needs only Anthropic's own Claude chat models) or the project's
+~4,900 entries of which the bot needs only Anthropic's own Claude chat models) or the project's
 own sheet format (`spec/decision.md`), which a team uses for what LiteLLM doesn't price: GPU
 rentals and fine-tuned serving, sometimes a model price of its own.
 
@@ -15,19 +15,24 @@ Entries the bot doesn't need are skipped without being validated: LiteLLM's file
 prices for free tiers and per-image prices for image models, which are not our problem and
 would otherwise make it unreadable, and skipping keeps a refresh fast (a few milliseconds).
 
-Pure: no HTTP, files, Slack, Claude or database here. The caller fetches and parses the text
-(`knowledge.documents.parse_document`) and passes the data in.
+Every entry left out is counted under the reason it was left out (`Skipped`), so a refresh can
+say what it did with each of the file's entries, not only with the ones it kept.
+
+Pure: no HTTP, files, Slack, Claude or database here. The caller fetches the text and passes it
+in (`read_source_text`), or parses it itself and passes the data (`read_source`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from knowledge.errors import InputError, problems_from
@@ -50,13 +55,24 @@ _SERVING_KINDS: dict[str, type[BaseModel]] = {
 
 
 @dataclass(frozen=True)
+class Skipped:
+    """Entries of a source left out for one reason; `names` only where each one matters (a
+    model someone may look for), not for thousands of other providers' entries."""
+
+    reason: str
+    count: int
+    names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class SourceData:
     """What one source prices, already validated.
 
     `models` keeps the source's own order; `serving` is empty for LiteLLM (it prices no GPU
     rentals) and `models` may be empty for a team sheet that only rents GPUs. `skipped` counts
-    the entries dropped as not needed, so a report can say "23 models kept, 2,480 skipped" and
-    a sudden drop in kept models is visible.
+    the entries dropped as not needed and `skipped_why` says why, most common reason first, so
+    a report can account for every entry (`entries` = models + serving + skipped) and a sudden
+    drop in kept models is visible.
     """
 
     models: dict[str, ModelPrice]
@@ -65,6 +81,8 @@ class SourceData:
     label: str | None  # the sheet's own `source` text, or LITELLM_LABEL
     kind: SourceKind
     skipped: int
+    entries: int = 0  # what the source lists: LiteLLM's top-level keys, a sheet's items
+    skipped_why: tuple[Skipped, ...] = ()
 
 
 class SourceError(InputError):
@@ -95,7 +113,7 @@ def read_source(data: object, name: str) -> SourceData:
             name,
             [
                 "not a price source: expected an object (LiteLLM's model map or a price sheet), "
-                f"got {type(data).__name__}"
+                f"got {_what(data)}"
             ],
         )
     kind = source_kind(data)
@@ -113,6 +131,64 @@ def read_source(data: object, name: str) -> SourceData:
             f"its keys: {keys}"
         ],
     )
+
+
+def read_source_text(text: str, name: str) -> SourceData:
+    """The prices in one source's text (JSON or YAML), as `read_source` reads them.
+
+    Problems don't repeat `name` (the caller shows it once, next to them), and a file cut short
+    says so: a download that stopped halfway is the usual way a good source turns bad.
+    """
+    return read_source(parse_source_text(text, name), name)
+
+
+def parse_source_text(text: str, name: str) -> object:
+    """The data in a source's text; `SourceError` naming the line when it isn't JSON or YAML."""
+    stripped = text.lstrip()
+    if not stripped:
+        raise SourceError(name, ["empty: the source has no text at all"])
+    if stripped.startswith(("{", "[")):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SourceError(name, [_json_problem(text, exc)]) from exc
+    try:
+        return yaml.load(text, Loader=_SAFE_LOADER)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None)
+        shown = f"not valid YAML{where}" + (f": {problem}" if problem else "")
+        raise SourceError(name, [shown]) from exc
+
+
+# libyaml's loader where PyYAML has it, as knowledge.documents reads sheets
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _json_problem(text: str, exc: json.JSONDecodeError) -> str:
+    message = exc.msg[:1].lower() + exc.msg[1:]  # "unterminated string starting at"
+    where = f"line {exc.lineno:,}, column {exc.colno:,}"
+    problem = f"not valid JSON: {message}{' ' if message.endswith(' at') else ' at '}{where}"
+    # An unterminated string runs to the end, and "expecting ..." at the very end means the
+    # text stopped mid-document: the file or download was cut short, not written wrong.
+    if exc.msg.startswith("Unterminated string") or exc.pos >= len(text.rstrip()):
+        problem += f"; the text stops there, after {len(text):,} characters (cut short?)"
+    return problem
+
+
+def _what(data: object) -> str:
+    """A parsed document's kind, as a person would name it."""
+    if data is None:
+        return "nothing (the document holds no data)"
+    if isinstance(data, str):
+        shown = data if len(data) <= 40 else data[:40] + "…"
+        return f"text ({shown!r})"
+    if isinstance(data, list):
+        return f"a list of {len(data):,} items"
+    if isinstance(data, int | float) and not isinstance(data, bool):
+        return f"a number ({data!r})"
+    return f"{type(data).__name__} ({data!r})"
 
 
 def source_kind(data: Mapping[Any, Any]) -> SourceKind | None:
@@ -135,25 +211,61 @@ def source_kind(data: Mapping[Any, Any]) -> SourceKind | None:
 MODEL_ID = re.compile(r"claude-[a-z0-9][a-z0-9.-]{0,99}")
 
 
-def is_claude_chat(key: object, entry: object) -> bool:
-    """A LiteLLM entry the bot needs: a Claude chat model on Anthropic's own API.
+# Why a LiteLLM entry is left out, in the order they are tried (the first that fits counts).
+SKIP_SAMPLE = "LiteLLM's sample_spec (the format's template, not a model)"
+SKIP_ALIAS = "aliases of other entries (alias_of, no prices of their own)"
+SKIP_NOT_MODEL = "not model entries (no litellm_provider)"
+SKIP_CLAUDE_ELSEWHERE = (
+    "Claude on other platforms (Bedrock, Vertex AI, Azure, …): not Anthropic's own prices"
+)
+SKIP_OTHER_PROVIDER = "other providers' models (OpenAI, Gemini, Mistral, …)"
+SKIP_NOT_CHAT = "Anthropic entries that aren't chat models"
+SKIP_OTHER_NAME = "Anthropic chat entries under another name (e.g. anthropic/…)"
+# the few that a person may look for by name
+_NAMED_SKIPS = frozenset({SKIP_NOT_CHAT, SKIP_OTHER_NAME})
+
+
+def skip_reason(key: object, entry: object) -> str | None:
+    """Why the bot has no use for a LiteLLM entry; None for the ones it needs: Claude chat
+    models on Anthropic's own API.
 
     `claude-…` keys without a `/`: LiteLLM prices the same models again under
     `anthropic/…`, Bedrock (`anthropic.claude…`, `claude-…-v1:0` with provider bedrock) and
     Vertex (`vertex_ai/claude…`), at other prices or regional uplifts the bot never pays.
     """
-    return (
-        isinstance(key, str)
-        # a model id is shown in Slack: nothing but the characters ids use gets through
-        and MODEL_ID.fullmatch(key) is not None
-        and isinstance(entry, dict)
-        and entry.get("litellm_provider") == "anthropic"
-        and entry.get("mode") == "chat"
-    )
+    if key == "sample_spec":
+        return SKIP_SAMPLE
+    if not isinstance(entry, dict):
+        return SKIP_NOT_MODEL
+    if "alias_of" in entry:
+        return SKIP_ALIAS
+    provider = entry.get("litellm_provider")
+    if provider is None:
+        return SKIP_NOT_MODEL
+    if provider != "anthropic":
+        return SKIP_CLAUDE_ELSEWHERE if "claude" in str(key).lower() else SKIP_OTHER_PROVIDER
+    if entry.get("mode") != "chat":
+        return SKIP_NOT_CHAT
+    # a model id is shown in Slack: nothing but the characters ids use gets through
+    if not isinstance(key, str) or MODEL_ID.fullmatch(key) is None:
+        return SKIP_OTHER_NAME
+    return None
+
+
+def is_claude_chat(key: object, entry: object) -> bool:
+    """A LiteLLM entry the bot needs (`skip_reason` has none for it)."""
+    return skip_reason(key, entry) is None
 
 
 def _read_litellm(data: dict[Any, Any], name: str) -> SourceData:
-    wanted = {key: entry for key, entry in data.items() if is_claude_chat(key, entry)}
+    wanted: dict[str, Any] = {}
+    why: dict[str, list[str]] = {}
+    for key, entry in data.items():
+        reason = skip_reason(key, entry)
+        if reason is None:
+            wanted[key] = entry
+        else:
+            why.setdefault(reason, []).append(str(key))
     if not wanted:
         raise SourceError(
             name,
@@ -173,6 +285,13 @@ def _read_litellm(data: dict[Any, Any], name: str) -> SourceData:
         problems += found
     if problems:
         raise SourceError(name, problems)
+    skipped = sorted(
+        (
+            Skipped(reason, len(keys), tuple(keys) if reason in _NAMED_SKIPS else ())
+            for reason, keys in why.items()
+        ),
+        key=lambda s: -s.count,
+    )
     return SourceData(
         models=models,
         serving=[],
@@ -180,6 +299,8 @@ def _read_litellm(data: dict[Any, Any], name: str) -> SourceData:
         label=LITELLM_LABEL,
         kind="litellm",
         skipped=len(data) - len(wanted),
+        entries=len(data),
+        skipped_why=tuple(skipped),
     )
 
 
@@ -221,6 +342,7 @@ def _read_sheet(data: dict[Any, Any], name: str) -> SourceData:
         label=sheet.source,
         kind="sheet",
         skipped=0,
+        entries=len(sheet.models) + len(sheet.finetune_serving),
     )
 
 

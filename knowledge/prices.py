@@ -32,6 +32,10 @@ def snapshot_alias(name: str) -> str:
     return SNAPSHOT_SUFFIX.sub("", name)
 
 
+# The team's own model keys (LiteLLM has none of them): a refresh from a source that doesn't
+# give them keeps the sheet's values.
+TEAM_MODEL_KEYS = ("successor", "restricted", "token_count_factor")
+
 HOURS_PER_MONTH = 730  # 8,760 h / 12, the convention cloud price pages use
 
 

@@ -7,6 +7,13 @@ had for everything that source prices, the other sources still apply, and the pr
 reported. Prices that move a lot do happen (Haiku-class input fell tenfold in 2026), but a
 person should look before a verdict flips on them: put the new figure in the team sheet, or
 raise the factor for one run.
+
+What a source priced is remembered by the source's identity (`source_identity`: LiteLLM's map is
+LiteLLM's map whether it was fetched from GitHub or read from a local copy), not by where it was
+read, so moving a source doesn't lift the check that nothing vanished from it. A source only
+overrides the keys it gives: the team's own keys (`successor`, `restricted`,
+`token_count_factor`, a serving option's `first_token_ms` and `scale_to_zero`) and any key the
+decision uses that a source lacks keep the sheet's values.
 """
 
 from __future__ import annotations
@@ -15,14 +22,18 @@ import datetime as dt
 import hashlib
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
 from knowledge.errors import problems_from
-from knowledge.price_sources import SourceData
+from knowledge.price_sources import Skipped, SourceData, SourceKind
 from knowledge.prices import (
+    TEAM_MODEL_KEYS,
     DedicatedGpuServing,
     ModelPrice,
     PerTokenServing,
@@ -44,6 +55,20 @@ SERVING_PRICE_FIELDS = ("input_cost_per_token", "output_cost_per_token", "gpu_ho
 Serving = PerTokenServing | DedicatedGpuServing
 
 
+# Left out when merging (after the source's own skips): what a report says about them.
+SKIP_SNAPSHOT = "dated snapshot ids, priced as their alias"
+SKIP_RETIRED = "retired before the sheet listed them"
+
+
+def source_identity(name: str, kind: SourceKind) -> str:
+    """Which source this is, wherever it was read from: "litellm" for LiteLLM's map (a URL one
+    week, a local copy the next), "sheet:<file name without extension>" for a team sheet."""
+    if kind == "litellm":
+        return "litellm"
+    path = urlsplit(name).path if "://" in name else name
+    return f"sheet:{PurePosixPath(path).stem or name}"
+
+
 @dataclass(frozen=True)
 class SourceRead:
     """What reading one source gave: its data, or why there is none."""
@@ -52,14 +77,34 @@ class SourceRead:
     data: SourceData | None = None
     problem: str | None = None
 
+    @property
+    def identity(self) -> str | None:
+        return None if self.data is None else source_identity(self.name, self.data.kind)
+
 
 @dataclass(frozen=True)
 class SourceOutcome:
+    """How one source fared in a refresh, and what it did to the sheet.
+
+    Every entry the source lists is accounted for: `entries` = the models and serving options
+    it priced (`models` + `serving`) + the ones `skipped` says why it left out. Of the priced
+    models, `stored_models` went into the sheet; the rest are in `skipped` too (a dated
+    snapshot of a listed alias, a model retired before the sheet listed it).
+    """
+
     name: str
     applied: bool
     problem: str | None = None
-    models: int = 0
+    models: int = 0  # models the source priced
     serving: int = 0
+    entries: int = 0
+    stored_models: tuple[str, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+    identity: str | None = None
+
+    @property
+    def skipped_count(self) -> int:
+        return sum(s.count for s in self.skipped)
 
 
 @dataclass(frozen=True)
@@ -83,25 +128,34 @@ class Merged:
     sheet: PriceSheet
     outcomes: list[SourceOutcome] = field(default_factory=list)
     changes: list[PriceChange] = field(default_factory=list)
+    base: PriceSheet | None = None  # the sheet the sources were laid over
 
     @property
     def failed(self) -> list[SourceOutcome]:
         return [o for o in self.outcomes if not o.applied]
 
+    @property
+    def applied(self) -> list[SourceOutcome]:
+        return [o for o in self.outcomes if o.applied]
 
-def origin_tag(name: str) -> str:
+
+def origin_tag(identity: str) -> str:
     """What a merged entry's `source` starts with: which source priced it, so a later run can
-    tell that it vanished from that source."""
-    return f"{name} (read "
+    tell that it vanished from that source, wherever that source is read from now."""
+    return f"[{identity}] "
 
 
-def _stamped(source_text: str | None, name: str, day: dt.date) -> str:
-    tag = f"{origin_tag(name)}{day.isoformat()})"
+def _stamped(source_text: str | None, read: SourceRead, day: dt.date) -> str:
+    assert read.identity is not None
+    tag = f"{origin_tag(read.identity)}{read.name} (read {day.isoformat()})"
     return f"{tag}: {source_text}" if source_text else tag
 
 
-def _from_source(name: str, text: str | None) -> bool:
-    return bool(text) and str(text).startswith(origin_tag(name))
+def _from_source(read: SourceRead, text: str | None) -> bool:
+    if not text or read.identity is None:
+        return False
+    # sheets stored before entries named their source's identity were tagged "<location> (read"
+    return text.startswith((origin_tag(read.identity), f"{read.name} (read "))
 
 
 def _price(item: ModelPrice | Serving, name: str) -> float | None:
@@ -127,16 +181,14 @@ def _check(
     if read.data is None:
         return None, read.problem or "no data"
     data = read.data
-    vanished = [m for m, p in base.models.items() if _from_source(read.name, p.source)]
+    vanished = [m for m, p in base.models.items() if _from_source(read, p.source)]
     # a model past its retirement date may leave its source: that's what retiring means
     vanished = [
         m for m in vanished if m not in data.models and not base.models[m].retired_by(today)
     ]
     served = {o.id for o in data.serving}
     vanished += [
-        o.id
-        for o in base.finetune_serving
-        if _from_source(read.name, o.source) and o.id not in served
+        o.id for o in base.finetune_serving if _from_source(read, o.source) and o.id not in served
     ]
     if vanished:
         shown = ", ".join(vanished[:5]) + (
@@ -164,16 +216,37 @@ def _check(
     return data, None
 
 
-def _overlaid(old: ModelPrice | None, new: ModelPrice, name: str, today: dt.date) -> ModelPrice:
-    """The source's figures over the sheet's: a key the source doesn't give (a cache minimum
-    LiteLLM lacks, say) keeps its value."""
-    fields = {} if old is None else old.model_dump(exclude_none=True)
-    fields.update(new.model_dump(exclude_none=True))
-    fields["source"] = _stamped(new.source, name, today)
+def _overlaid(
+    old: ModelPrice | None, new: ModelPrice, tag: str, known: ModelPrice | None
+) -> ModelPrice:
+    """The source's figures over the sheet's: only the keys the source gives (`exclude_unset`:
+    a default such as `restricted: false` is not something LiteLLM said), so the team's keys
+    and a key the source lacks (a cache minimum, a batch rate) keep their values. A model new
+    to the sheet takes the team's keys from `known` (the shipped sheet), so an invitation-only
+    model the shipped sheet marks restricted doesn't come in as an ordinary one."""
+    if old is not None:
+        fields = old.model_dump(exclude_none=True)
+    elif known is not None:
+        fields = known.model_dump(include=set(TEAM_MODEL_KEYS) - {"successor"})
+    else:
+        fields = {}
+    fields.update(new.model_dump(exclude_unset=True, exclude_none=True))
+    fields["source"] = tag
     return ModelPrice.model_validate(fields)
 
 
-def _is_snapshot_of_listed(model_id: str, listed: dict[str, ModelPrice]) -> bool:
+def _overlaid_serving(old: Serving | None, new: Serving, tag: str) -> Serving:
+    """A serving option over the sheet's one with the same id; of another kind (per token
+    then, per GPU-hour now) it replaces it whole, as the fields differ."""
+    if old is None or type(old) is not type(new):
+        return new.model_copy(update={"source": tag})
+    fields = old.model_dump(exclude_none=True)
+    fields.update(new.model_dump(exclude_unset=True, exclude_none=True))
+    fields["source"] = tag
+    return type(new).model_validate(fields)
+
+
+def _is_snapshot_of_listed(model_id: str, listed: Mapping[str, ModelPrice]) -> bool:
     alias = snapshot_alias(model_id)
     return alias != model_id and alias in listed
 
@@ -183,10 +256,16 @@ def merge_sources(
     reads: list[SourceRead],
     today: dt.date,
     max_factor: float = DEFAULT_MAX_FACTOR,
+    known: Mapping[str, ModelPrice] | None = None,
 ) -> Merged:
-    """The sheet after laying every good source over `base`, in order (later sources win)."""
+    """The sheet after laying every good source over `base`, in order (later sources win).
+
+    `known`: models whose team keys (`restricted`, `token_count_factor`) a model new to `base`
+    takes, usually the shipped sheet's.
+    """
     if not math.isfinite(max_factor) or max_factor <= 1:
         raise ValueError(f"max_factor must be a finite number above 1, got {max_factor}")
+    known = known or {}
     models: dict[str, ModelPrice] = dict(base.models)
     serving: dict[str, Serving] = {o.id: o for o in base.finetune_serving}
     outcomes: list[SourceOutcome] = []
@@ -194,29 +273,63 @@ def merge_sources(
     for read in reads:
         data, problem = _check(read, base, max_factor, today)
         if data is None:
-            outcomes.append(SourceOutcome(read.name, False, problem))
+            outcomes.append(SourceOutcome(read.name, False, problem, identity=read.identity))
             continue
+        # "claude-haiku-4-5-20251001" is the alias's price again, and a model that retired
+        # before we ever listed it is of no use to a verdict
+        snapshots = [m for m in data.models if _is_snapshot_of_listed(m, data.models)]
+        retired = [
+            m
+            for m, price in data.models.items()
+            if m not in snapshots and m not in models and price.retired_by(today)
+        ]
+        wanted = [m for m in data.models if m not in snapshots and m not in retired]
         try:
             updated = {
-                model_id: _overlaid(models.get(model_id), price, read.name, today)
-                for model_id, price in data.models.items()
-                # "claude-haiku-4-5-20251001" is the alias's price again, and a model that
-                # retired before we ever listed it is of no use to a verdict
-                if not _is_snapshot_of_listed(model_id, data.models)
-                and (model_id in models or not price.retired_by(today))
+                model_id: _overlaid(
+                    models.get(model_id),
+                    data.models[model_id],
+                    _stamped(data.models[model_id].source, read, today),
+                    known.get(model_id),
+                )
+                for model_id in wanted
             }
+            served = [
+                _overlaid_serving(serving.get(o.id), o, _stamped(o.source, read, today))
+                for o in data.serving
+            ]
         except ValidationError as exc:
             problems = "; ".join(problems_from(exc)[:3])
             outcomes.append(
-                SourceOutcome(read.name, False, f"inconsistent with the sheet: {problems}")
+                SourceOutcome(
+                    read.name,
+                    False,
+                    f"inconsistent with the sheet: {problems}",
+                    identity=read.identity,
+                )
             )
             continue
         models.update(updated)
-        for option in data.serving:
-            serving[option.id] = option.model_copy(
-                update={"source": _stamped(option.source, read.name, today)}
+        serving.update((o.id, o) for o in served)
+        skipped = list(data.skipped_why)
+        if snapshots:
+            skipped.append(Skipped(SKIP_SNAPSHOT, len(snapshots), tuple(snapshots)))
+        if retired:
+            names = tuple(f"{m} (retired {data.models[m].deprecation_date})" for m in retired)
+            skipped.append(Skipped(SKIP_RETIRED, len(retired), names))
+        outcomes.append(
+            SourceOutcome(
+                read.name,
+                True,
+                None,
+                models=len(data.models),
+                serving=len(data.serving),
+                entries=data.entries,
+                stored_models=tuple(updated),
+                skipped=tuple(sorted(skipped, key=lambda s: -s.count)),
+                identity=read.identity,
             )
-        outcomes.append(SourceOutcome(read.name, True, None, len(data.models), len(data.serving)))
+        )
         applied.append(read.name)
     if applied:
         # Each entry keeps its own source; the sheet's says when and from where, not the
@@ -231,7 +344,7 @@ def merge_sources(
         models=models,
         finetune_serving=list(serving.values()),
     )
-    return Merged(sheet, outcomes, price_changes(base, sheet))
+    return Merged(sheet, outcomes, price_changes(base, sheet), base)
 
 
 def price_changes(old: PriceSheet, new: PriceSheet) -> list[PriceChange]:

@@ -8,10 +8,13 @@ import pytest
 from slack_sdk.models.blocks import Block
 
 from bot import render
-from bot.digest import build_digest, store_decisions
-from knowledge import Facts, decide
+from bot.digest import build_digest, dry_run_text, store_decisions
+from bot.prices import current_sheet, refresh_prices
+from bot.weekly import DigestJob
+from knowledge import Facts, decide, load_assumptions
 from knowledge.refresh import SourceOutcome
 from tests.fakes import acme
+from tests.fakes.litellm_map import litellm_map, write_litellm_map
 from tests.fakes.threads import start_thread
 
 GOLDEN = Path(__file__).parents[1] / "golden"
@@ -46,7 +49,9 @@ def stored_thread(store, prices, assumptions, facts, ts="1.0", model=None, today
     thread = start_thread(store, "T1", "C1", ts, "U1")
     facts = dict(facts, **({"frontier_model": model} if model else {}))
     decision = decide(Facts.model_validate(facts), prices, assumptions, today=today)
-    store.threads.save_state(thread.id, facts, decision.to_json(), decision.verdict.value, "decided")
+    store.threads.save_state(
+        thread.id, facts, decision.to_json(), decision.verdict.value, "decided"
+    )
     return thread
 
 
@@ -253,3 +258,97 @@ def test_the_digest_decides_on_its_own_date(store, prices, assumptions):
     assert f"`{retired.replace(' retired', '` retired')}" in json.dumps(
         valid(render.digest_blocks(after)), ensure_ascii=False
     )
+
+
+# --- a model the sheet keeps after it retired is told once, though no thread names it -----
+
+
+@pytest.mark.parametrize(
+    ("today", "told"),
+    [
+        (dt.date(2026, 11, 30), False),  # its last day: not retired yet
+        (dt.date(2026, 12, 1), True),
+        (dt.date(2026, 12, 7), True),  # the first weekly digest after it
+        (dt.date(2026, 12, 8), False),  # told last week
+    ],
+)
+def test_a_model_that_retired_since_last_week_is_a_heads_up(
+    store, prices, assumptions, today, told
+):
+    digest = digest_of(store, prices, prices, assumptions, today=today)
+    retired = [r for r in digest.retirements if r.model == "claude-sonnet-4-5"]
+    assert bool(retired) is told
+    if told:
+        (r,) = retired
+        assert (r.retires, r.retired, r.threads, r.is_bot_model) == (
+            dt.date(2026, 11, 30),
+            True,
+            0,
+            False,
+        )
+        assert not digest.quiet
+        line = "claude-sonnet-4-5 retired on 2026-11-30 (priced as its successor)"
+        assert f"  - {line}\n" in render.digest_text(digest)
+
+
+def test_the_retirement_window_starts_at_the_last_digest(store, prices, assumptions):
+    late = dt.date(2026, 12, 20)
+    assert not digest_of(store, prices, prices, assumptions, today=late).retirements
+    since = digest_of(store, prices, prices, assumptions, today=late, since=dt.date(2026, 11, 23))
+    assert [r.model for r in since.retirements] == ["claude-sonnet-4-5"]
+
+
+def test_a_retired_model_a_thread_names_is_told_once(store, prices, assumptions):
+    stored_thread(store, prices, assumptions, ACME, model="claude-sonnet-4-5-20250929")
+    digest = digest_of(store, prices, prices, assumptions, today=dt.date(2026, 12, 7))
+    assert [r.model for r in digest.retirements] == ["claude-sonnet-4-5-20250929"]
+
+
+# --- ftscope digest --dry-run: the digest a post would post now ----------------------------
+
+
+def dry_run_job(store, sources):
+    return DigestJob(
+        store=store,
+        assumptions=load_assumptions(),
+        sources=[str(s) for s in sources],
+        bot_model="claude-haiku-4-5",
+        max_factor=5.0,
+    )
+
+
+def test_a_dry_run_on_a_database_that_never_refreshed_reads_the_sources(store, tmp_path):
+    missing = tmp_path / "missing.json"
+    text = dry_run_text(dry_run_job(store, [missing]), NOW)
+    assert text.startswith(
+        "Dry run: what `ftscope digest --post` would post now, with the sources read just now; "
+        "nothing is stored or posted. Before this run, no refresh has been stored yet (the "
+        "shipped price sheet is in use).\n\nPricing digest · week 49\n"
+    )
+    assert "every source read fine" not in text
+    assert f"  - {missing} ❌ can't read it (No such file or directory)" in text
+    assert store.price_sheets.latest() is None
+
+
+def test_a_dry_run_shows_this_runs_sources_not_the_stored_versions(store, tmp_path):
+    path = tmp_path / "model_prices_and_context_window.json"
+    write_litellm_map(path)
+    good = refresh_prices(store, [str(path)])
+    assert good.stored and good.version.sources[0]["ok"]
+    path.write_text(path.read_text()[:100_000])  # the copy got cut short since
+    text = dry_run_text(dry_run_job(store, [path]), NOW)
+    assert f"Before this run, the newest stored prices are version #{good.version.id} " in text
+    assert f"  - {path} ❌ not valid JSON: " in text and "(cut short?)" in text
+    assert store.price_sheets.latest().id == good.version.id  # nothing stored
+
+
+def test_a_dry_run_stores_no_price_change(store, tmp_path):
+    path = tmp_path / "prices.json"
+    data = litellm_map()
+    write_litellm_map(path)
+    refresh_prices(store, [str(path)])
+    data["claude-haiku-4-5"]["input_cost_per_token"] = 0.5e-6
+    path.write_text(json.dumps(data))
+    text = dry_run_text(dry_run_job(store, [path]), NOW)
+    assert "  - claude-haiku-4-5 input $1.00/Mtok → $0.50/Mtok (-50%)\n" in text
+    assert current_sheet(store).models["claude-haiku-4-5"].input_cost_per_token == 1e-6

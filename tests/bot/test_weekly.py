@@ -82,8 +82,15 @@ def test_the_digest_job_refreshes_posts_the_flip_and_records_the_period(store, s
     assert run.status == "posted" and run.price_sheet_id == store.price_sheets.latest().id
     assert store.threads.find("T1", "C0SALES", "1.0").last_verdict == "prompt"
 
-    # the next week, nothing new: one quiet line, the flip is not told twice
+    # a week later, only Sonnet 4.5's retirement (2026-11-30, in the shipped sheet) is news
     week = MONDAY + dt.timedelta(days=7)
+    assert runner.run(period_key(week), week).claimed
+    shown = json.dumps(slack.posts()[-1]["blocks"], ensure_ascii=False)
+    assert "`claude-sonnet-4-5` retired on 2026-11-30 (priced as its successor)" in shown
+    assert "Verdicts that flip with today's prices (0)" in shown  # the flip is not told twice
+
+    # the week after, nothing new: one quiet line
+    week = MONDAY + dt.timedelta(days=14)
     assert runner.run(period_key(week), week).claimed
     quiet = slack.posts()[-1]
     assert len(quiet["blocks"]) == 1 and "a quiet week" in quiet["blocks"][0]["text"]["text"]

@@ -20,8 +20,23 @@ import pytest
 
 from knowledge import InputError, load_price_sheet
 from knowledge.documents import parse_document, read_document
-from knowledge.price_sources import LITELLM_LABEL, SourceData, SourceError, read_source
+from knowledge.price_sources import (
+    LITELLM_LABEL,
+    SKIP_ALIAS,
+    SKIP_CLAUDE_ELSEWHERE,
+    SKIP_NOT_CHAT,
+    SKIP_NOT_MODEL,
+    SKIP_OTHER_NAME,
+    SKIP_OTHER_PROVIDER,
+    SKIP_SAMPLE,
+    SourceData,
+    SourceError,
+    read_source,
+    read_source_text,
+    skip_reason,
+)
 from knowledge.prices import DedicatedGpuServing, PerTokenServing
+from tests.fakes.litellm_map import CLAUDE_CHAT, REAL_ENTRIES, litellm_map
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 LITELLM_FILE = FIXTURES / "litellm_prices.json"
@@ -325,6 +340,7 @@ def test_a_team_sheet_may_rent_gpus_only():
         label="team rentals, Nov 2026",
         kind="sheet",
         skipped=0,
+        entries=2,
     )
     per_token, gpu = source.serving
     assert isinstance(per_token, PerTokenServing) and per_token.input_cost_per_token == 1.8e-07
@@ -410,3 +426,88 @@ def test_every_sheet_problem_is_listed_at_once():
         "finetune_serving[1].dedicated_gpu.decode_tokens_per_s: must be a number, got True",
         "finetune_serving[0].per_token.input_cost_per_token: must be > 0.0, got 0",
     ]
+
+
+# ---------------------------------------------------------------- LiteLLM's map at full size
+
+
+def test_every_entry_of_the_full_map_is_kept_or_skipped_for_a_reason():
+    data = litellm_map()
+    source = read_source(data, "x")
+    assert list(source.models) == list(CLAUDE_CHAT)
+    assert source.entries == len(data) == REAL_ENTRIES
+    assert len(source.models) + source.skipped == source.entries
+    assert sum(s.count for s in source.skipped_why) == source.skipped
+    assert [(s.reason, s.count) for s in source.skipped_why] == [
+        (SKIP_OTHER_PROVIDER, 4_371),
+        (SKIP_CLAUDE_ELSEWHERE, 385),
+        (SKIP_ALIAS, 98),
+        (SKIP_SAMPLE, 1),
+        (SKIP_NOT_MODEL, 1),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [
+        ("sample_spec", SKIP_SAMPLE),
+        ("claude-sonnet-latest", SKIP_ALIAS),
+        ("fallback_generalizations", SKIP_NOT_MODEL),
+        ("claude-sonnet-4-5-20250929-v1:0", SKIP_CLAUDE_ELSEWHERE),
+        ("claude-haiku-4-5", None),
+    ],
+)
+def test_each_skip_has_its_reason(key, reason):
+    assert skip_reason(key, litellm_map(600)[key]) == reason
+
+
+def test_anthropic_entries_the_bot_cant_use_are_named(litellm):
+    litellm["anthropic/claude-haiku-4-5"] = copy.deepcopy(litellm["claude-haiku-4-5"])
+    litellm["claude-haiku-4-5-batch-api"] = dict(litellm["claude-haiku-4-5"], mode="batch")
+    named = {s.reason: s.names for s in read_source(litellm, "x").skipped_why if s.names}
+    assert named == {
+        SKIP_OTHER_NAME: ("anthropic/claude-haiku-4-5",),
+        SKIP_NOT_CHAT: ("claude-haiku-4-5-batch-api",),
+    }
+
+
+# ---------------------------------------------------------------- a source's text
+
+
+def test_a_cut_short_map_says_where_and_that_it_stops_there():
+    text = json.dumps(litellm_map(), indent=4)
+    for cut in (len(text) // 3, len(text) // 2, len(text) - 3):
+        with pytest.raises(SourceError) as caught:
+            read_source_text(text[:cut], "/tmp/x.json")
+        (problem,) = caught.value.problems
+        assert problem.startswith("not valid JSON: ") and " at line " in problem
+        assert problem.endswith(f"the text stops there, after {cut:,} characters (cut short?)")
+        assert "/tmp/x.json" not in problem  # the caller names the source, once
+        assert str(caught.value).startswith("/tmp/x.json: not valid JSON")
+
+
+def test_json_that_is_wrong_but_whole_is_not_called_cut_short():
+    with pytest.raises(SourceError) as caught:
+        read_source_text('{"a": 1,, "b": 2}', "x")
+    assert caught.value.problems == [
+        "not valid JSON: expecting property name enclosed in double quotes at line 1, column 9"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "empty: the source has no text at all"),
+        ("   \n\t\n", "empty: the source has no text at all"),
+        ("~\n", "got nothing (the document holds no data)"),
+        ("models: [1\n", "not valid YAML at line 2: did not find expected ',' or ']'"),
+        ("<html>rate limited</html>", "got text ('<html>rate limited</html>')"),
+        ("42", "got a number (42)"),
+    ],
+    ids=["empty", "blank", "null", "yaml", "html", "number"],
+)
+def test_text_that_isnt_a_source_says_what_it_is(text, expected):
+    with pytest.raises(SourceError) as caught:
+        read_source_text(text, "x")
+    (problem,) = caught.value.problems
+    assert problem.endswith(expected)

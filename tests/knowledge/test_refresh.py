@@ -4,9 +4,17 @@ import datetime as dt
 
 import pytest
 
-from knowledge.price_sources import SourceData
+from knowledge.price_sources import Skipped, SourceData
 from knowledge.prices import DedicatedGpuServing, ModelPrice
-from knowledge.refresh import SourceRead, content_hash, merge_sources, price_changes
+from knowledge.refresh import (
+    SKIP_RETIRED,
+    SKIP_SNAPSHOT,
+    SourceRead,
+    content_hash,
+    merge_sources,
+    price_changes,
+    source_identity,
+)
 
 TODAY = dt.date(2026, 11, 30)
 LITELLM = "https://raw.githubusercontent.com/BerriAI/litellm/main/prices.json"
@@ -53,7 +61,7 @@ def test_a_good_source_updates_prices_and_says_what_changed(prices):
     assert merged.failed == []
     haiku = merged.sheet.models["claude-haiku-4-5"]
     assert haiku.input_cost_per_token == 0.8e-6
-    assert haiku.source.startswith(f"{LITELLM} (read 2026-11-30)")
+    assert haiku.source == f"[litellm] {LITELLM} (read 2026-11-30)"
     assert merged.sheet.as_of == TODAY and LITELLM in merged.sheet.source
     inputs = [c for c in merged.changes if c.field == "input_cost_per_token"]
     assert [(c.item, c.old, c.new) for c in inputs] == [("claude-haiku-4-5", 1e-6, 0.8e-6)]
@@ -181,3 +189,116 @@ def test_a_model_retired_before_it_was_ever_listed_is_not_added(prices):
     retiring = {"claude-sonnet-4-5": model(3e-6, 1.5e-5, deprecation_date=dt.date(2026, 11, 30))}
     kept = merge_sources(prices, [source(LITELLM, retiring)], TODAY).sheet
     assert kept.models["claude-sonnet-4-5"].deprecation_date == dt.date(2026, 11, 30)
+
+
+# --- what a source priced is its identity's, wherever it is read from ---------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "identity"),
+    [
+        (LITELLM, "litellm", "litellm"),
+        ("/srv/ftscope/model_prices_and_context_window.json", "litellm", "litellm"),
+        ("/srv/ftscope/team-gpus.yaml", "sheet", "sheet:team-gpus"),
+        ("https://files.example.test/ops/team-gpus.json?token=x", "sheet", "sheet:team-gpus"),
+        ("team-gpus.yaml", "sheet", "sheet:team-gpus"),
+    ],
+)
+def test_a_source_is_known_by_its_identity(name, kind, identity):
+    assert source_identity(name, kind) == identity
+
+
+def test_a_model_that_vanished_is_caught_when_the_same_map_moved(prices):
+    first = merge_sources(
+        prices,
+        [source(LITELLM, {"claude-haiku-4-5": model(1e-6, 5e-6), "claude-new-1": model(2e-6)})],
+        TODAY,
+    )
+    local = "/srv/ftscope/model_prices_and_context_window.json"
+    moved = SourceRead(local, data=source(LITELLM, {"claude-haiku-4-5": model(1e-6, 5e-6)}).data)
+    (failed,) = merge_sources(first.sheet, [moved], TODAY).failed
+    assert failed.name == local and "claude-new-1 vanished" in failed.problem
+
+
+def test_sheets_stored_before_identities_are_still_checked_by_location(prices):
+    legacy = prices.models["claude-haiku-4-5"].model_copy(
+        update={"source": f"{LITELLM} (read 2026-11-23): https://platform.claude.com"}
+    )
+    sheet = prices.model_copy(update={"models": {**prices.models, "claude-old-1": legacy}})
+    (failed,) = merge_sources(sheet, [source(LITELLM, {})], TODAY).failed
+    assert "claude-old-1 vanished" in failed.problem
+
+
+# --- a source sets only the keys it gives ----------------------------------------------------
+
+
+def test_team_keys_survive_a_source_without_them(prices):
+    mythos = prices.models["claude-mythos-5"]
+    assert mythos.restricted
+    read = model(mythos.input_cost_per_token, mythos.output_cost_per_token)  # LiteLLM's: no flag
+    sonnet = prices.models["claude-sonnet-4-5"]
+    again = model(sonnet.input_cost_per_token, sonnet.output_cost_per_token)
+    merged = merge_sources(
+        prices, [source(LITELLM, {"claude-mythos-5": read, "claude-sonnet-4-5": again})], TODAY
+    )
+    assert merged.failed == []
+    assert merged.sheet.models["claude-mythos-5"].restricted
+    assert merged.sheet.models["claude-sonnet-4-5"].successor == "claude-sonnet-5-5"
+
+
+def test_a_source_may_set_a_team_key_it_names(prices):
+    mythos = prices.models["claude-mythos-5"]
+    opened = model(mythos.input_cost_per_token, mythos.output_cost_per_token, restricted=False)
+    merged = merge_sources(prices, [source(TEAM, {"claude-mythos-5": opened})], TODAY)
+    assert not merged.sheet.models["claude-mythos-5"].restricted
+
+
+def test_a_model_new_to_the_sheet_takes_the_team_keys_the_shipped_sheet_knows(prices):
+    known = {"claude-new-1": model(2e-6, restricted=True, token_count_factor=1.3)}
+    merged = merge_sources(
+        prices, [source(LITELLM, {"claude-new-1": model(2e-6)})], TODAY, known=known
+    )
+    new = merged.sheet.models["claude-new-1"]
+    assert new.restricted and new.token_count_factor == 1.3
+
+
+def test_serving_keys_a_team_sheet_leaves_out_are_kept(prices):
+    old = next(o for o in prices.finetune_serving if isinstance(o, DedicatedGpuServing))
+    assert old.first_token_ms is not None
+    merged = merge_sources(prices, [source(TEAM, serving=[gpu(old.id, 0.99)])], TODAY)
+    new = next(o for o in merged.sheet.finetune_serving if o.id == old.id)
+    assert new.gpu_hourly_usd == 0.99
+    assert (new.first_token_ms, new.scale_to_zero) == (old.first_token_ms, old.scale_to_zero)
+
+
+# --- every entry accounted for -----------------------------------------------------------
+
+
+def test_the_outcome_says_what_was_stored_and_what_was_left_out(prices):
+    listed = {
+        "claude-haiku-4-5": model(1e-6, 5e-6),
+        "claude-haiku-4-5-20251001": model(1e-6, 5e-6),
+        "claude-gone-1": model(3e-6, deprecation_date=dt.date(2026, 2, 19)),
+        "claude-new-1": model(2e-6),
+    }
+    read = SourceRead(
+        LITELLM,
+        data=SourceData(
+            models=listed,
+            serving=[],
+            as_of=None,
+            label=LITELLM,
+            kind="litellm",
+            skipped=10,
+            entries=14,
+            skipped_why=(Skipped("other providers' models", 10),),
+        ),
+    )
+    (outcome,) = merge_sources(prices, [read], TODAY).outcomes
+    assert outcome.stored_models == ("claude-haiku-4-5", "claude-new-1")
+    assert outcome.skipped == (
+        Skipped("other providers' models", 10),
+        Skipped(SKIP_SNAPSHOT, 1, ("claude-haiku-4-5-20251001",)),
+        Skipped(SKIP_RETIRED, 1, ("claude-gone-1 (retired 2026-02-19)",)),
+    )
+    assert len(outcome.stored_models) + outcome.skipped_count == outcome.entries
