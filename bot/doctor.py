@@ -128,16 +128,26 @@ def _database(settings: Settings) -> tuple[list[Check], Store | None]:
         reason = str(exc.orig if hasattr(exc, "orig") else exc).splitlines()[0]
         return [Check(name, "fail", f"{shown}: unreachable ({reason})", "check DATABASE_URL")], None
     head = head_revision()
-    if revision != head:
-        check = Check(
-            name,
-            "fail",
-            f"{shown}: schema at {revision or 'nothing'}, needs {head}",
-            "run `ftscope db upgrade`",
+    if revision == head:
+        return [Check(name, "ok", f"{shown}: reachable, schema at {head}")], Store(engine)
+    engine.dispose()
+    if engine.dialect.name == "sqlite":
+        # The bot upgrades a SQLite file itself when it starts (`bot.runtime.open_store`):
+        # there is nothing to run by hand, and saying so would send people to a needless step.
+        detail = (
+            f"{shown}: reachable, schema at {revision or 'nothing'}; "
+            f"`ftscope serve` upgrades it to {head} at start"
         )
-        engine.dispose()
-        return [check], None
-    return [Check(name, "ok", f"{shown}: reachable, schema at {head}")], Store(engine)
+        return [Check(name, "ok", detail)], None
+    # PostgreSQL is never migrated at start (machines starting together would race on it):
+    # Fly's release command runs the upgrade, and the bot refuses to start until it has.
+    check = Check(
+        name,
+        "fail",
+        f"{shown}: schema at {revision or 'nothing'}, needs {head}",
+        "run `ftscope db upgrade`",
+    )
+    return [check], None
 
 
 def _prices(store: Store | None, today: dt.date) -> tuple[Check, PriceSheet]:

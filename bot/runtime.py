@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from slack_bolt import App
 from slack_sdk import WebClient
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.claude import ClaudeClient
 from bot.conversation import Conversation
 from bot.extraction import Extractor
 from bot.migrate import current_revision, head_revision
@@ -23,10 +22,18 @@ from bot.storage import Store, create_schema, make_engine
 from bot.weekly import DigestJob
 from knowledge import Assumptions, InputError, load_assumptions
 
+if TYPE_CHECKING:  # Bolt and the Anthropic SDK load only for what uses them
+    from slack_bolt import App
+
+    from bot.claude import ClaudeClient
+
 log = logging.getLogger(__name__)
 
 
 def claude_extractor(settings: Settings) -> ClaudeClient:
+    # The Anthropic SDK takes ~1 s to import: only what talks to Claude pays for it.
+    from bot.claude import ClaudeClient  # noqa: PLC0415
+
     if settings.anthropic_api_key is None:
         raise ConfigError(["ANTHROPIC_API_KEY is not set: this needs Claude to read messages"])
     return ClaudeClient(

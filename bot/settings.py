@@ -4,6 +4,9 @@
 Importing pydantic-settings costs ~50 ms of start-up, and `ftscope decide` must start fast and
 needs two variables only: `decide_settings()` reads those two the way `Settings` does, without
 it, and the `Settings` class is defined the first time something asks for it.
+
+A database URL is normalised here and only here (`normalize_database_url`), so the rest of the
+bot receives the URL SQLAlchemy needs and never rewrites one again.
 """
 
 from __future__ import annotations
@@ -24,6 +27,14 @@ DEFAULT_CLAUDE_MODEL = "claude-haiku-4-5"
 DEFAULT_DATABASE_URL = "sqlite:///ftscope.db"
 ENV_FILE = ".env"  # in the working folder
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# The databases ftscope runs on, as SQLAlchemy names them once normalised: the drivers
+# installed with it (psycopg 3, the sqlite3 module). Anything else is refused here, named: it
+# would fail later, inside SQLAlchemy, with a traceback.
+_DATABASES = frozenset({"sqlite", "sqlite+pysqlite", "postgresql+psycopg"})
+_DATABASE_FORMS = "sqlite:///PATH or postgresql://USER:PASSWORD@HOST/DB"
+# USER:PASSWORD@ after the scheme, or anywhere in text that is not a URL at all; up to the last
+# "@", so an unescaped "@" in a password is masked too (SQLAlchemy would cut it there)
+_CREDENTIALS = re.compile(r"(?P<user>[^/:@]*):(?P<password>.*)@")
 
 
 class ConfigError(ValueError):
@@ -42,6 +53,67 @@ def parse_day(text: str) -> dt.date:
     except ValueError:
         pass
     raise ValueError("not a date (YYYY-MM-DD)")
+
+
+def normalize_database_url(url: str) -> str:
+    """Point PostgreSQL URLs at psycopg 3.
+
+    Fly hands out `postgres://`, which SQLAlchemy doesn't know, and plain `postgresql://`
+    means psycopg2, which isn't installed.
+    """
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def _credentials(url: str) -> tuple[str, str, re.Match[str] | None]:
+    head, sep, rest = url.partition("://")
+    if not sep:  # not a URL: a password may still be in it ("postgres//user:pw@host")
+        head, rest = "", url
+    return head + sep, rest, _CREDENTIALS.search(rest)
+
+
+def database_password(url: str) -> str | None:
+    """The password in a database URL, to keep it out of messages; also in a malformed one."""
+    match = _credentials(url)[2]
+    return (match["password"] or None) if match else None
+
+
+def mask_password(url: str) -> str:
+    """`url` with its password shown as ***, for messages (a malformed URL included)."""
+    start, rest, match = _credentials(url)
+    if match is None or not match["password"]:
+        return url
+    return f"{start}{rest[: match.start('password')]}***{rest[match.end('password') :]}"
+
+
+def check_database_url(url: str) -> str:
+    """`url` normalised, or a ValueError saying what is wrong with it (never its password)."""
+    url = normalize_database_url(url)
+    scheme, sep, _ = url.partition("://")
+    if not sep:
+        raise ValueError(f"not a database URL: use {_DATABASE_FORMS}")
+    if scheme.lower() not in _DATABASES:
+        raise ValueError(f"unsupported database {scheme!r}: use {_DATABASE_FORMS}")
+    # SQLAlchemy parses the rest; every command that gets here opens the database with it.
+    from sqlalchemy.engine import make_url  # noqa: PLC0415
+    from sqlalchemy.exc import ArgumentError  # noqa: PLC0415
+
+    try:
+        make_url(url)
+    except (ArgumentError, ValueError):  # a port that isn't a number, say
+        raise ValueError(f"not a database URL: use {_DATABASE_FORMS}") from None
+    return url
+
+
+def checked_database_url(name: str, url: str) -> str:
+    """A database URL given outside the environment (`--database`), checked as DATABASE_URL
+    is: normalised, or a ConfigError naming `name`."""
+    try:
+        return check_database_url(url)
+    except ValueError as exc:
+        raise ConfigError([_problem(name, str(exc), mask_password(url))]) from None
 
 
 @cache
@@ -95,6 +167,12 @@ def _settings_class() -> type[BaseSettings]:
                 return [part for part in value.replace(",", " ").split() if part]
             return value
 
+        @field_validator("database_url")
+        @classmethod
+        def _database_url(cls, value: str) -> str:
+            """The one place DATABASE_URL is normalised (and refused if ftscope can't use it)."""
+            return check_database_url(value)
+
         @field_validator("today", mode="before")
         @classmethod
         def _iso_day(cls, value: object) -> object:
@@ -132,7 +210,10 @@ def get_settings() -> Any:
         for error in exc.errors():
             name = ".".join(str(part) for part in error["loc"])
             message = error["msg"].removeprefix("Value error, ")
-            problems.append(_problem(name, message, error.get("input")))
+            value = error.get("input")
+            if name == "DATABASE_URL" and isinstance(value, str):
+                value = mask_password(value)
+            problems.append(_problem(name, message, value))
         raise ConfigError(problems) from exc
 
 
@@ -170,4 +251,6 @@ def decide_settings() -> DecideSettings:
     except ValueError:
         problem = _problem("FTSCOPE_TODAY", "not a date (YYYY-MM-DD)", raw_today)
         raise ConfigError([problem]) from None
-    return DecideSettings(found["DATABASE_URL"] or DEFAULT_DATABASE_URL, today)
+    # Normalised as `Settings` does, but not refused: `decide` works without the database.
+    database_url = normalize_database_url(found["DATABASE_URL"] or DEFAULT_DATABASE_URL)
+    return DecideSettings(database_url, today)

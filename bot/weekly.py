@@ -65,14 +65,6 @@ class DigestJob:
             permalink=self._permalink if self.client is not None else None,
         )
 
-    def latest_sources(self) -> list[SourceOutcome]:
-        """How the sources fared in the refresh that made the sheet in use."""
-        latest = self.store.price_sheets.latest()
-        return [
-            SourceOutcome(r["source"], bool(r.get("ok")), r.get("problem"), r.get("models", 0))
-            for r in (latest.sources if latest is not None else [])
-        ]
-
     def __call__(self, period: str, fire_time: dt.datetime) -> Posted:
         """Refresh and post; the runner records what was posted, then stores the decisions.
 

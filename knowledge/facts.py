@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from knowledge.documents import require_mapping
 from knowledge.errors import InputError, problems_from
@@ -84,11 +84,21 @@ class About:
     reads: str = "{label} {value}"
 
 
+def _whole_number(value: object) -> object:
+    """A float with nothing after the point is the whole number it holds: JSON has one kind
+    of number, so 1.5e7 arrives as 15000000.0. Any other value is left to the strict int."""
+    if isinstance(value, float) and value.is_integer():  # never inf or nan
+        return int(value)
+    return value
+
+
 # Strict: JSON `true` is not 1 call, and "5000" is not a number; a wrong type is an error that
-# names the field, never a silent conversion. Upper bounds keep absurd input out of the math.
-Calls = Annotated[int, Field(ge=0, le=10**13, strict=True)]
-Tokens = Annotated[int, Field(ge=0, le=10_000_000, strict=True)]
-Examples = Annotated[int, Field(ge=0, le=10**12, strict=True)]
+# names the field, never a silent conversion. 1.5e7 is a whole number, 0.5 or 1.5e-3 are not.
+# Upper bounds keep absurd input out of the math.
+WholeNumber = BeforeValidator(_whole_number)
+Calls = Annotated[int, Field(ge=0, le=10**13, strict=True), WholeNumber]
+Tokens = Annotated[int, Field(ge=0, le=10_000_000, strict=True), WholeNumber]
+Examples = Annotated[int, Field(ge=0, le=10**12, strict=True), WholeNumber]
 Share = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False, strict=True)]
 Dollars = Annotated[float, Field(ge=0.0, le=1e12, allow_inf_nan=False, strict=True)]
 Flag = Annotated[bool, Field(strict=True)]
@@ -222,7 +232,7 @@ class Facts(BaseModel):
         ),
     ] = Field(None, description="Frontier models were seen to get the domain's terminology wrong.")
     first_token_ms: Annotated[
-        Annotated[int, Field(gt=0, le=10**7, strict=True)] | None,
+        Annotated[int, Field(gt=0, le=10**7, strict=True), WholeNumber] | None,
         About(
             Kind.milliseconds,
             "first-token budget",

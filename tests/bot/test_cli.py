@@ -346,7 +346,7 @@ def test_a_database_that_does_not_answer_is_abandoned(capsys, monkeypatch, tmp_p
         time.sleep(30)
 
     monkeypatch.setattr("bot.prices.stored_sheet", hangs)
-    monkeypatch.setattr(cli, "DATABASE_TIMEOUT_S", 0.3)
+    monkeypatch.setattr(cli.decide, "DATABASE_TIMEOUT_S", 0.3)  # the decide command's module
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{database}")
     started = time.monotonic()
@@ -401,3 +401,16 @@ def test_decide_json_loads_no_database_settings_or_templates(tmp_path):
         cwd=tmp_path,
     )
     assert done.stdout == "0 []\n", done.stderr
+
+
+def test_ctrl_c_ends_any_command_with_130_and_a_newline(capsys, monkeypatch):
+    """`decide -` waiting on stdin stands for every command: KeyboardInterrupt is caught once,
+    in main (tests/bot/test_console_script.py sends a real SIGINT to `ftscope chat`)."""
+
+    class Interrupted(io.StringIO):
+        def read(self, *args):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(sys, "stdin", Interrupted())
+    assert main(["decide", "-"]) == 130
+    assert capsys.readouterr() == ("", "\n")

@@ -76,7 +76,8 @@ def test_each_problem_is_named_with_its_fix(slack, database_url):
     assert "Bot User OAuth Token" in checks["Slack bot token"].fix
     assert "SLACK_SIGNING_SECRET" in checks["Slack signing secret"].fix
     assert "ANTHROPIC_API_KEY" in checks["Anthropic API key"].fix
-    assert checks["Database"].fix == "run `ftscope db upgrade`"
+    if database_url.startswith("postgresql"):  # SQLite is upgraded at start (below)
+        assert checks["Database"].fix == "run `ftscope db upgrade`"
     assert "claude-haiku-4-5" in checks["Claude model"].fix
     assert (
         checks["Weekly digest"].status == "fail"
@@ -105,7 +106,8 @@ def test_the_command_exits_1_on_problems_and_never_prints_a_secret(
         "SLACK_SIGNING_SECRET": SECRET,
         "SLACK_API_URL": slack.url,
         "ANTHROPIC_API_KEY": "sk-ant-doctor-key",
-        "DATABASE_URL": database_url,  # not migrated: a problem
+        "DATABASE_URL": database_url,  # not migrated: a problem on PostgreSQL
+        "FTSCOPE_CLAUDE_MODEL": "claude-haiku-9-9",  # a problem on both
     }.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
@@ -114,5 +116,22 @@ def test_the_command_exits_1_on_problems_and_never_prints_a_secret(
     finally:
         get_settings.cache_clear()
     out = capsys.readouterr().out
-    assert "❌ Database" in out and "problem" in out
+    assert "❌ Claude model" in out and "problem" in out
+    assert ("❌ Database" in out) == database_url.startswith("postgresql")
     assert TOKEN not in out and SECRET not in out and "sk-ant-doctor-key" not in out
+
+
+def test_an_old_schema_is_upgraded_by_serve_on_sqlite_and_by_hand_on_postgresql(
+    slack, database_url
+):
+    """`ftscope serve` upgrades a SQLite file when it starts (bot.runtime.open_store) but
+    refuses a PostgreSQL schema behind its own: only there is `ftscope db upgrade` the fix."""
+    database = by_name(run_checks(settings_for(slack, database_url), now=NOW))["Database"]
+    if database_url.startswith("sqlite"):
+        assert database.status == "ok"
+        assert database.fix is None
+        assert "schema at nothing; `ftscope serve` upgrades it to " in database.detail
+        assert "db upgrade" not in report([database])
+    else:
+        assert database.status == "fail"
+        assert database.fix == "run `ftscope db upgrade`"

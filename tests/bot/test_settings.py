@@ -6,7 +6,14 @@ import pytest
 
 from bot.cli import main
 from bot.runtime import bot_assumptions
-from bot.settings import ConfigError, DecideSettings, Settings, decide_settings, get_settings
+from bot.settings import (
+    ConfigError,
+    DecideSettings,
+    Settings,
+    decide_settings,
+    get_settings,
+    mask_password,
+)
 from knowledge import load_assumptions
 
 
@@ -155,3 +162,74 @@ def test_an_unusable_assumptions_file_stops_the_start_naming_the_key(monkeypatch
     assert caught.value.problems == [
         f"FTSCOPE_ASSUMPTIONS: {team}: monthly_ops_usd: must be ≥ 0.0, got -5"
     ]
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgres://u:p@db.internal:5432/app", "postgresql+psycopg://u:p@db.internal:5432/app"),
+        ("postgresql://u@db/app", "postgresql+psycopg://u@db/app"),
+        ("postgresql+psycopg://u@db/app", "postgresql+psycopg://u@db/app"),
+        ("sqlite:///ftscope.db", "sqlite:///ftscope.db"),
+        ("sqlite://", "sqlite://"),
+    ],
+)
+def test_database_url_is_normalised_once_here(monkeypatch, tmp_path, given, expected):
+    """Fly's `postgres://` and plain `postgresql://` mean psycopg 3; the rest of the bot gets
+    the URL as SQLAlchemy needs it, from the settings (and `decide` the same)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", given)
+    assert Settings(_env_file=None).database_url == expected
+    assert decide_settings().database_url == expected
+
+
+@pytest.mark.parametrize(
+    ("given", "problem"),
+    [
+        (
+            "bogus://sales:hunter2@db/x",
+            "DATABASE_URL: unsupported database 'bogus': use sqlite:///PATH or "
+            "postgresql://USER:PASSWORD@HOST/DB (got 'bogus://sales:***@db/x')",
+        ),
+        (
+            "postgresql+psycopg2://sales:hunter2@db/x",  # psycopg2 isn't installed
+            "DATABASE_URL: unsupported database 'postgresql+psycopg2': use sqlite:///PATH or "
+            "postgresql://USER:PASSWORD@HOST/DB (got 'postgresql+psycopg2://sales:***@db/x')",
+        ),
+        (
+            "postgres//sales:hunter2@db",
+            "DATABASE_URL: not a database URL: use sqlite:///PATH or "
+            "postgresql://USER:PASSWORD@HOST/DB (got 'postgres//sales:***@db')",
+        ),
+        (
+            "postgres://sales:hunter2@db:port/x",
+            "DATABASE_URL: not a database URL: use sqlite:///PATH or "
+            "postgresql://USER:PASSWORD@HOST/DB (got 'postgres://sales:***@db:port/x')",
+        ),
+    ],
+)
+def test_a_database_url_ftscope_cannot_use_is_named_with_its_password_masked(
+    monkeypatch, given, problem
+):
+    monkeypatch.setenv("DATABASE_URL", given)
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(ConfigError) as caught:
+            get_settings()
+    finally:
+        get_settings.cache_clear()
+    assert caught.value.problems == [problem]
+
+
+@pytest.mark.parametrize(
+    ("url", "masked"),
+    [
+        ("postgresql+psycopg://u:s3cret@db/x", "postgresql+psycopg://u:***@db/x"),
+        ("postgres://u:p@ss@db/x", "postgres://u:***@db/x"),  # an unescaped @ in it
+        ("postgres//u:s3cret@db", "postgres//u:***@db"),  # not a URL: masked all the same
+        ("postgresql://u@db:5432/x", "postgresql://u@db:5432/x"),  # no password
+        ("sqlite:///data/ftscope.db", "sqlite:///data/ftscope.db"),
+    ],
+)
+def test_a_password_never_reaches_a_message(url, masked):
+    assert mask_password(url) == masked

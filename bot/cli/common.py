@@ -1,0 +1,42 @@
+"""What the commands share: their exit codes and the digest job."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, TypeAlias
+
+from bot.settings import ConfigError, get_settings
+
+if TYPE_CHECKING:
+    from bot.weekly import DigestJob
+
+EXIT_FAILED = 1  # the command ran, and something it checked failed (a source, a floor)
+EXIT_BAD_INPUT = 2  # bad input or settings: one line per problem, nothing done
+EXIT_INTERRUPTED = 130  # Ctrl-C: what a shell reports for a command SIGINT ended (128 + 2)
+
+# What `add_subparsers()` returns: each command module's `register` adds its parser to it.
+Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def digest_job(for_posting: bool) -> DigestJob:
+    """The price refresh and digest as the settings configure them; posting needs Slack."""
+    # the bot's storage and digest (SQLAlchemy, Alembic, slack_sdk): for these commands only
+    from bot import runtime  # noqa: PLC0415
+
+    settings = get_settings()
+    client = None
+    if for_posting:
+        problems = []
+        if settings.slack_bot_token is None:
+            problems.append("SLACK_BOT_TOKEN is not set: the digest is posted as the bot")
+        if not settings.digest_channel:
+            problems.append("FTSCOPE_DIGEST_CHANNEL is not set: the channel to post the digest in")
+        if problems:
+            raise ConfigError(problems)
+        assert settings.slack_bot_token is not None
+        from bot.slack_poster import make_web_client  # noqa: PLC0415 - slack_sdk only to post
+
+        client = make_web_client(
+            settings.slack_bot_token.get_secret_value(), settings.slack_api_url
+        )
+    return runtime.digest_job(settings, runtime.open_store(settings), client)

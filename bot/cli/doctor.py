@@ -1,0 +1,27 @@
+"""`ftscope doctor`: is this deployment configured to work, and if not, what to fix."""
+
+from __future__ import annotations
+
+import argparse
+
+from bot.cli.common import EXIT_FAILED, Commands
+from bot.settings import get_settings
+
+
+def register(commands: Commands) -> None:
+    parser = commands.add_parser(
+        "doctor",
+        help="check the configuration and say what to fix",
+        description="Check the tokens (and that Slack accepts the bot token), the database and "
+        "its schema, the price sheet's age, the Claude model and the weekly digest's settings. "
+        "Exit 1 if something must be fixed before the bot can run.",
+    )
+    parser.set_defaults(handler=cmd_doctor)
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from bot.doctor import report, run_checks  # noqa: PLC0415 - Slack, SQLAlchemy, Alembic
+
+    checks = run_checks(get_settings())
+    print(report(checks))
+    return EXIT_FAILED if any(c.status == "fail" for c in checks) else 0
