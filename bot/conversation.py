@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import logging
+import re
 import threading
 import time
 import unicodedata
@@ -28,7 +30,9 @@ from bot.storage import MessageRead, ScopingThread, Store, ThreadMessage, Thread
 from knowledge import Assumptions, Decision, Facts, InputError, PriceSheet, Verdict, decide
 from knowledge.crosscheck import unconfirmed
 from knowledge.errors import problems_from
+from knowledge.intents import Command, Intent
 from knowledge.provenance import Accepted, Checked, Rejected, check_updates
+from knowledge.reader.intent import read_intent, read_what_if
 from knowledge.reading_notes import reading_notes
 
 log = logging.getLogger(__name__)
@@ -67,6 +71,9 @@ class Turn:
     text: str
     ts: str  # the message's own ts: with team and channel it names the message in Slack
     may_start: bool = True  # False: only answer in a thread the bot already scopes
+    # Whether the bot was spoken to (a mention, a DM, a reply in its thread) rather than
+    # overheard: only then does talk that isn't for it get a reaction.
+    addressed: bool = True
     # When the bot received it: the time a turn waits for a worker counts against its budget.
     received_at: float = field(default_factory=time.monotonic, compare=False)
 
@@ -322,12 +329,15 @@ class Conversation:
             loaded = self.load_thread(team, channel, thread_ts)
             if loaded is None:
                 raise LookupError(f"no scoping thread {team}:{channel}:{thread_ts}")
-            accepted = [Accepted(f, v, said) for f, v in values.items() if v is not None]
-            cleared = frozenset(f for f, v in values.items() if v is None)
-            # A Slack-style ts of now: later messages still win over these values.
-            now_ts = f"{time.time():.6f}"
-            settled = self.settle(loaded, now_ts, accepted, None, cleared=cleared)
-            return self._outcome(settled, settled.refused)
+            return self._amend(loaded, values, said=said)
+
+    def _amend(self, loaded: Loaded, values: dict[str, Any], *, said: str) -> Outcome:
+        accepted = [Accepted(f, v, said) for f, v in values.items() if v is not None]
+        cleared = frozenset(f for f, v in values.items() if v is None)
+        # A Slack-style ts of now: later messages still win over these values.
+        now_ts = f"{time.time():.6f}"
+        settled = self.settle(loaded, now_ts, accepted, None, cleared=cleared)
+        return self._outcome(settled, settled.refused)
 
     def extract(
         self, loaded: Loaded, turn: Turn, *, budget_s: float
@@ -443,6 +453,121 @@ class Conversation:
 
     def _answer(self, turn: Turn) -> Outcome:
         loaded = self.load(turn)
+        # Earlier messages the extractor still has to read (an outage's, reduced mode's) go to
+        # it with this one, whatever this one is.
+        pending = _unread(loaded.messages, turn.ts, reread_offline=self._rereads_offline)
+        if len(pending) == 1:
+            handled = self._answer_without_extractor(loaded, turn)
+            if handled is not None:
+                return handled
+        return self._read_facts(loaded, turn)
+
+    def _answer_without_extractor(self, loaded: Loaded, turn: Turn) -> Outcome | None:
+        """A message that asks rather than tells (a question, a what-if, a command, talk for
+        someone else) is answered by code from the decision, with no extractor call; None
+        for a message with facts to read."""
+        if KEEP_WHAT_IF.match(turn.text):
+            kept = self._keep_what_if(loaded, turn)
+            if kept is not None:
+                return kept
+        intent = read_intent(turn.text, addressed=turn.addressed)
+        if intent.intent is Intent.facts:
+            return None
+        thread_id = loaded.thread.id
+        assert thread_id is not None
+        base: dict[str, Any] = {
+            "thread_id": thread_id,
+            "before": loaded.known,
+            "after": loaded.known,
+            "quotes": dict(loaded.thread.fact_quotes),
+        }
+        handled: dict[str, Any] = {"handled": intent.intent.value}
+        outcome: Outcome
+        if intent.intent is Intent.chatter:
+            outcome = Outcome(OutcomeKind.quiet, **base)
+        elif intent.intent is Intent.question:
+            assert intent.topic is not None
+            outcome = Outcome(
+                OutcomeKind.answer, decision=loaded.decision, topic=intent.topic, **base
+            )
+        elif intent.intent is Intent.what_if:
+            values = read_what_if(turn.text, loaded.known)
+            if not values:
+                return None  # nothing code can suppose: let the extractor read it as facts
+            handled["values"] = values
+            outcome = self._what_if(loaded, values, base)
+        else:
+            assert intent.command is not None
+            handled["command"] = intent.command.value
+            command = self._command(loaded, turn, intent.command, base)
+            if command is None:
+                return None
+            outcome = command
+        self.store.threads.mark_read(thread_id, MessageRead(turn.ts, None, json.dumps(handled)))
+        log.info("thread %s: %s answered without the extractor", thread_id, outcome.kind.value)
+        return outcome
+
+    def _what_if(self, loaded: Loaded, values: dict[str, Any], base: dict[str, Any]) -> Outcome:
+        changes = [
+            Change(f, loaded.known.known().get(f), v)
+            for f, v in values.items()
+            if loaded.known.known().get(f) != v
+        ]
+        try:
+            supposed = loaded.known.merged(Facts.model_validate(values))
+        except ValidationError as exc:
+            return Outcome(
+                OutcomeKind.what_if, changes=changes, problems=problems_from(exc), **base
+            )
+        decided = self.decide(supposed, loaded.prices)
+        return Outcome(
+            OutcomeKind.what_if,
+            decision=decided.decision,
+            changes=changes,
+            problems=decided.problems,
+            **base,
+        )
+
+    def _command(
+        self, loaded: Loaded, turn: Turn, command: Command, base: dict[str, Any]
+    ) -> Outcome | None:
+        if command is Command.help:
+            return Outcome(OutcomeKind.help, **base)
+        if command is Command.show_facts:
+            return Outcome(OutcomeKind.facts_list, decision=loaded.decision, **base)
+        if command is Command.client_summary:
+            return Outcome(OutcomeKind.summary, decision=loaded.decision, **base)
+        if command is Command.start_over:
+            cleared = frozenset(loaded.known.known())
+            settled = self.settle(loaded, turn.ts, [], None, cleared=cleared)
+            return Outcome(
+                OutcomeKind.started_over,
+                base["thread_id"],
+                settled.known,
+                settled.facts,
+                decision=settled.decided.decision,
+            )
+        return None  # undo, a new workload: read as facts until they have their own step
+
+    def _keep_what_if(self, loaded: Loaded, turn: Turn) -> Outcome | None:
+        """ "use that": the thread takes the values of the last what-if as its facts."""
+        for message in reversed(_up_to(loaded.messages, turn.ts)[:-1]):
+            handled = _handled(message.extraction)
+            if handled is None:
+                if message.extraction is not None:
+                    return None  # facts came after the what-if: "that" is not it any more
+                continue
+            if handled.get("handled") != Intent.what_if.value:
+                continue
+            values = handled.get("values") or {}
+            said = f"the what-if “{message.text}”"
+            self.store.threads.mark_read(
+                loaded.thread.id or 0, MessageRead(turn.ts, None, json.dumps({"handled": "keep"}))
+            )
+            return self._amend(loaded, values, said=said)  # the turn holds the thread's lock
+        return None
+
+    def _read_facts(self, loaded: Loaded, turn: Turn) -> Outcome:
         budget_s = self.turn_budget_s - (time.monotonic() - turn.received_at)
         if budget_s < MIN_EXTRACTION_S:
             log.warning(
@@ -586,6 +711,20 @@ class Conversation:
             # Caching fails silently below a model's minimum prefix: this is the only sign.
             log.warning("thread %s: nothing cached on a %s call", thread_id, usage.model)
         return cost
+
+
+KEEP_WHAT_IF = re.compile(
+    r"^\W*(?:ok(?:ay)?\W+|yes\W+|great\W+)?(?:use|keep|take|go with)\s+(?:that|it|this|those)\b",
+    re.IGNORECASE,
+)
+
+
+def _handled(raw: str | None) -> dict[str, Any] | None:
+    """What a message answered without the extractor was (see `_answer_without_extractor`)."""
+    if not raw or not raw.startswith('{"handled"'):
+        return None
+    data = json.loads(raw)
+    return data if isinstance(data, dict) else None
 
 
 def _provisional(thread: ScopingThread, rereading: set[str]) -> set[str]:

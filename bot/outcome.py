@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.extraction import Usage
 from knowledge import Decision, Facts, Verdict
+from knowledge.intents import Topic
 from knowledge.provenance import Accepted, Rejected
 
 
@@ -22,6 +23,13 @@ class OutcomeKind(StrEnum):
     outage = "outage"  # neither Claude nor the offline reader could read the message
     busy = "busy"  # the turn waited past its budget for a worker
     problem = "problem"  # the facts contradict each other: no verdict until one is fixed
+    answer = "answer"  # a question about the verdict, answered from the decision
+    what_if = "what_if"  # a hypothetical verdict; the thread's facts unchanged
+    facts_list = "facts_list"  # "show facts"
+    summary = "summary"  # a paragraph for the client, ready to paste
+    started_over = "started_over"  # "start over": every fact cleared
+    help = "help"
+    quiet = "quiet"  # talk the bot has no part in: nothing to post
 
 
 @dataclass(frozen=True)
@@ -51,5 +59,7 @@ class Outcome:
     previous_verdict: Verdict | None = None  # the verdict the user last saw
     reduced: str | None = None  # read offline: "no_key" or "outage"
     problems: list[str] = field(default_factory=list)  # why the facts don't fit together
+    topic: Topic | None = None  # what an `answer` is about
+    quotes: dict[str, str] = field(default_factory=dict)  # fact -> the words it came from
     usage: Usage | None = None  # the extractor's call this turn, if it made one
     cost_usd: float | None = None

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot import verdict
+from bot import answers, verdict
 from bot.blocks import (
     MAX_BLOCKS,
     MAX_CONTEXT_ELEMENTS,
@@ -292,8 +293,16 @@ def dropped_note(field: str, value: object) -> str:
 
 
 def turn_reply(outcome: Outcome, assumptions: Assumptions) -> tuple[str, list[dict[str, Any]]]:
-    """The notification text and the blocks of the reply to a message."""
+    """The notification text and the blocks of the reply to a message ("" and no blocks for a
+    quiet one: the edges post nothing)."""
     kind = outcome.kind
+    if kind is OutcomeKind.quiet:
+        return "", []
+    spoken = _spoken(outcome, md=True)
+    if spoken is not None:
+        return spoken, render_blocks("text.blocks.json.j2", text=truncate(spoken, MAX_SECTION_TEXT))
+    if kind is OutcomeKind.started_over:
+        return _started_over(outcome, assumptions)
     if kind in (OutcomeKind.outage, OutcomeKind.busy):
         return outage_reply(len(outcome.after.known()), busy=kind is OutcomeKind.busy)
     if kind is OutcomeKind.problem:
@@ -313,13 +322,55 @@ def turn_reply(outcome: Outcome, assumptions: Assumptions) -> tuple[str, list[di
 
 
 def turn_text(outcome: Outcome, assumptions: Assumptions) -> str:
-    """The whole reply as plain text, for a terminal."""
+    """The whole reply as plain text, for a terminal ("" for a quiet one)."""
     kind = outcome.kind
+    if kind is OutcomeKind.quiet:
+        return ""
+    spoken = _spoken(outcome, md=False)
+    if spoken is not None:
+        return _unmarked(spoken)
+    if kind is OutcomeKind.started_over:
+        c = TurnContext.of(outcome, assumptions)
+        cleared = _cleared(outcome)
+        return cleared + "\n\n" + render_text("turn.txt.j2", c=c, kind="question", verdict_text="")
     if kind in (OutcomeKind.outage, OutcomeKind.busy, OutcomeKind.problem):
         return turn_reply(outcome, assumptions)[0]
     c = TurnContext.of(outcome, assumptions)
     shown = verdict_text(c.decision) if kind is OutcomeKind.verdict else ""
     return render_text("turn.txt.j2", c=c, kind=kind.value, verdict_text=shown)
+
+
+def _spoken(outcome: Outcome, *, md: bool) -> str | None:
+    """The reply to a turn that asked rather than told: one piece of text, or None."""
+    kind = outcome.kind
+    if kind is OutcomeKind.answer:
+        assert outcome.topic is not None
+        return answers.answer(outcome.decision, outcome.topic)
+    if kind is OutcomeKind.what_if:
+        return answers.what_if(outcome.decision, outcome.changes, outcome.problems)
+    if kind is OutcomeKind.facts_list:
+        return answers.facts_list(outcome.after, outcome.quotes, md=md)
+    if kind is OutcomeKind.summary:
+        return answers.summary(outcome.decision)
+    if kind is OutcomeKind.help:
+        return help_text()
+    return None
+
+
+def _cleared(outcome: Outcome) -> str:
+    count = len(outcome.before.known())
+    return f"Starting over: I've cleared {count} fact{'s' if count != 1 else ''}."
+
+
+def _started_over(outcome: Outcome, assumptions: Assumptions) -> tuple[str, list[dict[str, Any]]]:
+    c = TurnContext.of(outcome, assumptions)
+    lead = render_blocks("text.blocks.json.j2", text=_cleared(outcome))
+    return _cleared(outcome), validate_blocks(lead + render_blocks("question.blocks.json.j2", c=c))
+
+
+def _unmarked(text: str) -> str:
+    """mrkdwn emphasis taken off, for a terminal."""
+    return re.sub(r"(?<![\w*_])[*_]|[*_](?![\w*_])", "", text)
 
 
 OUTAGE_TEXT = (
@@ -337,7 +388,7 @@ def outage_reply(known_facts: int, busy: bool = False) -> tuple[str, list[dict[s
     """The reply when a turn can't be read in time: Claude is down, or the bot is swamped."""
     facts = f"{known_facts} fact{'s' if known_facts != 1 else ''}"
     text = (BUSY_TEXT if busy else OUTAGE_TEXT).format(facts=facts)
-    return text, render_blocks("outage.blocks.json.j2", text=text)
+    return text, render_blocks("text.blocks.json.j2", text=text)
 
 
 def problem_reply(problems: list[str]) -> tuple[str, list[dict[str, Any]]]:
@@ -347,7 +398,7 @@ def problem_reply(problems: list[str]) -> tuple[str, list[dict[str, Any]]]:
         "I've kept these facts, but they don't fit together yet:\n"
         f"{listed}\nCould you check those numbers?"
     )
-    return text, render_blocks("outage.blocks.json.j2", text=truncate(text, MAX_SECTION_TEXT))
+    return text, render_blocks("text.blocks.json.j2", text=truncate(text, MAX_SECTION_TEXT))
 
 
 INTERNAL_ERROR_TEXT = (

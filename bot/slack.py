@@ -18,7 +18,7 @@ from typing import Any
 
 from bot import render
 from bot.conversation import Conversation, Turn
-from bot.outcome import Outcome
+from bot.outcome import Outcome, OutcomeKind
 from bot.slack_poster import SLACK_TIMEOUT_S, SlackPoster
 from bot.turn_queue import ThreadQueues
 from knowledge import Assumptions
@@ -174,6 +174,8 @@ class SlackTurns:
         log_turn(turn, outcome, posted)
 
     def _post(self, turn: Turn, outcome: Outcome) -> bool:
+        if outcome.kind is OutcomeKind.quiet:
+            return False  # talk the bot has no part in: nothing to say
         text, blocks = render.turn_reply(outcome, self.assumptions)
         ts = self.poster.reply(turn.channel, turn.thread_ts, turn.user, text, blocks)
         if ts is None:

@@ -19,7 +19,7 @@ class MessageRead:
     """A user message as the extractor read it: the text it was sent and its raw reply."""
 
     slack_ts: str
-    sent_text: str
+    sent_text: str | None  # None: answered without the extractor (a question, a command)
     reply: str
 
 
@@ -142,6 +142,12 @@ class Threads:
                 self._mark_read(session, thread_id, read)
         with self.db.session() as session:
             return session.get(ScopingThread, thread_id)
+
+    def mark_read(self, thread_id: int, read: MessageRead) -> None:
+        """Mark a user message answered without changing the facts (a question, a command),
+        so the next turn doesn't send it to the extractor again."""
+        with self.db.session() as session:
+            self._mark_read(session, thread_id, read)
 
     def record_bot_reply(
         self, thread_id: int, slack_ts: str, text: str, shown_verdict: str | None

@@ -110,11 +110,21 @@ def test_the_verdict_then_a_correction_that_flips_it(conversation, store, update
     assert stored.last_decision["verdict"] == "fine_tune" and stored.status == "decided"
 
 
-def test_chatter_after_a_verdict_says_it_stands(conversation):
+def test_thanks_after_a_verdict_gets_no_reply_and_no_claude_call(conversation, extractor):
     thread = Thread(conversation)
     thread.say(FIRST)
     thread.say(ANSWER)
+    calls = len(extractor.sent)
     reply = thread.say("thanks, super helpful!")
+    assert reply.kind == "quiet" and reply.text == "" and reply.blocks == []
+    assert len(extractor.sent) == calls
+
+
+def test_a_message_with_nothing_new_says_in_one_line_that_the_verdict_stands(conversation):
+    thread = Thread(conversation)
+    thread.say(FIRST)
+    thread.say(ANSWER)
+    reply = thread.say("they're based in Ohio, if that matters")
     assert reply.kind == "unchanged"
     assert "the verdict stands: *Measure Claude Haiku 5.5 first · " in json.dumps(
         reply.blocks, ensure_ascii=False
@@ -343,3 +353,79 @@ def test_amend_refuses_a_bad_value_alone_and_names_it(conversation):
 def test_amend_on_a_thread_the_bot_does_not_scope_says_so(conversation):
     with pytest.raises(LookupError, match="no scoping thread"):
         conversation.amend("T1", "C1", "404.0", {"monthly_calls": 1}, said="form")
+
+
+# -- questions, what-ifs and commands: answered by code, no extractor call ---------------------
+
+
+@pytest.fixture
+def decided(conversation, extractor):
+    thread = scoped(conversation)
+    thread.calls = len(extractor.sent)
+    return thread
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("why?", "Why, by the playbook:"),
+        ("how did you get $27,500?", "• Build cost: $27,500"),
+        ("show me the math", "• Payback: "),
+        ("what should I tell them?", "What to tell them:\n• "),
+        ("what would flip it?", "What would have to be true"),
+    ],
+)
+def test_a_question_about_the_verdict_is_answered_from_the_decision(
+    decided, extractor, text, expected
+):
+    reply = decided.say(text)
+    assert reply.kind == "answer" and expected in reply.text
+    assert reply.after == reply.before  # nothing learned, nothing changed
+    assert len(extractor.sent) == decided.calls  # no Claude call
+
+
+def test_a_question_before_any_verdict_says_what_is_still_needed(conversation):
+    thread = Thread(conversation)
+    thread.say(FIRST)
+    reply = thread.say("why?")
+    assert reply.kind == "answer" and "there's no verdict until I know more" in reply.text
+
+
+def test_a_what_if_is_a_labelled_hypothesis_and_use_that_keeps_it(decided, store):
+    reply = decided.say("what if volume doubles?")
+    assert reply.kind == "what_if"
+    assert reply.terminal.startswith("If monthly calls 15,000,000 → 30,000,000: ")
+    assert "The thread's facts are unchanged. Say use that to keep it." in reply.terminal
+    assert store.threads.find("T1", "C1", "100.000001").facts["monthly_calls"] == 15_000_000
+    kept = decided.say("ok use that")
+    assert kept.kind == "verdict"
+    assert [(c.field, c.new) for c in kept.changes] == [("monthly_calls", 30_000_000)]
+    stored = store.threads.find("T1", "C1", "100.000001")
+    assert stored.facts["monthly_calls"] == 30_000_000
+    assert stored.fact_quotes["monthly_calls"] == "the what-if “what if volume doubles?”"
+
+
+def test_show_facts_lists_each_fact_with_the_words_it_came_from(decided):
+    reply = decided.say("show facts")
+    assert reply.kind == "facts_list"
+    assert "• 15,000,000 calls/month (“~15M tickets/mo”)" in reply.terminal
+
+
+def test_start_over_clears_every_fact_and_asks_again(decided, store):
+    reply = decided.say("start over")
+    assert reply.kind == "started_over" and reply.after.known() == {}
+    assert reply.text.startswith("Starting over: I've cleared ")
+    assert "To decide I still need:" in reply.terminal
+    assert store.threads.find("T1", "C1", "100.000001").facts == {}
+
+
+def test_the_client_summary_is_plain_text_with_the_headline_number_first(decided):
+    reply = decided.say("summary for the client")
+    assert reply.kind == "summary"
+    assert reply.text.startswith("A fine-tune would save $")
+    assert "*" not in reply.text and "Next step: " in reply.text
+
+
+def test_help_alone_is_help_in_a_thread_too(decided):
+    reply = decided.say("help")
+    assert reply.kind == "help" and "/ftscope" in reply.text
