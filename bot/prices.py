@@ -21,7 +21,8 @@ import httpx2
 from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 
-from bot.storage import PriceSheetVersion, Store, make_engine, normalize_database_url
+from bot.settings import normalize_database_url
+from bot.storage import PriceSheetVersion, Store, make_engine
 from knowledge import InputError, PriceSheet, load_price_sheet, price_sheet_from
 from knowledge.price_sources import read_source_text
 from knowledge.prices import ModelPrice

@@ -18,7 +18,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
-from bot.storage import Store, create_schema, make_engine, normalize_database_url
+from bot.settings import normalize_database_url
+from bot.storage import Store, create_schema, make_engine
 from knowledge import Assumptions, PriceSheet, load_assumptions, load_price_sheet
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 
-from bot.storage.database import Database, create_schema, make_engine, normalize_database_url
+from bot.storage.database import Database, create_schema, make_engine
 from bot.storage.digest_runs import DIGEST_STALE_AFTER, DigestRuns
 from bot.storage.events import ProcessedEvents
 from bot.storage.price_sheets import PriceSheets
@@ -45,7 +45,6 @@ __all__ = [
     "UsageTotals",
     "create_schema",
     "make_engine",
-    "normalize_database_url",
 ]
 
 

@@ -59,20 +59,8 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _connection_record: Any) -> None:
         cursor.close()
 
 
-def normalize_database_url(url: str) -> str:
-    """Point PostgreSQL URLs at psycopg 3.
-
-    Fly hands out `postgres://`, which SQLAlchemy doesn't know, and plain `postgresql://`
-    means psycopg2, which isn't installed.
-    """
-    for prefix in ("postgres://", "postgresql://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url.removeprefix(prefix)
-    return url
-
-
 def make_engine(url: str) -> Engine:
-    url = normalize_database_url(url)
+    """An engine for a SQLAlchemy URL: DATABASE_URL as the settings normalise it."""
     if make_url(url).get_backend_name() == "sqlite":
         # The scheduler thread shares the engine with the Slack handlers.
         engine = create_engine(url, connect_args={"check_same_thread": False})

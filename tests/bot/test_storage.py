@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
+from bot.settings import normalize_database_url
 from bot.storage import (
     ClaudeUsage,
     Store,
@@ -16,7 +17,6 @@ from bot.storage import (
     UsageTotals,
     create_schema,
     make_engine,
-    normalize_database_url,
 )
 from tests.fakes.threads import start_thread
 
@@ -254,25 +254,8 @@ def test_sqlite_file_database_runs_in_wal_mode(tmp_path):
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-@pytest.mark.parametrize(
-    ("url", "expected"),
-    [
-        ("postgres://u:p@db.internal:5432/app", "postgresql+psycopg://u:p@db.internal:5432/app"),
-        (
-            "postgresql://u@host/app?sslmode=require",
-            "postgresql+psycopg://u@host/app?sslmode=require",
-        ),
-        ("postgresql+psycopg://u@host/app", "postgresql+psycopg://u@host/app"),
-        ("sqlite:///ftscope.db", "sqlite:///ftscope.db"),
-        ("sqlite://", "sqlite://"),
-    ],
-)
-def test_database_url_normalisation(url: str, expected: str):
-    assert normalize_database_url(url) == expected
-
-
 def test_fly_postgres_url_gives_a_psycopg_engine():
-    engine = make_engine("postgres://u:p@db.internal:5432/app")
+    engine = make_engine(normalize_database_url("postgres://u:p@db.internal:5432/app"))
     assert engine.dialect.name == "postgresql"
     assert engine.dialect.driver == "psycopg"
     # Managed Postgres drops idle connections: the pool must test and recycle them.
