@@ -9,10 +9,9 @@ from slack_bolt import Ack, BoltContext
 from bot import render
 from bot.slack import ScopingCommand
 from handlers.deps import deps_of
-from handlers.text import slack_text
+from handlers.text import HELP_WORDS, slack_text
 
 COMMAND = "/ftscope"
-HELP_WORDS = frozenset({"", "help", "?", "-h", "--help"})
 
 
 def on_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:

@@ -13,16 +13,16 @@ from slack_bolt import BoltContext
 
 from bot.conversation import Turn
 from handlers.deps import deps_of, team_of
-from handlers.text import slack_text, strip_mention
+from handlers.text import event_text, is_help, is_person
 
 # Replies sent "also to #channel", and replies with a file attached, are answers too.
 ANSWER_SUBTYPES = frozenset({"thread_broadcast", "file_share"})
 
 
 def is_answer(event: dict[str, Any]) -> bool:
-    """A person's message: not an edit, a deletion, a join, or a bot's post."""
+    """A person's message: not an edit, a deletion, a join, a bot's or Slack's own post."""
     subtype = event.get("subtype")
-    return not (subtype and subtype not in ANSWER_SUBTYPES) and not event.get("bot_id")
+    return not (subtype and subtype not in ANSWER_SUBTYPES) and is_person(event)
 
 
 def on_mention(event: dict[str, Any], context: BoltContext) -> None:
@@ -35,10 +35,10 @@ def on_mention(event: dict[str, Any], context: BoltContext) -> None:
         channel=event["channel"],
         thread_ts=thread_ts,
         user=event["user"],
-        text=slack_text(strip_mention(event.get("text", ""), context.bot_user_id)),
+        text=event_text(event, context.bot_user_id),
         ts=event["ts"],
     )
-    if not turn.text.strip():
+    if is_help(turn.text):
         deps.turns.submit_help(event["channel"], thread_ts)
         return
     deps.turns.submit_turn(turn)

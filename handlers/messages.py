@@ -9,15 +9,14 @@ from slack_bolt import BoltContext
 from bot.conversation import Turn
 from handlers.deps import deps_of, team_of
 from handlers.mentions import is_answer
-from handlers.text import mentions, slack_text, strip_mention
+from handlers.text import event_text, is_help, mentions
 
 
 def on_message(event: dict[str, Any], context: BoltContext) -> None:
-    if not is_answer(event) or not event.get("user"):
+    if not is_answer(event):
         return
-    text = event.get("text", "")
     direct = event.get("channel_type") == "im"
-    if not direct and mentions(text, context.bot_user_id):
+    if not direct and mentions(event.get("text", ""), context.bot_user_id):
         return  # app_mention brings it
     thread_ts = event.get("thread_ts")
     if not direct and thread_ts is None:
@@ -27,10 +26,14 @@ def on_message(event: dict[str, Any], context: BoltContext) -> None:
         channel=event["channel"],
         thread_ts=thread_ts or event["ts"],
         user=event["user"],
-        text=slack_text(strip_mention(text, context.bot_user_id)),
+        text=event_text(event, context.bot_user_id),
         ts=event["ts"],
         # In a channel only threads the bot already scopes are answered; a DM starts one.
         may_start=direct,
     )
-    if turn.text.strip():
-        deps_of(context).turns.submit_turn(turn)
+    if not turn.text.strip():
+        return
+    if direct and is_help(turn.text):
+        deps_of(context).turns.submit_help(event["channel"], turn.thread_ts)
+        return
+    deps_of(context).turns.submit_turn(turn)

@@ -171,3 +171,57 @@ def test_ftscope_with_a_description_acks_at_once_and_starts_a_thread(context, tu
 def test_a_listener_without_its_dependencies_says_what_is_missing():
     with pytest.raises(LookupError, match=r"handlers\.register"):
         on_mention(mention("<@UBOT> hi"), BoltContext({"bot_user_id": "UBOT"}))
+
+
+def test_slackbots_own_messages_never_start_a_scoping(context, turns):
+    notice = message("You have been removed from #testing", channel="D1", channel_type="im")
+    on_message(notice | {"user": "USLACKBOT"}, context)
+    on_mention(mention("<@UBOT> hi", user="USLACKBOT"), context)
+    assert turns.turns == [] and turns.help == []
+
+
+@pytest.mark.parametrize("text", ["<@UBOT> help", "<@UBOT> HELP ", "<@UBOT> ?"])
+def test_help_alone_after_a_mention_is_help(context, turns, text):
+    on_mention(mention(text), context)
+    assert turns.help == [("C1", "1.1")] and turns.turns == []
+
+
+def test_help_alone_in_a_dm_is_help(context, turns):
+    on_message(message("help", channel="D1", channel_type="im"), context)
+    assert turns.help == [("D1", "1.2")] and turns.turns == []
+
+
+def test_a_shared_message_is_read_with_where_it_came_from(context, turns):
+    shared = {
+        "is_share": True,
+        "author_id": "U9",
+        "text": "We route ~15M tickets a month into 40 queues &amp; need &lt;100ms",
+        "fallback": "[December 6th] client: We route…",
+    }
+    on_mention(mention("<@UBOT> can you scope this one?", attachments=[shared]), context)
+    [turn] = turns.turns
+    assert turn.text == (
+        "can you scope this one?\n\nShared message from <@U9>:\n"
+        "We route ~15M tickets a month into 40 queues & need <100ms"
+    )
+
+
+def test_rich_text_is_read_when_the_message_has_no_plain_text(context, turns):
+    blocks = [
+        {
+            "type": "rich_text",
+            "elements": [
+                {
+                    "type": "rich_text_section",
+                    "elements": [
+                        {"type": "user", "user_id": "UBOT"},
+                        {"type": "text", "text": " 15M tickets a month, "},
+                        {"type": "text", "text": "40k labeled", "style": {"bold": True}},
+                    ],
+                }
+            ],
+        }
+    ]
+    on_mention(mention("", blocks=blocks), context)
+    [turn] = turns.turns
+    assert turn.text == "15M tickets a month, 40k labeled"
