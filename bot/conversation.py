@@ -588,6 +588,7 @@ class Conversation:
             checked.rejected + settled.refused,
             flagged=flagged,
             reduced=extraction.reduced,
+            reduced_before=_read_offline_last(loaded.messages, turn.ts),
             usage=extraction.usage,
             cost_usd=cost,
             started=started,
@@ -600,6 +601,7 @@ class Conversation:
         *,
         flagged: set[str] = frozenset(),  # type: ignore[assignment]
         reduced: str | None = None,
+        reduced_before: bool = False,
         usage: Usage | None = None,
         cost_usd: float | None = None,
         started: float | None = None,
@@ -640,9 +642,13 @@ class Conversation:
         # Against the verdict the user saw: a verdict whose post failed was never seen.
         shown = settled.thread.shown_verdict
         previous = Verdict(shown) if shown else None
+        before = self.decide(settled.known, self.prices()).decision
         if decision.verdict is Verdict.need_info:
             kind = OutcomeKind.question
-        elif previous is decision.verdict and not settled.applied and not changes:
+        elif previous is decision.verdict and (
+            (not settled.applied and not changes) or _same_verdict(before, decision)
+        ):
+            # Seen already, and nothing in it changed: one line, not the whole verdict again.
             kind = OutcomeKind.unchanged
         else:
             kind = OutcomeKind.verdict
@@ -656,6 +662,7 @@ class Conversation:
             unconfirmed=[a for a in settled.applied if a.field in flagged],
             previous_verdict=previous,
             reduced=reduced,
+            reduced_before=reduced_before,
             **common,
         )
 
@@ -725,6 +732,20 @@ def _handled(raw: str | None) -> dict[str, Any] | None:
         return None
     data = json.loads(raw)
     return data if isinstance(data, dict) else None
+
+
+def _same_verdict(before: Decision | None, after: Decision) -> bool:
+    """The decision says what it said: same verdict, same numbers, same reasons."""
+    return before is not None and before.to_json() == after.to_json()
+
+
+def _read_offline_last(messages: list[ThreadMessage], newest_ts: str) -> bool:
+    """Whether the message read before this turn's was read offline (reduced mode): the
+    reduced-mode notice is told once, and again only when the mode changes."""
+    for message in reversed(_up_to(messages, newest_ts)[:-1]):
+        if message.extraction is not None and _handled(message.extraction) is None:
+            return is_offline_read(message.extraction)
+    return False
 
 
 def _provisional(thread: ScopingThread, rereading: set[str]) -> set[str]:

@@ -58,6 +58,7 @@ class Outcome:
     unconfirmed: list[Accepted] = field(default_factory=list)  # numbers the cross-check doubts
     previous_verdict: Verdict | None = None  # the verdict the user last saw
     reduced: str | None = None  # read offline: "no_key" or "outage"
+    reduced_before: bool = False  # the message before was read offline too: no notice again
     problems: list[str] = field(default_factory=list)  # why the facts don't fit together
     topic: Topic | None = None  # what an `answer` is about
     quotes: dict[str, str] = field(default_factory=dict)  # fact -> the words it came from

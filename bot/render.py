@@ -269,7 +269,7 @@ class TurnContext:
             unconfirmed=[
                 (a.field, show_value(a.field, a.value), a.quote) for a in outcome.unconfirmed
             ],
-            reduced=outcome.reduced,
+            reduced=None if outcome.reduced_before else outcome.reduced,
         )
 
     @property

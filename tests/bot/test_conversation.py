@@ -13,6 +13,7 @@ from slack_sdk.models.blocks import Block
 
 from bot.conversation import Conversation, Turn
 from bot.extraction import Extraction, ExtractorUnavailable, Usage
+from bot.offline import OfflineExtractor
 from bot.render import scoping_parent_text
 from bot.storage import MessageRead
 from knowledge import Facts
@@ -429,3 +430,31 @@ def test_the_client_summary_is_plain_text_with_the_headline_number_first(decided
 def test_help_alone_is_help_in_a_thread_too(decided):
     reply = decided.say("help")
     assert reply.kind == "help" and "/ftscope" in reply.text
+
+
+def test_a_new_fact_that_changes_nothing_gets_one_line_not_the_verdict_again(decided, monkeypatch):
+    monkeypatch.setitem(
+        SCRIPT, "for Acme support", [("use_case", "Acme support ticket routing", "Acme support")]
+    )
+    reply = decided.say("fyi it's for Acme support")
+    assert reply.kind == "unchanged"
+    assert [c.field for c in reply.changes] == ["use_case"]
+    assert "Updated: " in reply.terminal and "the verdict stands" in reply.terminal
+    assert len(reply.blocks) <= 2  # what was learned, and one line
+
+
+def test_the_reduced_mode_notice_is_told_again_only_when_the_mode_changes(
+    store, extractor, prices, assumptions
+):
+    conversation = Conversation(
+        store, extractor, lambda: prices, assumptions, fallback=OfflineExtractor("outage")
+    )
+    thread = Thread(conversation)
+    thread.say(FIRST)
+    extractor.down = True
+    assert "Reduced mode" in thread.say(ANSWER).terminal
+    assert "Reduced mode" not in thread.say("and under 100ms first token").terminal
+    extractor.down = False
+    assert "Reduced mode" not in thread.say("ok?").terminal
+    extractor.down = True
+    assert "Reduced mode" in thread.say("40k labeled").terminal

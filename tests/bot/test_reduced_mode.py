@@ -136,11 +136,13 @@ def test_the_reply_says_which_end_of_a_range_it_took(conversation, monkeypatch):
 def test_offline_extractor_alone_reads_a_whole_thread(store, prices, assumptions):
     conversation = Conversation(store, OfflineExtractor(), lambda: prices, assumptions)
     thread = Thread(conversation)
-    thread.say(FIRST)
+    first = thread.say(FIRST)
     reply = thread.say(ANSWER)
     assert reply.decision.verdict == ACME_VERDICT
     assert reply.reduced == "no_key"
-    assert "Reduced mode (no Claude key is set)" in reply.terminal
+    # the notice once per thread: quiet by default
+    assert "Reduced mode (no Claude key is set)" in first.terminal
+    assert "Reduced mode" not in reply.terminal
     facts = reply.decision.facts
     assert (facts.monthly_calls, facts.labeled_examples, facts.input_tokens) == (
         15_000_000,
