@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from bot.extraction import Extraction, ExtractorUnavailable, ModelScore, Usage, reply_updates
 from bot.prompt import Exchange, build_request
 from knowledge.facts import Facts
+from knowledge.intents import Intent, MessageIntent, Topic
 from knowledge.provenance import Update
 
 
@@ -41,6 +42,8 @@ class RawReply(BaseModel):
     updates: list[RawUpdate]
     other_baselines: list[RawScore] = []
     question: str = ""
+    intent: str = Intent.facts.value
+    topic: str = ""
 
 
 # Below this, another attempt can't finish in what is left of the turn: don't start it.
@@ -120,7 +123,7 @@ class ClaudeClient:
             [ModelScore(s.model, str(s.quality), s.quote) for s in reply.other_baselines],
             known,
         )
-        return Extraction(updates, reply.question, text, usage)
+        return Extraction(updates, reply.question, text, usage, intent=_intent(reply))
 
 
 def _retry_wait(exc: anthropic.APIError, attempt: int) -> float | None:
@@ -151,3 +154,18 @@ def _describe(exc: anthropic.APIError) -> str:
         kind: Any = getattr(exc, "type", None) or type(exc).__name__
         return f"Claude answered {exc.status_code} ({kind})"
     return f"Claude could not be reached ({type(exc).__name__})"
+
+
+def _intent(reply: RawReply) -> MessageIntent | None:
+    """What Claude says the message is for; None when it isn't one of ours (then the message
+    is read as facts, as before intents existed)."""
+    try:
+        intent = Intent(reply.intent)
+        topic = Topic(reply.topic) if intent is Intent.question and reply.topic else None
+        if intent is Intent.question and topic is None:
+            topic = Topic.why
+        if intent is Intent.command:  # which command is the keywords' to read
+            return None
+        return MessageIntent(intent, topic=topic)
+    except ValueError:
+        return None

@@ -581,6 +581,10 @@ class Conversation:
         sent_text, extraction, rereading = extracted
         cost = self._record_usage(loaded.thread.id, extraction, loaded.prices)
         checked, flagged = self.check(loaded, turn, sent_text, extraction)
+        if sent_text == turn.text and not rereading:  # this message alone: it may only ask
+            asked = self._asked(loaded, turn, extraction, checked)
+            if asked is not None:
+                return dataclasses.replace(asked, usage=extraction.usage, cost_usd=cost)
         read = MessageRead(turn.ts, sent_text, extraction.raw_text)
         settled = self.settle(loaded, turn.ts, checked.accepted, read, rereading=rereading)
         return self._outcome(
@@ -593,6 +597,40 @@ class Conversation:
             cost_usd=cost,
             started=started,
         )
+
+    def _asked(
+        self, loaded: Loaded, turn: Turn, extraction: Extraction, checked: Checked
+    ) -> Outcome | None:
+        """A message the keywords read as facts but the extractor as a question, a what-if or
+        chatter: answered as such (its updates, for a what-if, supposed and not kept)."""
+        intent = extraction.intent
+        if intent is None or intent.intent in (Intent.facts, Intent.command):
+            return None
+        thread_id = loaded.thread.id
+        assert thread_id is not None
+        base: dict[str, Any] = {
+            "thread_id": thread_id,
+            "before": loaded.known,
+            "after": loaded.known,
+            "quotes": dict(loaded.thread.fact_quotes),
+        }
+        handled: dict[str, Any] = {"handled": intent.intent.value, "by": "extractor"}
+        if intent.intent is Intent.what_if:
+            values = {a.field: a.value for a in checked.accepted}
+            if not values:
+                return None
+            handled["values"] = values
+            outcome = self._what_if(loaded, values, base)
+        elif checked.accepted:
+            return None  # it asks, but it also tells: the facts are kept, as facts
+        elif intent.intent is Intent.question:
+            outcome = Outcome(
+                OutcomeKind.answer, decision=loaded.decision, topic=intent.topic, **base
+            )
+        else:
+            outcome = Outcome(OutcomeKind.quiet, **base)
+        self.store.threads.mark_read(thread_id, MessageRead(turn.ts, None, json.dumps(handled)))
+        return outcome
 
     def _outcome(
         self,

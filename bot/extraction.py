@@ -8,6 +8,7 @@ from typing import Protocol
 
 from bot.prompt import Exchange
 from knowledge.facts import Facts
+from knowledge.intents import MessageIntent
 from knowledge.prices import PriceSheet
 from knowledge.provenance import Update
 from knowledge.reader.model import family_of, mentions, model_named
@@ -50,6 +51,8 @@ class Extraction:
     usage: Usage | None = None
     # Read by the offline reader instead of Claude: why ("no_key", "outage"), for the reply.
     reduced: str | None = None
+    # What the message is for, as the extractor read it; None: read as facts.
+    intent: MessageIntent | None = None
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from knowledge.facts import Domain, Facts, Request, TaskType
+from knowledge.intents import Intent, Topic
 
 CACHE = {"type": "ephemeral"}
 MAX_OUTPUT_TOKENS = 1024
@@ -45,6 +46,8 @@ def _examples_text() -> str:
     parts = []
     for number, example in enumerate(examples, start=1):
         reply = {
+            "intent": example.get("intent", "facts"),
+            "topic": example.get("topic", ""),
             "updates": example["updates"],
             "other_baselines": example.get("other_baselines", []),
             "question": example["question"],
@@ -118,6 +121,14 @@ Don't infer it from the task or a latency number alone.
 (free-text output, "there's no schema"). A specific XML, HL7, EDI, X12 or CSV layout is a \
 judgement for a person: leave format_schema out unless the user says whether it could be \
 written as a JSON schema. JSON the model reads (input payloads) says nothing about it.
+- `intent` says what the newest message is for: "facts" (it gives or corrects facts, or says \
+one is unknown), "question" (it asks about the verdict: why, the math, what to tell the client, \
+what would flip it; then `topic` is "why", "math", "talking_points" or "flip"), "what_if" (it \
+asks what the verdict would be if something were different: its updates are the supposed \
+values, not facts), "command" (start over, show facts, undo, new workload, a summary for the \
+client, help), or "chatter" (thanks, talk between people, a word for someone else: no updates). \
+`topic` is empty unless the intent is "question". Code answers questions and what-ifs from the \
+decision: never answer them yourself.
 - `question` is empty when nothing more is needed; otherwise one message, at most three bullet \
 points, asking for every missing fact at once. Never suggest a retired model (Sonnet 4.5) as an \
 example answer: when an example names a model, use Haiku 5.5 or Sonnet 5.5.
@@ -160,6 +171,8 @@ def output_schema() -> dict[str, Any]:
     return {
         "type": "object",
         "properties": {
+            "intent": {"type": "string", "enum": [i.value for i in Intent]},
+            "topic": {"type": "string", "enum": ["", *(t.value for t in Topic)]},
             "updates": {
                 "type": "array",
                 "items": {
@@ -189,7 +202,7 @@ def output_schema() -> dict[str, Any]:
             },
             "question": {"type": "string"},
         },
-        "required": ["updates", "other_baselines", "question"],
+        "required": ["intent", "topic", "updates", "other_baselines", "question"],
         "additionalProperties": False,
     }
 

@@ -262,6 +262,8 @@ class FakeClaude:
     # The API answers with a dated snapshot id ("-20251001"); the bot must price it all the same.
     model_suffix: str = ""
     replies: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    # words -> the intent (and topic) Claude reads in a message that contains them
+    intents: dict[str, tuple[str, str]] = field(default_factory=dict)
     requests: list[dict[str, Any]] = field(default_factory=list)
     failures: list[httpx.Response | Exception] = field(default_factory=list)
     gate: threading.Event | None = None
@@ -275,6 +277,10 @@ class FakeClaude:
 
     def says(self, words: str, *updates: tuple[str, str, str]) -> None:
         self.replies[words] = [{"field": f, "value": v, "quote": q} for f, v, q in updates]
+
+    def reads_as(self, words: str, intent: str, topic: str = "") -> None:
+        """A message containing `words` is, as Claude reads it, `intent` (and `topic`)."""
+        self.intents[words] = (intent, topic)
 
     def newest_texts(self) -> list[str]:
         """The newest user text of each call past its hold, in order."""
@@ -320,7 +326,12 @@ class FakeClaude:
             updates = [
                 u for words, ups in self.replies.items() if visible(words) in read for u in ups
             ]
-            text = json.dumps({"updates": updates, "question": ""})
+            intent, topic = next(
+                (it for words, it in self.intents.items() if visible(words) in read),
+                ("facts", ""),
+            )
+            reply = {"intent": intent, "topic": topic, "updates": updates, "question": ""}
+            text = json.dumps(reply)
         with self._lock:
             turn = len(self.requests)
             if self.cache is not None and plan is not None:

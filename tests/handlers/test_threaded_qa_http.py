@@ -1,0 +1,162 @@
+"""Threaded Q&A through the HTTP endpoint: questions, what-ifs, commands and talk that isn't
+for the bot, with signed payloads, the Slack fake and the Claude fake."""
+
+import json
+
+import pytest
+
+from tests.fakes.acme import ANSWER, FIRST, script_acme
+from tests.fakes.harness import BOT_USER_ID, CHANNEL, TEAM_ID
+
+
+def text_of(post: dict) -> str:
+    return json.dumps(post.get("blocks", []), ensure_ascii=False) + post.get("text", "")
+
+
+@pytest.fixture
+def decided(start_bot, claude):
+    """The Acme thread, scoped to its verdict; (bot, thread ts, Claude calls so far)."""
+    bot = start_bot()
+    script_acme(claude)
+    assert bot.command(FIRST).status == 200
+    bot.wait()
+    thread_ts = next(p for p in bot.slack.posts() if p.get("thread_ts"))["thread_ts"]
+    bot.say(ANSWER, thread_ts)
+    return bot, thread_ts, len(claude.requests)
+
+
+@pytest.mark.parametrize(
+    ("question", "answered"),
+    [
+        ("why?", "Why, by the playbook:"),
+        ("how did you get $27,500?", "Build cost: $27,500"),
+        ("what should I tell them?", "What to tell them:"),
+        ("what would flip it?", "What would have to be true"),
+    ],
+)
+def test_a_question_in_the_thread_is_answered_from_the_decision(
+    decided, claude, question, answered
+):
+    bot, thread_ts, calls = decided
+    bot.say(question, thread_ts)
+    reply = bot.slack.replies_in(thread_ts)[-1]
+    assert answered in text_of(reply)
+    assert len(claude.requests) == calls  # answered by code: no Claude call
+
+
+def test_a_what_if_is_labelled_and_use_that_keeps_it(decided, claude):
+    bot, thread_ts, _ = decided
+    bot.say("what if volume doubles?", thread_ts)
+    hypothetical = text_of(bot.slack.replies_in(thread_ts)[-1])
+    assert "If monthly calls 15,000,000 → 30,000,000:" in hypothetical
+    assert "The thread's facts are unchanged" in hypothetical
+    thread = bot.store.threads.find(TEAM_ID, CHANNEL, thread_ts)
+    assert thread.facts["monthly_calls"] == 15_000_000
+    bot.say("use that", thread_ts)
+    assert "*monthly calls 15,000,000 → 30,000,000*" in text_of(bot.slack.replies_in(thread_ts)[-1])
+    assert bot.store.threads.find(TEAM_ID, CHANNEL, thread_ts).facts["monthly_calls"] == (
+        30_000_000
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "said"),
+    [
+        ("show facts", "Here's what I have:"),
+        ("summary for the client", "Next step: "),
+        ("help", "/ftscope"),
+        ("start over", "Starting over: I've cleared "),
+    ],
+)
+def test_commands_in_the_thread(decided, claude, command, said):
+    bot, thread_ts, calls = decided
+    bot.say(command, thread_ts)
+    assert said in text_of(bot.slack.replies_in(thread_ts)[-1])
+    assert len(claude.requests) == calls
+
+
+def test_start_over_clears_the_facts_and_the_next_message_scopes_afresh(decided, claude):
+    bot, thread_ts, _ = decided
+    bot.say("start over", thread_ts)
+    assert bot.store.threads.find(TEAM_ID, CHANNEL, thread_ts).facts == {}
+    assert "To decide I still need:" in text_of(bot.slack.replies_in(thread_ts)[-1])
+
+
+@pytest.mark.parametrize("text", ["thanks!", "<@U3> can you confirm with the client?", "ty 🙏"])
+def test_talk_that_is_not_for_the_bot_gets_no_post_and_no_claude_call(decided, claude, text):
+    bot, thread_ts, calls = decided
+    replies = len(bot.slack.replies_in(thread_ts))
+    bot.say(text, thread_ts)
+    assert len(bot.slack.replies_in(thread_ts)) == replies
+    assert len(claude.requests) == calls
+
+
+def test_talk_only_claude_recognises_as_chatter_gets_no_post(decided, claude):
+    """The keywords read "gonna grab lunch" as facts; Claude, in the same call that would read
+    them, says it is chatter: nothing is posted and no fact changes."""
+    bot, thread_ts, calls = decided
+    claude.reads_as("grab lunch", "chatter")
+    replies = len(bot.slack.replies_in(thread_ts))
+    bot.say("gonna grab lunch, brb", thread_ts)
+    assert len(claude.requests) == calls + 1  # one call, as for any message with facts
+    assert len(bot.slack.replies_in(thread_ts)) == replies
+
+
+def test_a_what_if_only_claude_recognises_is_supposed_not_kept(decided, claude):
+    bot, thread_ts, _ = decided
+    claude.says("suppose they ran it overnight", ("batch_ok", "true", "ran it overnight"))
+    claude.reads_as("suppose they ran it overnight", "what_if")
+    bot.say("suppose they ran it overnight", thread_ts)
+    reply = text_of(bot.slack.replies_in(thread_ts)[-1])
+    assert "The thread's facts are unchanged" in reply
+    assert "batch_ok" not in bot.store.threads.find(TEAM_ID, CHANNEL, thread_ts).facts
+
+
+def test_a_shared_client_message_is_read_when_the_bot_is_asked_to_scope_it(start_bot, claude):
+    bot = start_bot()
+    script_acme(claude)
+    ts, event = bot.mention("can you scope this one?")
+    event["attachments"] = [{"is_share": True, "author_id": "U0CLIENT", "text": FIRST}]
+    assert bot.event(event).status == 200
+    bot.wait()
+    assert FIRST in claude.newest_texts()[-1]
+    thread = bot.store.threads.find(TEAM_ID, CHANNEL, ts)
+    assert thread.facts["monthly_calls"] == 15_000_000
+
+
+def test_slackbots_dm_starts_nothing(start_bot):
+    bot = start_bot()
+    _, event = bot.message(
+        "You have been removed from #testing by <@U0ADMIN>",
+        thread_ts=None,
+        channel="D0SLACKBOT",
+        channel_type="im",
+        user="USLACKBOT",
+    )
+    assert bot.event(event).status == 200
+    bot.wait()
+    assert bot.slack.posts() == []  # no reply, no outage: no Claude call was even tried
+
+
+@pytest.mark.parametrize("where", ["mention", "dm"])
+def test_help_alone_is_help_everywhere(start_bot, where):
+    bot = start_bot()
+    if where == "mention":
+        _, event = bot.mention("help")
+    else:
+        _, event = bot.message("help", thread_ts=None, channel="D0DM", channel_type="im")
+    assert bot.event(event).status == 200
+    bot.wait()
+    [post] = bot.slack.posts()
+    assert "/ftscope" in post["text"]  # the help, not an outage: Claude was never called
+    assert bot.store.threads.find(TEAM_ID, event["channel"], event["ts"]) is None
+
+
+def test_the_bots_mention_is_not_someone_else(decided, claude):
+    bot, thread_ts, calls = decided
+    _, event = bot.mention("why?", thread_ts=thread_ts)
+    assert event["text"].startswith(f"<@{BOT_USER_ID}>")
+    assert bot.event(event).status == 200
+    bot.wait()
+    assert "Why, by the playbook:" in text_of(bot.slack.replies_in(thread_ts)[-1])
+    assert len(claude.requests) == calls
