@@ -484,7 +484,7 @@ class Conversation:
         handled: dict[str, Any] = {"handled": intent.intent.value}
         outcome: Outcome
         if intent.intent is Intent.chatter:
-            outcome = Outcome(OutcomeKind.quiet, **base)
+            outcome = self._quiet(loaded, base)
         elif intent.intent is Intent.question:
             assert intent.topic is not None
             outcome = Outcome(
@@ -628,9 +628,22 @@ class Conversation:
                 OutcomeKind.answer, decision=loaded.decision, topic=intent.topic, **base
             )
         else:
-            outcome = Outcome(OutcomeKind.quiet, **base)
+            outcome = self._quiet(loaded, base)
         self.store.threads.mark_read(thread_id, MessageRead(turn.ts, None, json.dumps(handled)))
         return outcome
+
+    @staticmethod
+    def _quiet(loaded: Loaded, base: dict[str, Any]) -> Outcome:
+        """Nothing to say to talk that isn't for the bot, unless the thread's verdict never
+        reached the user (Slack refused its post): then it is shown now."""
+        decision = loaded.decision
+        if (
+            decision is not None
+            and decision.verdict is not Verdict.need_info
+            and loaded.thread.shown_verdict != decision.verdict.value
+        ):
+            return Outcome(OutcomeKind.verdict, decision=decision, **base)
+        return Outcome(OutcomeKind.quiet, **base)
 
     def _outcome(
         self,

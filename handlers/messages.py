@@ -9,7 +9,7 @@ from slack_bolt import BoltContext
 from bot.conversation import Turn
 from handlers.deps import deps_of, team_of
 from handlers.mentions import is_answer
-from handlers.text import event_text, is_help, mentions
+from handlers.text import event_text, is_blank, is_help, mentions
 
 
 def on_message(event: dict[str, Any], context: BoltContext) -> None:
@@ -31,7 +31,7 @@ def on_message(event: dict[str, Any], context: BoltContext) -> None:
         # In a channel only threads the bot already scopes are answered; a DM starts one.
         may_start=direct,
     )
-    if not turn.text.strip():
+    if is_blank(turn.text):
         return
     if direct and is_help(turn.text):
         deps_of(context).turns.submit_help(event["channel"], turn.thread_ts)

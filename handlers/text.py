@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 # The bot's help, wherever it is asked for: `/ftscope help`, "@ftscope help", a DM saying "help".
@@ -29,8 +30,13 @@ def mentions(text: str, bot_user_id: str | None) -> bool:
     return bool(bot_user_id) and f"<@{bot_user_id}" in text
 
 
+def is_blank(text: str) -> bool:
+    """Nothing a person could read: whitespace and invisible format characters only."""
+    return all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in text)
+
+
 def is_help(text: str) -> bool:
-    return text.strip().casefold() in HELP_WORDS
+    return is_blank(text) or text.strip().casefold() in HELP_WORDS
 
 
 def is_person(event: dict[str, Any]) -> bool:

@@ -37,6 +37,10 @@ UNCHANGED: dict[str, Any] = {}
 TWENTY_M = {"monthly_calls": 20_000_000}
 
 
+# A message with facts to read that changes none: answered, in one line ("thanks" gets no reply).
+STATES_NOTHING_NEW = "they're based in Ohio, if that matters"
+
+
 @dataclass(frozen=True)
 class Hostile:
     text: str
@@ -48,6 +52,8 @@ class Hostile:
     also_ok: tuple[dict[str, Any], ...] = ()
     # Words the reply must contain.
     says: tuple[str, ...] = ()
+    # Talk the bot has no part in: no reply at all (quiet by default).
+    quiet: bool = False
 
 
 SPECIALS = (
@@ -152,7 +158,7 @@ CORPUS: dict[str, Hostile] = {
         (("monthly_calls", "20000000", "２０Ｍ calls a month"),),
         also_ok=(TWENTY_M,),
     ),
-    "only-emoji": Hostile(":tada: :rocket: 🎉🎉🎉", says=("the verdict stands",)),
+    "only-emoji": Hostile(":tada: :rocket: 🎉🎉🎉", quiet=True),
     "terminal-escapes": Hostile(
         "\x1b[31mwe're at 20M calls a month\x1b[0m\x07",
         (("monthly_calls", "20000000", "20M calls a month"),),
@@ -247,9 +253,9 @@ def check_answered_sensibly(bot, claude, case: Hostile) -> None:
     bot.say(case.text, ts)
 
     replies = bot.slack.replies_in(ts)
-    assert len(replies) == 3, "no reply, or more than one"
+    assert len(replies) == (2 if case.quiet else 3), "no reply, or more than one"
     assert_well_formed(bot.slack.posts())
-    shown = posted_text(replies[-1])
+    shown = posted_text(replies[-1]) if not case.quiet else ""
     for words in case.says:
         assert words in shown
     assert "couldn't reach Claude" not in shown  # Claude is up: nothing to excuse
@@ -262,8 +268,8 @@ def check_answered_sensibly(bot, claude, case: Hostile) -> None:
         assert after.last_verdict == before.last_verdict
         assert after.fact_quotes == before.fact_quotes
     # The thread goes on.
-    bot.say("thanks, anything else?", ts)
-    assert len(bot.slack.replies_in(ts)) == 4
+    bot.say(STATES_NOTHING_NEW, ts)
+    assert len(bot.slack.replies_in(ts)) == len(replies) + 1
     assert thread_of(bot, ts).facts == after.facts
     assert unread(bot, ts) == []
 
@@ -314,7 +320,7 @@ def test_a_50_kb_message_is_stored_whole_and_answered_within_slacks_limits(start
     assert thread.facts["monthly_calls"] == 20_000_000
     assert thread.facts["labeled_examples"] == 40_000
     assert len(thread.facts["use_case"]) <= 300
-    bot.say("thanks", ts)
+    bot.say(STATES_NOTHING_NEW, ts)
     assert len(bot.slack.replies_in(ts)) == 4
 
 
@@ -393,7 +399,7 @@ def test_a_blank_message_is_ignored_or_answered_and_the_thread_goes_on(start_bot
             shown = posted_text(replies[-1])
             assert "couldn't reach Claude" not in shown and "went wrong" not in shown, name
             assert "the verdict stands" in shown or "/ftscope" in shown, name
-        bot.say("thanks", ts)
+        bot.say(STATES_NOTHING_NEW, ts)
         assert len(bot.slack.replies_in(ts)) == len(replies) + 1, name
         assert "the verdict stands" in posted_text(bot.slack.replies_in(ts)[-1]), name
         assert thread_of(bot, ts).facts == before.facts, name
