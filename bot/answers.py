@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.blocks import mrkdwn_escape
 from bot.outcome import Change
-from bot.verdict import Words, field_label, headline, human, verdict_title
+from bot.verdict import Words, field_label, headline, human
 from bot.wording import questions_for, show_fact, show_value
 from knowledge import Decision, Facts, Verdict
 from knowledge.intents import Topic
@@ -93,7 +93,7 @@ def what_if(decision: Decision | None, changes: list[Change], problems: list[str
     if decision.verdict is Verdict.need_info:
         return f"If {supposed}: I'd still need more facts to decide. {_missing(decision)}"
     return (
-        f"If {supposed}: *{verdict_title(decision)}* · {headline(decision)}.\n"
+        f"If {supposed}: *{headline(decision)}*.\n"
         "_The thread's facts are unchanged. Say *use that* to keep it._"
     )
 
@@ -126,8 +126,6 @@ def summary(decision: Decision | None) -> str:
             _missing(decision) if decision is not None else "The facts don't fit together."
         )
     words = Words(decision)
-    title, _, rest = words.headline.partition(" · ")
-    lead = f"{rest[:1].upper()}{rest[1:]}" if rest else title
-    sentences = [f"{lead}.", *words.lede[:1], f"Our recommendation: {title}."]
-    sentences.append(f"Next step: {words.next_step}")
+    lead = words.headline.replace(" · ", ": ", 1)
+    sentences = [f"{lead}.", *words.lede[:1], f"Next step: {words.next_step}"]
     return " ".join(sentence.strip() for sentence in sentences)

@@ -56,6 +56,10 @@ def _share(value: float) -> str:
     return f"{value:.1%}".replace(".0%", "%")
 
 
+# Choice values whose own name reads badly in a sentence.
+_CHOICE_WORDS: dict[tuple[str, str], str] = {("request", "other"): "a general fine-tune"}
+
+
 def show_value(field: str, value: Any) -> str:
     """A fact's value as a person reads it: 15,000,000 · 91% · yes · $27,500 · 80 ms."""
     if value is None:
@@ -72,7 +76,7 @@ def show_value(field: str, value: Any) -> str:
         return f"{value:,} {about(field).unit}"
     if isinstance(value, int):
         return f"{value:,}"
-    return str(value).replace("_", " ")
+    return _CHOICE_WORDS.get((field, str(value)), str(value).replace("_", " "))
 
 
 def shows_quote(field: str) -> bool:

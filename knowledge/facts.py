@@ -116,7 +116,7 @@ class Facts(BaseModel):
     ] = Field(None, description="One line: what the workload is.")
     request: Annotated[
         Request | None,
-        About(Kind.choice, "request"),
+        About(Kind.choice, "request", reads="{value} request"),
     ] = Field(None, description="What the buyer asks for.")
     task_type: Annotated[
         TaskType | None,

@@ -423,7 +423,7 @@ def test_start_over_clears_every_fact_and_asks_again(decided, store):
 def test_the_client_summary_is_plain_text_with_the_headline_number_first(decided):
     reply = decided.say("summary for the client")
     assert reply.kind == "summary"
-    assert reply.text.startswith("A fine-tune would save $")
+    assert reply.text.startswith("Measure Claude Haiku 5.5 first: a fine-tune would save $")
     assert "*" not in reply.text and "Next step: " in reply.text
 
 
