@@ -76,8 +76,7 @@ from bench_slack_ack import (
 )
 from sqlalchemy import text
 
-from bot.settings import Settings
-from bot.settings import normalize_database_url
+from bot.settings import Settings, normalize_database_url
 from bot.storage import make_engine
 from tests.fakes.claude_api import CacheSimulator, FakeClaude, newest_user_text
 from tests.fakes.slack_api import BOT_USER_ID, TEAM_ID, FakeSlack

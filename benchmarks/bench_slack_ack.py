@@ -53,8 +53,7 @@ from _bot import running_bot as serve
 from sqlalchemy import text
 
 from bot import render
-from bot.settings import Settings
-from bot.settings import normalize_database_url
+from bot.settings import Settings, normalize_database_url
 from bot.storage import Store, UsageTotals, make_engine
 from tests.fakes.claude_api import CacheSimulator, FakeClaude
 from tests.fakes.slack_api import TEAM_ID, FakeSlack
