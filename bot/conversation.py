@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 import logging
 import re
@@ -74,6 +75,8 @@ class Turn:
     # Whether the bot was spoken to (a mention, a DM, a reply in its thread) rather than
     # overheard: only then does talk that isn't for it get a reaction.
     addressed: bool = True
+    # An edit ("edited", `text` the new text) or deletion ("deleted") of the message `ts`.
+    revision: str | None = None
     # When the bot received it: the time a turn waits for a worker counts against its budget.
     received_at: float = field(default_factory=time.monotonic, compare=False)
 
@@ -88,7 +91,11 @@ class Turn:
     @property
     def message_key(self) -> str:
         # One key for a message however it arrives: Slack's retries, and an @mention in a
-        # thread delivered as both `app_mention` and `message`, all share it.
+        # thread delivered as both `app_mention` and `message`, all share it. An edit's key is
+        # its new text's: a retry shares it, a second edit doesn't.
+        if self.revision is not None:
+            digest = hashlib.sha256(self.text.encode()).hexdigest()[:16]
+            return f"{self.revision}:{self.team}:{self.channel}:{self.ts}:{digest}"
         return f"message:{self.team}:{self.channel}:{self.ts}"
 
 
@@ -264,6 +271,9 @@ class Conversation:
         same message can still start one), or one already claimed (a retry or a second
         delivery of the same message).
         """
+        if turn.revision is not None:  # the message is stored already, or was never read
+            known = self.store.threads.find(turn.team, turn.channel, turn.thread_ts)
+            return known is not None and self.store.threads.claim(turn.message_key)
         thread_id = self.store.threads.admit_message(
             key=turn.message_key,
             team_id=turn.team,
@@ -276,10 +286,38 @@ class Conversation:
         )
         return thread_id is not None
 
-    def answer(self, turn: Turn) -> Outcome:
-        """Answer an admitted turn; turns of one thread are answered one at a time."""
+    def answer(self, turn: Turn) -> Outcome | None:
+        """Answer an admitted turn; turns of one thread are answered one at a time. None: an
+        edit or deletion with nothing to say (see `revise`)."""
+        if turn.revision is not None:
+            return self.revise(turn, deleted=turn.revision == "deleted")
         with self._locks.hold(turn.thread_key):
             return self._answer(turn)
+
+    def revise(self, turn: Turn, *, deleted: bool = False) -> Outcome | None:
+        """A message of a scoped thread edited (`turn.text` its new text) or deleted in Slack:
+        read again as a correction of what it said. Facts it gave that it no longer states
+        are withdrawn (unless a later message gave them too). None when the bot never read
+        that message, or a deleted one had given no fact."""
+        with self._locks.hold(turn.thread_key):
+            loaded = self.load_thread(turn.team, turn.channel, turn.thread_ts)
+            if loaded is None or loaded.thread.id is None:
+                return None
+            said = {f for f, ts in loaded.thread.fact_ts.items() if ts == turn.ts}
+            if deleted and not said:
+                return None
+            text = "" if deleted else turn.text
+            if not self.store.threads.revise_message(loaded.thread.id, turn.ts, text):
+                return None
+            loaded = self.load_thread(turn.team, turn.channel, turn.thread_ts)
+            assert loaded is not None
+            if deleted:
+                read = MessageRead(turn.ts, None, json.dumps({"handled": "deleted"}))
+                settled = self.settle(loaded, turn.ts, [], read, cleared=frozenset(said))
+                outcome = self._outcome(settled, [])
+            else:
+                outcome = self._read_facts(loaded, turn, withdrawn=frozenset(said))
+            return dataclasses.replace(outcome, revised="deleted" if deleted else "edited")
 
     def record_reply(self, outcome: Outcome, slack_ts: str, text: str) -> None:
         """Keep a reply Slack accepted (`text`: what it said), and the verdict the user has
@@ -567,7 +605,11 @@ class Conversation:
             return self._amend(loaded, values, said=said)  # the turn holds the thread's lock
         return None
 
-    def _read_facts(self, loaded: Loaded, turn: Turn) -> Outcome:
+    def _read_facts(
+        self, loaded: Loaded, turn: Turn, *, withdrawn: frozenset[str] = frozenset()
+    ) -> Outcome:
+        """The extractor's reading of the turn, settled. `withdrawn`: facts the message gave
+        before it was edited, made unknown unless the new text states them again."""
         budget_s = self.turn_budget_s - (time.monotonic() - turn.received_at)
         if budget_s < MIN_EXTRACTION_S:
             log.warning(
@@ -581,12 +623,20 @@ class Conversation:
         sent_text, extraction, rereading = extracted
         cost = self._record_usage(loaded.thread.id, extraction, loaded.prices)
         checked, flagged = self.check(loaded, turn, sent_text, extraction)
-        if sent_text == turn.text and not rereading:  # this message alone: it may only ask
+        if sent_text == turn.text and not rereading and not withdrawn:  # it may only ask
             asked = self._asked(loaded, turn, extraction, checked)
             if asked is not None:
                 return dataclasses.replace(asked, usage=extraction.usage, cost_usd=cost)
         read = MessageRead(turn.ts, sent_text, extraction.raw_text)
-        settled = self.settle(loaded, turn.ts, checked.accepted, read, rereading=rereading)
+        restated = {a.field for a in checked.accepted}
+        settled = self.settle(
+            loaded,
+            turn.ts,
+            checked.accepted,
+            read,
+            rereading=rereading,
+            cleared=withdrawn - restated,
+        )
         return self._outcome(
             settled,
             checked.rejected + settled.refused,

@@ -247,6 +247,7 @@ class TurnContext:
     notes: list[str] = field(default_factory=list)  # how a number was read: a range's end...
     unconfirmed: list[tuple[str, str, str]] = field(default_factory=list)  # field, shown, quote
     reduced: str | None = None  # read offline: "no_key" or "outage"
+    revised: str | None = None  # the reply is to a message "edited" or "deleted" in Slack
 
     def __post_init__(self) -> None:
         if self.previous_verdict is Verdict.need_info:  # a first verdict is not a change
@@ -270,6 +271,7 @@ class TurnContext:
                 (a.field, show_value(a.field, a.value), a.quote) for a in outcome.unconfirmed
             ],
             reduced=None if outcome.reduced_before else outcome.reduced,
+            revised=outcome.revised,
         )
 
     @property

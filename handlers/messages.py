@@ -9,10 +9,14 @@ from slack_bolt import BoltContext
 from bot.conversation import Turn
 from handlers.deps import deps_of, team_of
 from handlers.mentions import is_answer
-from handlers.text import event_text, is_blank, is_help, mentions
+from handlers.text import event_text, is_blank, is_help, is_person, mentions
 
 
 def on_message(event: dict[str, Any], context: BoltContext) -> None:
+    subtype = event.get("subtype")
+    if subtype in REVISIONS:
+        on_revision(event, context)
+        return
     if not is_answer(event):
         return
     direct = event.get("channel_type") == "im"
@@ -36,4 +40,32 @@ def on_message(event: dict[str, Any], context: BoltContext) -> None:
     if direct and is_help(turn.text):
         deps_of(context).turns.submit_help(event["channel"], turn.thread_ts)
         return
+    deps_of(context).turns.submit_turn(turn)
+
+
+# Slack's subtypes for a message edited or deleted after it was sent.
+REVISIONS = {"message_changed": "edited", "message_deleted": "deleted"}
+
+
+def on_revision(event: dict[str, Any], context: BoltContext) -> None:
+    """An edited message is read again as a correction of what it said; a deleted one takes the
+    facts only it gave with it. The conversation ignores messages it never read."""
+    revision = REVISIONS[event["subtype"]]
+    message = event.get("message") if revision == "edited" else event.get("previous_message")
+    if not isinstance(message, dict) or not is_person(message) or not message.get("ts"):
+        return
+    if revision == "edited" and message.get("text") == (event.get("previous_message") or {}).get(
+        "text"
+    ):
+        return  # an unfurl or a reaction's update: the words are the same
+    turn = Turn(
+        team=team_of(event, context),
+        channel=event["channel"],
+        thread_ts=message.get("thread_ts") or message["ts"],
+        user=message["user"],
+        text=event_text(message, context.bot_user_id) if revision == "edited" else "",
+        ts=message["ts"],
+        may_start=False,
+        revision=revision,
+    )
     deps_of(context).turns.submit_turn(turn)

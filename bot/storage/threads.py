@@ -143,11 +143,36 @@ class Threads:
         with self.db.session() as session:
             return session.get(ScopingThread, thread_id)
 
+    def claim(self, key: str) -> bool:
+        """Whether this caller is the first to claim an event that stores no message of its
+        own (an edit, a deletion): Slack's retries of it are answered once."""
+        with self.db.session() as session:
+            return self.events.claim(session, key, utcnow())
+
     def mark_read(self, thread_id: int, read: MessageRead) -> None:
         """Mark a user message answered without changing the facts (a question, a command),
         so the next turn doesn't send it to the extractor again."""
         with self.db.session() as session:
             self._mark_read(session, thread_id, read)
+
+    def revise_message(self, thread_id: int, slack_ts: str, text: str) -> bool:
+        """A user message edited (or, with "", deleted) in Slack: its new text, to be read
+        again. False if the thread has no such message."""
+        with self.db.session() as session:
+            message = session.exec(
+                select(ThreadMessage).where(
+                    ThreadMessage.thread_id == thread_id,
+                    ThreadMessage.slack_ts == slack_ts,
+                    ThreadMessage.role == MessageRole.user,
+                )
+            ).first()
+            if message is None:
+                return False
+            message.text = text
+            message.extracted_text = None
+            message.extraction = None
+            session.add(message)
+        return True
 
     def record_bot_reply(
         self, thread_id: int, slack_ts: str, text: str, shown_verdict: str | None

@@ -458,3 +458,58 @@ def test_the_reduced_mode_notice_is_told_again_only_when_the_mode_changes(
     assert "Reduced mode" not in thread.say("ok?").terminal
     extractor.down = True
     assert "Reduced mode" in thread.say("40k labeled").terminal
+
+
+# -- messages edited or deleted in Slack ------------------------------------------------------
+
+
+def test_an_edited_message_is_read_again_as_a_correction_of_what_it_said(
+    decided, store, monkeypatch
+):
+    edited = ANSWER.replace("~40k labeled", "~4k labeled")
+    monkeypatch.setitem(SCRIPT, "~4k labeled", [("labeled_examples", "4000", "~4k labeled")])
+    answer_ts = "100.000002"  # ANSWER, the thread's second message
+    outcome = decided.conversation.revise(Turn("T1", "C1", "100.000001", "U1", edited, answer_ts))
+    said = worded(outcome, decided.conversation.assumptions)
+    assert said.revised == "edited"
+    assert said.terminal.startswith("You edited your message, so I read it again:")
+    assert "labeled examples 40,000 → 4,000" in said.terminal
+    stored = store.threads.find("T1", "C1", "100.000001")
+    assert stored.facts["labeled_examples"] == 4_000
+    assert [m.text for m in store.threads.messages(stored.id) if m.slack_ts == answer_ts] == [
+        edited
+    ]
+
+
+def test_a_fact_the_edited_text_no_longer_states_is_withdrawn(decided, store, monkeypatch):
+    edited = "we ran haiku 4.5, 91% vs their 93% bar. ~600 tokens in, 10 out"
+    outcome = decided.conversation.revise(
+        Turn("T1", "C1", "100.000001", "U1", edited, "100.000002")
+    )
+    stored = store.threads.find("T1", "C1", "100.000001")
+    assert "labeled_examples" not in stored.facts
+    assert (
+        "labeled examples 40,000 → unknown"
+        in worded(outcome, decided.conversation.assumptions).terminal
+    )
+
+
+def test_a_deleted_message_takes_only_its_own_facts_with_it(decided, store, monkeypatch):
+    monkeypatch.setitem(SCRIPT, "now 20M a month", [("monthly_calls", "20000000", "20M a month")])
+    decided.say("now 20M a month")  # a later message restates the volume
+    outcome = decided.conversation.revise(
+        Turn("T1", "C1", "100.000001", "U1", "", "100.000001"), deleted=True
+    )
+    said = worded(outcome, decided.conversation.assumptions)
+    assert said.terminal.startswith("Your message was deleted, so I withdrew what only it said:")
+    stored = store.threads.find("T1", "C1", "100.000001")
+    assert stored.facts["monthly_calls"] == 20_000_000  # the later message's stays
+    assert "task_type" not in stored.facts  # only the deleted message gave it
+
+
+def test_a_deleted_message_that_gave_no_fact_is_let_go_quietly(decided):
+    decided.say("thanks!")
+    gone = decided.conversation.revise(
+        Turn("T1", "C1", "100.000001", "U1", "", f"100.{decided.n:06d}"), deleted=True
+    )
+    assert gone is None

@@ -160,3 +160,79 @@ def test_the_bots_mention_is_not_someone_else(decided, claude):
     bot.wait()
     assert "Why, by the playbook:" in text_of(bot.slack.replies_in(thread_ts)[-1])
     assert len(claude.requests) == calls
+
+
+def edit_event(bot, thread_ts: str, ts: str, old: str, new: str) -> dict:
+    _, event = bot.message("", thread_ts=None)
+    event.pop("user")
+    event.update(
+        subtype="message_changed",
+        message={
+            "type": "message",
+            "user": "U0SALES",
+            "text": new,
+            "ts": ts,
+            "thread_ts": thread_ts,
+        },
+        previous_message={
+            "type": "message",
+            "user": "U0SALES",
+            "text": old,
+            "ts": ts,
+            "thread_ts": thread_ts,
+        },
+    )
+    return event
+
+
+def answer_ts(bot, thread_ts: str) -> str:
+    """The ts of the thread's answer (ANSWER), as the bot stored it."""
+    thread = bot.store.threads.find(TEAM_ID, CHANNEL, thread_ts)
+    return next(m.slack_ts for m in bot.store.threads.messages(thread.id) if m.text == ANSWER)
+
+
+def test_an_edited_message_is_read_again_and_the_reply_says_what_changed(decided, claude):
+    bot, thread_ts, _ = decided
+    claude.says("~4k labeled", ("labeled_examples", "4000", "~4k labeled"))
+    ts = answer_ts(bot, thread_ts)
+    new = ANSWER.replace("~40k labeled", "~4k labeled")
+    event = edit_event(bot, thread_ts, ts, ANSWER, new)
+    event["message"]["user"] = event["previous_message"]["user"] = bot.store.threads.find(
+        TEAM_ID, CHANNEL, thread_ts
+    ).started_by
+    assert bot.event(event).status == 200
+    bot.wait()
+    reply = text_of(bot.slack.replies_in(thread_ts)[-1])
+    assert "You edited your message, so I read it again:" in reply
+    assert "labeled examples 40,000 → 4,000" in reply
+    assert bot.store.threads.find(TEAM_ID, CHANNEL, thread_ts).facts["labeled_examples"] == 4_000
+    # Slack retries the same edit: answered once
+    replies = len(bot.slack.replies_in(thread_ts))
+    assert bot.event(event, retry=1).status == 200
+    bot.wait()
+    assert len(bot.slack.replies_in(thread_ts)) == replies
+
+
+def test_a_deleted_message_withdraws_its_facts_and_the_thread_is_told(decided, claude):
+    bot, thread_ts, _ = decided
+    ts = answer_ts(bot, thread_ts)
+    _, event = bot.message("", thread_ts=None)
+    user = bot.store.threads.find(TEAM_ID, CHANNEL, thread_ts).started_by
+    event.pop("user")
+    event.update(
+        subtype="message_deleted",
+        deleted_ts=ts,
+        previous_message={
+            "type": "message",
+            "user": user,
+            "text": ANSWER,
+            "ts": ts,
+            "thread_ts": thread_ts,
+        },
+    )
+    assert bot.event(event).status == 200
+    bot.wait()
+    reply = text_of(bot.slack.replies_in(thread_ts)[-1])
+    assert "Your message was deleted, so I withdrew what only it said:" in reply
+    facts = bot.store.threads.find(TEAM_ID, CHANNEL, thread_ts).facts
+    assert "labeled_examples" not in facts and facts["monthly_calls"] == 15_000_000
