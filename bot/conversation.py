@@ -28,12 +28,14 @@ from bot.offline import is_offline_read
 from bot.outcome import Change, Outcome, OutcomeKind
 from bot.prompt import Exchange
 from bot.storage import MessageRead, ScopingThread, Store, ThreadMessage, ThreadStatus
+from bot.storage.database import utcnow
 from knowledge import Assumptions, Decision, Facts, InputError, PriceSheet, Verdict, decide
 from knowledge.crosscheck import unconfirmed
 from knowledge.errors import problems_from
 from knowledge.intents import Command, Intent
 from knowledge.provenance import Accepted, Checked, Rejected, check_updates
 from knowledge.reader.intent import read_intent, read_what_if
+from knowledge.reader.reading import read_message
 from knowledge.reading_notes import reading_notes
 
 log = logging.getLogger(__name__)
@@ -77,6 +79,11 @@ class Turn:
     addressed: bool = True
     # An edit ("edited", `text` the new text) or deletion ("deleted") of the message `ts`.
     revision: str | None = None
+    # A top-level message of a DM: it may continue the DM's open scoping (see `route_dm`),
+    # and its reply is posted in the DM, not in a thread under it.
+    in_dm: bool = False
+    # How a DM message was routed: "continued" the open scoping, or "new" (its first message).
+    routed: str | None = None
     # When the bot received it: the time a turn waits for a worker counts against its budget.
     received_at: float = field(default_factory=time.monotonic, compare=False)
 
@@ -262,18 +269,33 @@ class Conversation:
 
     def take(self, turn: Turn) -> Outcome | None:
         """The outcome of a turn, or None when there is nothing to answer (see `admit`)."""
-        return self.answer(turn) if self.admit(turn) else None
+        admitted = self.admit(turn)
+        return self.answer(admitted) if admitted is not None else None
 
-    def admit(self, turn: Turn) -> bool:
-        """Whether to answer this turn: the first call for a message claims and stores it.
+    def route_dm(self, turn: Turn) -> Turn:
+        """A top-level DM message continues the DM's open scoping when it answers, asks about
+        or corrects it; a message that describes another workload starts a new one."""
+        open_thread = self.store.threads.latest_open(turn.team, turn.channel)
+        if open_thread is None or open_thread.thread_ts == turn.ts:
+            return turn  # the DM's first scoping: nothing to tell apart
+        stale = utcnow() - open_thread.updated_at > DM_SCOPING_GOES_STALE
+        if stale or _new_request(turn.text, Facts.model_validate(open_thread.facts)):
+            return dataclasses.replace(turn, routed="new")
+        return dataclasses.replace(turn, thread_ts=open_thread.thread_ts, routed="continued")
 
-        False: a message in a thread the bot doesn't scope (not claimed, so an @mention of the
-        same message can still start one), or one already claimed (a retry or a second
-        delivery of the same message).
+    def admit(self, turn: Turn) -> Turn | None:
+        """The turn to answer, as admitted (a DM message routed to its scoping), or None.
+
+        The first call for a message claims and stores it. None: a message in a thread the
+        bot doesn't scope (not claimed, so an @mention of the same message can still start
+        one), or one already claimed (a retry or a second delivery of the same message).
         """
         if turn.revision is not None:  # the message is stored already, or was never read
             known = self.store.threads.find(turn.team, turn.channel, turn.thread_ts)
-            return known is not None and self.store.threads.claim(turn.message_key)
+            claimed = known is not None and self.store.threads.claim(turn.message_key)
+            return turn if claimed else None
+        if turn.in_dm:
+            turn = self.route_dm(turn)
         thread_id = self.store.threads.admit_message(
             key=turn.message_key,
             team_id=turn.team,
@@ -284,7 +306,7 @@ class Conversation:
             text=turn.text,
             may_start=turn.may_start,
         )
-        return thread_id is not None
+        return turn if thread_id is not None else None
 
     def answer(self, turn: Turn) -> Outcome | None:
         """Answer an admitted turn; turns of one thread are answered one at a time. None: an
@@ -292,7 +314,8 @@ class Conversation:
         if turn.revision is not None:
             return self.revise(turn, deleted=turn.revision == "deleted")
         with self._locks.hold(turn.thread_key):
-            return self._answer(turn)
+            outcome = self._answer(turn)
+        return dataclasses.replace(outcome, routed=turn.routed) if turn.routed else outcome
 
     def revise(self, turn: Turn, *, deleted: bool = False) -> Outcome | None:
         """A message of a scoped thread edited (`turn.text` its new text) or deleted in Slack:
@@ -833,6 +856,20 @@ def _handled(raw: str | None) -> dict[str, Any] | None:
         return None
     data = json.loads(raw)
     return data if isinstance(data, dict) else None
+
+
+# A DM's open scoping is continued by a message sent within this long of its last turn.
+DM_SCOPING_GOES_STALE = dt.timedelta(days=14)
+
+
+def _new_request(text: str, known: Facts) -> bool:
+    """Whether a DM message describes another workload than the open scoping's: it states
+    what the model does (a request or a task) and the open scoping already knows that."""
+    if read_intent(text).intent is not Intent.facts:
+        return False
+    said = {u.field for u in read_message(text).updates}
+    described = said & {"request", "task_type", "use_case"}
+    return bool(described) and any(getattr(known, field) is not None for field in described)
 
 
 def _same_verdict(before: Decision | None, after: Decision) -> bool:

@@ -60,6 +60,9 @@ class Outcome:
     reduced: str | None = None  # read offline: "no_key" or "outage"
     reduced_before: bool = False  # the message before was read offline too: no notice again
     revised: str | None = None  # the turn is a message "edited" or "deleted" in Slack
+    routed: str | None = (
+        None  # a DM message that "continued" the open scoping, or began a "new" one
+    )
     problems: list[str] = field(default_factory=list)  # why the facts don't fit together
     topic: Topic | None = None  # what an `answer` is about
     quotes: dict[str, str] = field(default_factory=dict)  # fact -> the words it came from

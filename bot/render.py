@@ -248,6 +248,7 @@ class TurnContext:
     unconfirmed: list[tuple[str, str, str]] = field(default_factory=list)  # field, shown, quote
     reduced: str | None = None  # read offline: "no_key" or "outage"
     revised: str | None = None  # the reply is to a message "edited" or "deleted" in Slack
+    routed: str | None = None  # a DM message that "continued" the open scoping or began a "new" one
 
     def __post_init__(self) -> None:
         if self.previous_verdict is Verdict.need_info:  # a first verdict is not a change
@@ -272,6 +273,7 @@ class TurnContext:
             ],
             reduced=None if outcome.reduced_before else outcome.reduced,
             revised=outcome.revised,
+            routed=outcome.routed,
         )
 
     @property

@@ -126,8 +126,10 @@ class SlackTurns:
     # -- the stages -----------------------------------------------------------------------
 
     def _admit(self, turn: Turn) -> None:
-        if not self.conversation.admit(turn):
+        admitted = self.conversation.admit(turn)
+        if admitted is None:
             return
+        turn = admitted  # a DM message routed to its scoping
         if self._turns.backlog >= self.max_queued:  # shed now, not after waiting past the budget
             self._submit(self._io, self._shed, turn)
             return
@@ -177,7 +179,9 @@ class SlackTurns:
         if outcome.kind is OutcomeKind.quiet:
             return False  # talk the bot has no part in: nothing to say
         text, blocks = render.turn_reply(outcome, self.assumptions)
-        ts = self.poster.reply(turn.channel, turn.thread_ts, turn.user, text, blocks)
+        # In a DM a top-level message gets a top-level reply, whichever scoping it went to.
+        where = None if turn.in_dm else turn.thread_ts
+        ts = self.poster.reply(turn.channel, where, turn.user, text, blocks)
         if ts is None:
             return False
         self.conversation.record_reply(outcome, ts, text)

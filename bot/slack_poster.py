@@ -63,7 +63,12 @@ class SlackPoster:
         )
 
     def reply(
-        self, channel: str, thread_ts: str, user: str, text: str, blocks: list[dict[str, Any]]
+        self,
+        channel: str,
+        thread_ts: str | None,
+        user: str,
+        text: str,
+        blocks: list[dict[str, Any]],
     ) -> str | None:
         """Post a reply in a thread; its ts, or None (and the user told why) if Slack refused."""
         try:

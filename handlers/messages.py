@@ -34,6 +34,7 @@ def on_message(event: dict[str, Any], context: BoltContext) -> None:
         ts=event["ts"],
         # In a channel only threads the bot already scopes are answered; a DM starts one.
         may_start=direct,
+        in_dm=direct and thread_ts is None,
     )
     if is_blank(turn.text):
         return

@@ -44,6 +44,19 @@ class Threads:
                 select(ScopingThread).where(*_thread_key(team_id, channel_id, thread_ts))
             ).first()
 
+    def latest_open(self, team_id: str, channel_id: str) -> ScopingThread | None:
+        """The channel's most recently active scoping that isn't closed (a DM's open one)."""
+        with self.db.session() as session:
+            return session.exec(
+                select(ScopingThread)
+                .where(
+                    ScopingThread.team_id == team_id,
+                    ScopingThread.channel_id == channel_id,
+                    ScopingThread.status != ThreadStatus.closed,
+                )
+                .order_by(ScopingThread.updated_at.desc())  # type: ignore[attr-defined]
+            ).first()
+
     def admit_message(
         self,
         *,

@@ -5,17 +5,20 @@ import time
 from typing import Any
 
 import pytest
+from slack_sdk.errors import SlackApiError
 
 from bot import render
 from bot.conversation import Turn
 from bot.outcome import Outcome, OutcomeKind
-from bot.slack import QUEUED_PER_WORKER, ScopingCommand, SlackTurns
+from bot.slack import ScopingCommand, SlackTurns
 from bot.turn_queue import ThreadQueues
 from knowledge import Facts
 
 
 class ScriptedConversation:
     """Admits every new message once; answers with an outage outcome (it words simply)."""
+
+    turn_budget_s = 25.0
 
     def __init__(self, assumptions: Any) -> None:
         self.assumptions = assumptions
@@ -26,11 +29,11 @@ class ScriptedConversation:
         self.hold = threading.Event()
         self.hold.set()
 
-    def admit(self, turn: Turn) -> bool:
+    def admit(self, turn: Turn) -> Turn | None:
         if turn.message_key in self.admitted:
-            return False
+            return None
         self.admitted.add(turn.message_key)
-        return True
+        return turn
 
     def answer(self, turn: Turn) -> Outcome:
         self.hold.wait(5)
@@ -52,6 +55,7 @@ class RecordingPoster:
         self.texts: list[str] = []
         self.reactions: list[tuple[bool, str]] = []
         self.parents: list[str] = []
+        self.responded: list[str] = []
         self.refuse = False
         self._lock = threading.Lock()
 
@@ -66,11 +70,14 @@ class RecordingPoster:
         self.texts.append(text)
         return True
 
-    def start_thread(self, channel, text, response_url):
+    def post_parent(self, channel, text):
         if self.refuse:
-            return None
+            raise SlackApiError("refused", {"ok": False, "error": "not_in_channel"})
         self.parents.append(text)
         return "5.0"
+
+    def respond(self, response_url, text):
+        self.responded.append(text)
 
     def react(self, add, channel, ts):
         with self._lock:
@@ -142,7 +149,9 @@ def test_a_reply_slack_refuses_is_not_recorded_as_seen(turns, conversation, post
 
 def test_past_the_backlog_a_turn_is_told_at_once_that_the_bot_is_busy(turns, conversation, poster):
     conversation.hold.clear()  # the workers wait: the backlog fills up
-    backlog = 2 * QUEUED_PER_WORKER
+    # Nothing has run yet, so a turn is taken to hold a worker 2 s: with 2 workers, the turns
+    # that can start within the budget (less the shortest Claude call) are queued, no more.
+    backlog = int(turns.max_wait_s * 2 / 2.0)
     for n in range(backlog + 2 + 1):  # 2 on the workers, the backlog, then one more
         turns.submit_turn(turn(f"m{n}", f"1.{n + 1}", thread_ts=f"{n}.0"))
     deadline = time.monotonic() + 5
@@ -169,6 +178,7 @@ def test_a_command_whose_parent_slack_refuses_starts_nothing(turns, conversation
     turns.submit_command(ScopingCommand("T1", "C1", "U1", "route tickets", None))
     assert turns.wait_idle(5)
     assert conversation.admitted == set() and conversation.answered == []
+    assert poster.responded and "route tickets" in poster.responded[0]  # given back, not lost
 
 
 def test_thread_queues_run_one_threads_items_in_order_and_threads_side_by_side():

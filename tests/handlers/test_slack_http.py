@@ -241,7 +241,10 @@ def test_a_dm_scopes_like_a_mention(start_bot, claude):
     bot.event(event)
     bot.wait()
     (reply,) = bot.slack.posts()
-    assert reply["channel"] == "D0DM" and reply["thread_ts"] == ts
+    # in a DM the reply is a message of the DM, as people reply there; the scoping is keyed
+    # on the message that began it
+    assert reply["channel"] == "D0DM" and "thread_ts" not in reply
+    assert bot.store.threads.find(TEAM_ID, "D0DM", ts).facts["monthly_calls"] == 15_000_000
 
 
 @pytest.mark.parametrize(

@@ -236,3 +236,35 @@ def test_a_deleted_message_withdraws_its_facts_and_the_thread_is_told(decided, c
     assert "Your message was deleted, so I withdrew what only it said:" in reply
     facts = bot.store.threads.find(TEAM_ID, CHANNEL, thread_ts).facts
     assert "labeled_examples" not in facts and facts["monthly_calls"] == 15_000_000
+
+
+def dm(bot, text: str) -> str:
+    ts, event = bot.message(text, thread_ts=None, channel="D0DM", channel_type="im")
+    assert bot.event(event).status == 200
+    bot.wait()
+    return ts
+
+
+def test_a_dm_follow_up_continues_the_open_scoping_and_a_new_request_starts_another(
+    start_bot, claude
+):
+    bot = start_bot()
+    script_acme(claude)
+    first = dm(bot, FIRST)
+    dm(bot, ANSWER)  # sent as a new message, the way people answer in a DM
+    acme = bot.store.threads.find(TEAM_ID, "D0DM", first)
+    assert acme.last_verdict == "measure_baseline" and acme.facts["labeled_examples"] == 40_000
+    continued = bot.slack.posts()[-1]
+    assert "thread_ts" not in continued
+    assert "(Continuing your scoping of Acme: support ticket routing.)" in text_of(continued)
+
+    claude.says(
+        "Globex",
+        ("use_case", "Globex: invoice totals", "Globex wants to pull totals out of invoices"),
+        ("task_type", "extraction", "pull totals out of invoices"),
+    )
+    other = dm(bot, "Globex wants to pull totals out of invoices, about 2M a month")
+    assert "(A new scoping: this reads as another workload" in text_of(bot.slack.posts()[-1])
+    globex = bot.store.threads.find(TEAM_ID, "D0DM", other)
+    assert globex.facts["task_type"] == "extraction"
+    assert bot.store.threads.find(TEAM_ID, "D0DM", first).facts == acme.facts  # kept apart
