@@ -31,7 +31,7 @@ from knowledge.breakeven import (
 )
 from knowledge.decision import Case, Decision, Verdict
 from knowledge.prices import DedicatedGpuServing, PriceSheet
-from knowledge.rules import plan_workload
+from knowledge.rules import plan_workload, priced_serving
 
 log = logging.getLogger(__name__)
 
@@ -79,25 +79,11 @@ def _shows_math(decision: Decision) -> bool:
 
 
 def _serving(decision: Decision, prices: PriceSheet, assumptions: Assumptions) -> Serving:
-    """The serving the decision priced. The engine keeps it out of the Decision, so it is
-    rebuilt here the way knowledge/rules.py builds it (a latency case may only use the
-    options fast enough); `curves` checks the result against the decision's own figures."""
-    facts, options = decision.facts, list(prices.finetune_serving)
-    limit = facts.first_token_ms
-    if Case.C3 in decision.cases and limit is not None:
-        eligible = [
-            o for o in options if o.first_token_ms is not None and o.first_token_ms <= limit
-        ]
-        if eligible:
-            options = eligible
-        else:
-            declared = [o for o in options if o.first_token_ms is not None]
-            fastest = min((o.first_token_ms for o in declared), default=None)
-            if fastest is not None:
-                options = [o for o in declared if o.first_token_ms == fastest]
-    return Serving(
-        options, batch=facts.batch_ok is True, min_replicas=assumptions.min_replicas_realtime
-    )
+    """The serving the decision priced (the engine keeps it out of the Decision): the same
+    rule, knowledge/rules.py `priced_serving`; `curves` checks the result against the
+    decision's own figures."""
+    latency_case = Case.C3 in decision.cases
+    return priced_serving(decision.facts, prices, assumptions, latency_case)[0]
 
 
 def _range(decision: Decision) -> tuple[float, float, bool]:

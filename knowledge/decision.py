@@ -4,29 +4,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Any, Self
+from typing import Any
 
 from knowledge.billing import Priced
 from knowledge.breakeven import Breakeven
 from knowledge.facts import Facts
+from knowledge.labels import Labelled
 from knowledge.thresholds import Thresholds
 
 
-class _Labelled(StrEnum):
-    """A string enum whose members also carry how a person reads them: `X = "value", "label"`.
-    The value is the public JSON; the label is presentation."""
-
-    label: str
-
-    def __new__(cls, value: str, label: str) -> Self:
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.label = label
-        return member
-
-
-class Verdict(_Labelled):
+class Verdict(Labelled):
     """What the decision recommends; `label` is how a reply titles it."""
 
     fine_tune = "fine_tune", "Fine-tune"
@@ -37,7 +24,7 @@ class Verdict(_Labelled):
     need_info = "need_info", "More facts needed"
 
 
-class Gate(_Labelled):
+class Gate(Labelled):
     """A gate's state; its label is the icon a reply marks it with."""
 
     passed = "pass", "✅"
@@ -51,7 +38,7 @@ class Gate(_Labelled):
         return self.label
 
 
-class GateName(_Labelled):
+class GateName(Labelled):
     """The playbook's three questions, in the order they are asked; `label` titles each."""
 
     q1_baseline = "q1_baseline", "Q1 baseline"
@@ -59,7 +46,7 @@ class GateName(_Labelled):
     q3_volume = "q3_volume", "Q3 volume"
 
 
-class Case(_Labelled):
+class Case(Labelled):
     """The four cases where fine-tuning can win; `label` titles each."""
 
     C1 = "C1", "C1 volume"

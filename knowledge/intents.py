@@ -9,29 +9,13 @@ values.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import Self
+
+from knowledge.labels import Labelled
 
 __all__ = ["Command", "Intent", "MessageIntent", "Topic"]
 
 
-class _Labelled(StrEnum):
-    """A string enum whose members also carry a short title for people: `X = "value", "label"`.
-
-    The value is what is stored and compared; the label is presentation. (Named `label`, as in
-    `knowledge.decision`, and not `title`: a member is a `str`, and `str.title` is a method.)
-    """
-
-    label: str
-
-    def __new__(cls, value: str, label: str) -> Self:
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.label = label
-        return member
-
-
-class Intent(_Labelled):
+class Intent(Labelled):
     """What a message is for."""
 
     facts = "facts", "Facts"  # facts about the workload, or a correction of one
@@ -41,7 +25,7 @@ class Intent(_Labelled):
     chatter = "chatter", "Chatter"  # thanks, talk between people, a word for someone else
 
 
-class Command(_Labelled):
+class Command(Labelled):
     """What a command message tells the bot to do."""
 
     start_over = "start_over", "Start over"
@@ -52,7 +36,7 @@ class Command(_Labelled):
     help = "help", "Help"
 
 
-class Topic(_Labelled):
+class Topic(Labelled):
     """What a question about the verdict wants to know."""
 
     why = "why", "Why"  # the rule or gate that decided it, the reason

@@ -38,6 +38,31 @@ CASE_FOR_REQUEST = {
 }
 
 
+def priced_serving(
+    facts: Facts, prices: PriceSheet, a: Assumptions, latency_case: bool
+) -> tuple[Serving, bool]:
+    """The fine-tune serving options the math prices, and whether they meet the first-token
+    limit. A latency case (C3) may only use the options fast enough; when none is, the fastest
+    the sheet declares (the nearest thing to the requirement), else every option."""
+    options = list(prices.finetune_serving)
+    limit = facts.first_token_ms
+    reached = True
+    if latency_case and limit is not None:
+        eligible = [
+            o for o in options if o.first_token_ms is not None and o.first_token_ms <= limit
+        ]
+        if eligible:
+            options = eligible
+        else:
+            reached = False
+            declared = [o for o in options if o.first_token_ms is not None]
+            fastest = min((o.first_token_ms for o in declared), default=None)
+            if fastest is not None:
+                options = [o for o in declared if o.first_token_ms == fastest]
+    serving = Serving(options, batch=facts.batch_ok is True, min_replicas=a.min_replicas_realtime)
+    return serving, reached
+
+
 @dataclass(frozen=True)
 class CaseCheck:
     """A case's three-valued state: True, False, or None (unknown, with the facts it lacks)."""
@@ -294,27 +319,17 @@ class _Procedure:
             self.assumptions.append(f"token counts as each model counts the same text ({factors})")
 
     def _serving(self) -> Serving:
-        facts, options = self.facts, list(self.prices.finetune_serving)
-        limit = facts.first_token_ms
-        if self.checks[Case.C3].holds and limit is not None:
-            eligible = [
-                o for o in options if o.first_token_ms is not None and o.first_token_ms <= limit
-            ]
-            if eligible:
-                options = eligible
-            else:
-                declared = [o for o in options if o.first_token_ms is not None]
-                fastest = min((o.first_token_ms for o in declared), default=None)
-                if fastest is not None:  # the nearest thing to the requirement the sheet has
-                    options = [o for o in declared if o.first_token_ms == fastest]
-                near = f"the fastest option in it ({fastest:,} ms)" if fastest else "every option"
-                self.warnings.append(
-                    f"No serving option in the price sheet is known to reach a first token "
-                    f"within {limit:,} ms: the math below prices {near}."
-                )
-        return Serving(
-            options, batch=facts.batch_ok is True, min_replicas=self.a.min_replicas_realtime
-        )
+        latency_case = self.checks[Case.C3].holds
+        serving, reached = priced_serving(self.facts, self.prices, self.a, latency_case)
+        limit = self.facts.first_token_ms
+        if not reached and limit is not None:
+            fastest = min((o.first_token_ms or 0 for o in serving.options), default=0)
+            near = f"the fastest option in it ({fastest:,} ms)" if fastest else "every option"
+            self.warnings.append(
+                f"No serving option in the price sheet is known to reach a first token "
+                f"within {limit:,} ms: the math below prices {near}."
+            )
+        return serving
 
     def holding(self) -> list[Case]:
         return [name for name in CASE_NAMES if self.checks[name].holds]
