@@ -10,8 +10,8 @@ from typing import Any
 
 from bot.blocks import mrkdwn_escape
 from bot.outcome import Change
-from bot.verdict import Words, field_label, headline, human
-from bot.wording import questions_for, show_fact, show_value
+from bot.verdict import Words, field_label, headline
+from bot.wording import questions_for, show_fact, show_value, shows_quote
 from knowledge import Decision, Facts, Verdict
 from knowledge.intents import Topic
 
@@ -39,14 +39,12 @@ def answer(decision: Decision | None, topic: Topic) -> str:
 
 def _why(decision: Decision, words: Words) -> str:
     lines = [f"*{words.headline}*", *words.lede]
-    if decision.reasons:
-        reasons = "; ".join(human(reason) for reason in decision.reasons)
-        lines.append(f"Why, by the playbook: {reasons}.")
+    # The playbook's questions as the decision answered them, the one that decided it last.
     gates = [line for line in words.gate_lines if not line.startswith("▫️")]
     if gates:
-        lines.append("The scoping questions: " + "; ".join(gates))
+        lines.append("By the playbook: " + "; ".join(gates) + ".")
     if words.case_lines:
-        lines.append(f"{words.cases_title}: " + "; ".join(words.case_lines))
+        lines.append(f"{words.cases_title}: " + "; ".join(words.case_lines) + ".")
     return "\n".join(lines)
 
 
@@ -105,7 +103,7 @@ def facts_list(facts: Facts, quotes: dict[str, str], *, md: bool = True) -> str:
         return "I don't have any facts for this thread yet. Describe the workload to start."
     lines = ["Here's what I have:"]
     for field, value in known.items():
-        quote = quotes.get(field, "")
+        quote = quotes.get(field, "") if shows_quote(field) else ""
         shown = mrkdwn_escape(quote) if md else quote
         said = f" (“{shown}”)" if quote and quote.lower() != show_fact(field, value).lower() else ""
         lines.append(f"• {show_fact(field, value)}{said}")

@@ -369,7 +369,7 @@ def decided(conversation, extractor):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("why?", "Why, by the playbook:"),
+        ("why?", "By the playbook: "),
         ("how did you get $27,500?", "• Build cost: $27,500"),
         ("show me the math", "• Payback: "),
         ("what should I tell them?", "What to tell them:\n• "),
@@ -472,7 +472,7 @@ def test_an_edited_message_is_read_again_as_a_correction_of_what_it_said(
     outcome = decided.conversation.revise(Turn("T1", "C1", "100.000001", "U1", edited, answer_ts))
     said = worded(outcome, decided.conversation.assumptions)
     assert said.revised == "edited"
-    assert said.terminal.startswith("You edited your message, so I read it again:")
+    assert said.terminal.startswith("You edited your message, so I read it again.")
     assert "labeled examples 40,000 → 4,000" in said.terminal
     stored = store.threads.find("T1", "C1", "100.000001")
     assert stored.facts["labeled_examples"] == 4_000
@@ -501,7 +501,7 @@ def test_a_deleted_message_takes_only_its_own_facts_with_it(decided, store, monk
         Turn("T1", "C1", "100.000001", "U1", "", "100.000001"), deleted=True
     )
     said = worded(outcome, decided.conversation.assumptions)
-    assert said.terminal.startswith("Your message was deleted, so I withdrew what only it said:")
+    assert said.terminal.startswith("Your message was deleted, so I withdrew what only it said.")
     stored = store.threads.find("T1", "C1", "100.000001")
     assert stored.facts["monthly_calls"] == 20_000_000  # the later message's stays
     assert "task_type" not in stored.facts  # only the deleted message gave it

@@ -28,7 +28,7 @@ def decided(start_bot, claude):
 @pytest.mark.parametrize(
     ("question", "answered"),
     [
-        ("why?", "Why, by the playbook:"),
+        ("why?", "By the playbook: "),
         ("how did you get $27,500?", "Build cost: $27,500"),
         ("what should I tell them?", "What to tell them:"),
         ("what would flip it?", "What would have to be true"),
@@ -158,7 +158,7 @@ def test_the_bots_mention_is_not_someone_else(decided, claude):
     assert event["text"].startswith(f"<@{BOT_USER_ID}>")
     assert bot.event(event).status == 200
     bot.wait()
-    assert "Why, by the playbook:" in text_of(bot.slack.replies_in(thread_ts)[-1])
+    assert "By the playbook: " in text_of(bot.slack.replies_in(thread_ts)[-1])
     assert len(claude.requests) == calls
 
 
@@ -203,7 +203,7 @@ def test_an_edited_message_is_read_again_and_the_reply_says_what_changed(decided
     assert bot.event(event).status == 200
     bot.wait()
     reply = text_of(bot.slack.replies_in(thread_ts)[-1])
-    assert "You edited your message, so I read it again:" in reply
+    assert "You edited your message, so I read it again." in reply
     assert "labeled examples 40,000 → 4,000" in reply
     assert bot.store.threads.find(TEAM_ID, CHANNEL, thread_ts).facts["labeled_examples"] == 4_000
     # Slack retries the same edit: answered once
@@ -233,7 +233,7 @@ def test_a_deleted_message_withdraws_its_facts_and_the_thread_is_told(decided, c
     assert bot.event(event).status == 200
     bot.wait()
     reply = text_of(bot.slack.replies_in(thread_ts)[-1])
-    assert "Your message was deleted, so I withdrew what only it said:" in reply
+    assert "Your message was deleted, so I withdrew what only it said." in reply
     facts = bot.store.threads.find(TEAM_ID, CHANNEL, thread_ts).facts
     assert "labeled_examples" not in facts and facts["monthly_calls"] == 15_000_000
 
