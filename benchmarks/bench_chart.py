@@ -15,12 +15,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from _timing import machine, mark, p95
 
 from bot.chart import breakeven_chart, curves
 from knowledge import Decision, Facts, decide, load_assumptions, load_price_sheet
@@ -94,26 +95,13 @@ def cold_ms(runs: int) -> list[float]:
     return times
 
 
-def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, round(0.95 * len(ordered)) - 1)]
-
-
-def mark(ok: bool, miss: str) -> str:
-    return "ok" if ok else miss
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=30, help="renders of each chart")
     parser.add_argument("--cold-runs", type=int, default=3, help="fresh processes (0: skip)")
     args = parser.parse_args()
 
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(
-        f"machine: {os.cpu_count()} CPUs, load average {load:.2f}; bytecode cache "
-        f"{'off (PYTHONDONTWRITEBYTECODE)' if sys.flags.dont_write_bytecode else 'on'}"
-    )
+    print(machine())
     prices, assumptions = load_price_sheet(), load_assumptions()
     decisions = charted()
     times = render_ms(decisions, args.rounds)

@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _timing import machine, mark, p95
+
 from knowledge import Facts, decide, load_assumptions, load_price_sheet
 
 ROOT = Path(__file__).parents[1]
@@ -79,15 +81,6 @@ def whole_process_ms(runs: int) -> dict[str, list[float]]:
     return times
 
 
-def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, round(0.95 * len(ordered)) - 1)]
-
-
-def mark(ok: bool, miss: str) -> str:
-    return "ok" if ok else miss
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=3.0)
@@ -97,11 +90,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(
-        f"machine: {os.cpu_count()} CPUs, load average {load:.2f}; bytecode cache "
-        f"{'off (PYTHONDONTWRITEBYTECODE)' if sys.flags.dont_write_bytecode else 'on'}"
-    )
+    print(machine())
     rate, count, facts, with_thresholds = decisions_per_second(args.seconds, args.today)
     sheet = load_price_sheet()
     print(

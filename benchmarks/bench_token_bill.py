@@ -36,45 +36,17 @@ from bot.prompt import Exchange, estimated_tokens, system_prompt
 from bot.settings import DEFAULT_CLAUDE_MODEL
 from bot.storage import Store, create_schema, make_engine
 from knowledge import Facts, PriceSheet, load_assumptions, load_price_sheet
+from tests.fakes import acme
 from tests.fakes.claude_api import CacheSimulator, FakeClaude, newest_user_text
 
-TURNS = [
-    "Acme wants to fine-tune for support ticket routing, ~15M tickets/mo",
-    "we ran haiku 4.5, 91% vs their 93% bar. they have ~40k labeled. ~600 tokens in, 10 out, "
-    "450 of it is the instructions",
-    "actually it's 150M a month, not 15M",
-    "thanks!",
-]
-# What the extractor answers, keyed by words of the newest user message (as tests/bot SCRIPT).
-SCRIPT: dict[str, dict[str, Any]] = {
-    "ticket routing": {
-        "updates": [
-            ("use_case", "Acme: support ticket routing", "support ticket routing"),
-            ("task_type", "classification", "ticket routing"),
-            ("monthly_calls", "15000000", "~15M tickets/mo"),
-        ],
-        "question": "Thanks! To size this up: has anyone tried a well-prompted frontier model "
-        "on it (which one, what accuracy, and what's the bar)? How many labeled examples of "
-        "correct routing exist (e.g. 5k, 40k)? And roughly how many tokens go in and out per "
-        "ticket (e.g. 600 in / 10 out)?",
-    },
-    "we ran haiku": {
-        "updates": [
-            ("frontier_model", "claude-haiku-4-5", "haiku 4.5"),
-            ("baseline_measured", "true", "we ran haiku 4.5"),
-            ("baseline_quality", "0.91", "91%"),
-            ("target_quality", "0.93", "93% bar"),
-            ("labeled_examples", "40000", "~40k labeled"),
-            ("input_tokens", "600", "~600 tokens in"),
-            ("output_tokens", "10", "10 out"),
-            ("cached_prefix_tokens", "450", "450 of it is the instructions"),
-        ],
-        "question": "",
-    },
-    "150M": {
-        "updates": [("monthly_calls", "150000000", "150M a month")],
-        "question": "",
-    },
+TURNS = [acme.FIRST, acme.ANSWER, "actually it's 150M a month, not 15M", "thanks!"]
+# The bot's question after each scripted reply (tests/fakes/acme.py SCRIPT has the updates); a
+# reply not named here asks none.
+QUESTIONS: dict[str, str] = {
+    "ticket routing": "Thanks! To size this up: has anyone tried a well-prompted frontier model "
+    "on it (which one, what accuracy, and what's the bar)? How many labeled examples of "
+    "correct routing exist (e.g. 5k, 40k)? And roughly how many tokens go in and out per "
+    "ticket (e.g. 600 in / 10 out)?",
 }
 COMPANIES = ["Acme", "Globex", "Initech"]
 THREAD = ("T0BENCH", "C0SALES", "1800000000.000001", "U0SAM")
@@ -83,10 +55,10 @@ THREAD = ("T0BENCH", "C0SALES", "1800000000.000001", "U0SAM")
 def scripted_reply(body: dict[str, Any]) -> dict[str, Any]:
     newest = newest_user_text(body)
     updates, question = [], ""
-    for words, reply in SCRIPT.items():
+    for words, script in acme.SCRIPT.items():
         if words in newest:
-            updates += [{"field": f, "value": v, "quote": q} for f, v, q in reply["updates"]]
-            question = question or reply["question"]
+            updates += [{"field": f, "value": v, "quote": q} for f, v, q in script]
+            question = question or QUESTIONS.get(words, "")
     return {"updates": updates, "question": question}
 
 

@@ -21,6 +21,7 @@ import yaml
 
 from bot import render
 from bot.conversation import Conversation, Turn
+from bot.eval_cases import case_mapping, score_table, shown
 from bot.extraction import Extractor, Usage
 from bot.storage import Store, create_schema, make_engine
 from knowledge import (
@@ -158,7 +159,7 @@ def load_suite(paths: Sequence[Path] = ()) -> list[Case]:
         for number, document in enumerate(documents, start=1):
             if document is None:  # an empty document (a trailing ---)
                 continue
-            where = f"{_shown(path)} #{number}"
+            where = f"{shown(path)} #{number}"
             try:
                 case = _case(document, where, path.parent, defaults)
             except InputError as exc:
@@ -176,23 +177,11 @@ def load_suite(paths: Sequence[Path] = ()) -> list[Case]:
     return cases
 
 
-def _shown(path: Path) -> str:
-    """A path as the user would type it: relative to the working folder when inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
 def _case(
     document: object, where: str, folder: Path, defaults: tuple[PriceSheet, Assumptions]
 ) -> Case:
-    if not isinstance(document, dict):
-        raise InputError([f"a case is a mapping with {', '.join(sorted(CASE_KEYS))}"])
-    problems = [f"unknown key {key!r}" for key in document if key not in CASE_KEYS]
+    document, problems = case_mapping(document, CASE_KEYS)
     name = document.get("name")
-    if not isinstance(name, str) or not name.strip():
-        problems.append("name: a non-empty string is required")
     messages = document.get("messages")
     if (
         not isinstance(messages, list)
@@ -471,24 +460,14 @@ class Report:
         }
 
 
-def _share(value: float | None) -> str:
-    return "    –" if value is None else f"{value:5.3f}"
-
-
 def report_text(report: Report) -> str:
     """The report for a person: the table, the failed conversations, the bill, the floors."""
+    seen = [f for f in report.fields if f.support or f.false_positives]
     lines = [
         f"ftscope eval ({report.mode}): {len(report.results)} conversations in "
         f"{report.seconds:.1f} s",
         "",
-        f"{'field':<22} {'cases':>5} {'precision':>9} {'recall':>7}",
-    ]
-    for f in report.fields:
-        if f.support or f.false_positives:
-            lines.append(
-                f"{f.name:<22} {f.support:>5} {_share(f.precision):>9} {_share(f.recall):>7}"
-            )
-    lines += [
+        *score_table("field", 22, [(f.name, f.support, f.precision, f.recall) for f in seen]),
         f"{'all facts':<22} {'':>5} {report.precision:>9.3f} {report.recall:>7.3f}",
         "",
         f"verdict accuracy: {report.verdict_accuracy:.3f} "

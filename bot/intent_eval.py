@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.eval_cases import case_mapping, score_table, shown
 from knowledge import InputError
 from knowledge.intents import Command, Intent, MessageIntent, Topic
 from knowledge.reader.intent import read_intent
@@ -170,25 +171,16 @@ INTENT_FLOORS: dict[str, Floors] = {
 }
 
 
-def _share(value: float | None) -> str:
-    return "    –" if value is None else f"{value:5.3f}"
-
-
 def intent_table(scores: IntentScores, title: str) -> str:
     """The table for a person: a row per intent, then per command and topic, then the misses."""
+    seen = [r for r in scores.rows if r.support or r.predicted]
     lines = [
         f"intents ({title}): {len(scores.results)} messages, "
         f"accuracy {scores.accuracy:.3f} "
         f"({len(scores.results) - len(scores.wrong)}/{len(scores.results)})",
         "",
-        f"{'intent':<26} {'cases':>5} {'precision':>9} {'recall':>7}",
+        *score_table("intent", 26, [(r.label, r.support, r.precision, r.recall) for r in seen]),
     ]
-    for row in scores.rows:
-        if row.support or row.predicted:
-            lines.append(
-                f"{row.label:<26} {row.support:>5} {_share(row.precision):>9} "
-                f"{_share(row.recall):>7}"
-            )
     for case, got in scores.wrong:
         lines.append(
             f"✗ {case.name} ({case.source}): expected {_label(case.expected)}, got {_label(got)}"
@@ -225,7 +217,7 @@ def load_intent_cases(path: Path) -> list[IntentCase]:
     for number, document in enumerate(documents, start=1):
         if document is None:
             continue
-        where = f"{_shown(path)} #{number}"
+        where = f"{shown(path)} #{number}"
         try:
             case = _case(document, where)
         except InputError as exc:
@@ -242,20 +234,9 @@ def load_intent_cases(path: Path) -> list[IntentCase]:
     return cases
 
 
-def _shown(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
 def _case(document: object, where: str) -> IntentCase:
-    if not isinstance(document, dict):
-        raise InputError([f"a case is a mapping with {', '.join(sorted(CASE_KEYS))}"])
-    problems = [f"unknown key {key!r}" for key in document if key not in CASE_KEYS]
+    document, problems = case_mapping(document, CASE_KEYS)
     name, message = document.get("name"), document.get("message")
-    if not isinstance(name, str) or not name.strip():
-        problems.append("name: a non-empty string is required")
     if not isinstance(message, str):
         problems.append("message: a string is required")
     addressed = document.get("addressed", True)

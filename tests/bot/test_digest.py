@@ -2,10 +2,8 @@
 
 import datetime as dt
 import json
-from pathlib import Path
 
 import pytest
-from slack_sdk.models.blocks import Block
 
 from bot import render
 from bot.digest import build_digest, dry_run_text, store_decisions
@@ -16,8 +14,8 @@ from knowledge.refresh import SourceOutcome
 from tests.fakes import acme
 from tests.fakes.litellm_map import litellm_map, write_litellm_map
 from tests.fakes.threads import start_thread
+from tests.golden_files import check_golden_blocks, valid
 
-GOLDEN = Path(__file__).parents[1] / "golden"
 NOW = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)  # Monday of week 49
 TODAY = NOW.date()
 # Fine-tune against Haiku 4.5 (Haiku 5.5 was measured, below it): pays back in 4.8 months;
@@ -62,12 +60,6 @@ def digest_of(store, sheet, previous, assumptions, **kw):
     return build_digest(store, sheet, previous, assumptions, **kw)
 
 
-def valid(blocks):
-    assert [b.to_dict() for b in Block.parse_all(blocks)] == blocks
-    assert len(blocks) <= 50
-    return blocks
-
-
 def test_a_haiku_price_drop_flips_fine_tune_to_prompt(store, prices, assumptions, update_golden):
     thread = stored_thread(store, prices, assumptions, ACME)
     assert thread.last_verdict is None  # the stored object predates the save
@@ -89,13 +81,7 @@ def test_a_haiku_price_drop_flips_fine_tune_to_prompt(store, prices, assumptions
     assert "<https://fake.slack.test/archives/C1/p10|Acme: route support tickets" in shown
     assert "(payback 4.8 → 13.0 months)" in shown
     assert "`claude-haiku-4-5` input $1.00/Mtok → $0.50/Mtok (-50%)" in shown
-    path = GOLDEN / "digest-flip.blocks.json"
-    actual = json.dumps(blocks, indent=2, ensure_ascii=False) + "\n"
-    if update_golden or not path.exists():
-        path.write_text(actual, encoding="utf-8")
-        if not update_golden:
-            pytest.fail(f"{path.name} was missing and has been written; check it and re-run")
-    assert actual == path.read_text(encoding="utf-8")
+    check_golden_blocks("digest-flip.blocks.json", blocks, update_golden)
     text = render.digest_text(digest)
     assert "Acme: route support tickets to one of 40 queues: Fine-tune → " in text
 
@@ -307,19 +293,22 @@ def test_a_retired_model_a_thread_names_is_told_once(store, prices, assumptions)
 # --- ftscope digest --dry-run: the digest a post would post now ----------------------------
 
 
-def dry_run_job(store, sources):
+def digest_job(store, sources, **slack) -> DigestJob:
+    """The digest job on the shipped assumptions; with no Slack `client` and `channel`, the one
+    `--dry-run` runs."""
     return DigestJob(
         store=store,
         assumptions=load_assumptions(),
         sources=[str(s) for s in sources],
         bot_model="claude-haiku-4-5",
         max_factor=5.0,
+        **slack,
     )
 
 
 def test_a_dry_run_on_a_database_that_never_refreshed_reads_the_sources(store, tmp_path):
     missing = tmp_path / "missing.json"
-    text = dry_run_text(dry_run_job(store, [missing]), NOW)
+    text = dry_run_text(digest_job(store, [missing]), NOW)
     assert text.startswith(
         "Dry run: what `ftscope digest --post` would post now, with the sources read just now; "
         "nothing is stored or posted. Before this run, no refresh has been stored yet (the "
@@ -336,7 +325,7 @@ def test_a_dry_run_shows_this_runs_sources_not_the_stored_versions(store, tmp_pa
     good = refresh_prices(store, [str(path)])
     assert good.stored and good.version.sources[0]["ok"]
     path.write_text(path.read_text()[:100_000])  # the copy got cut short since
-    text = dry_run_text(dry_run_job(store, [path]), NOW)
+    text = dry_run_text(digest_job(store, [path]), NOW)
     assert f"Before this run, the newest stored prices are version #{good.version.id} " in text
     assert f"  - {path} ❌ not valid JSON: " in text and "(cut short?)" in text
     assert store.price_sheets.latest().id == good.version.id  # nothing stored
@@ -349,6 +338,6 @@ def test_a_dry_run_stores_no_price_change(store, tmp_path):
     refresh_prices(store, [str(path)])
     data["claude-haiku-4-5"]["input_cost_per_token"] = 0.5e-6
     path.write_text(json.dumps(data))
-    text = dry_run_text(dry_run_job(store, [path]), NOW)
+    text = dry_run_text(digest_job(store, [path]), NOW)
     assert "  - claude-haiku-4-5 input $1.00/Mtok → $0.50/Mtok (-50%)\n" in text
     assert current_sheet(store).models["claude-haiku-4-5"].input_cost_per_token == 1e-6

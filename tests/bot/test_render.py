@@ -17,9 +17,9 @@ from bot import render, verdict
 from knowledge import Facts, decide
 from knowledge.decision import MATH_KEYS
 from knowledge.documents import read_document
+from tests.golden_files import GOLDEN, check_golden, check_golden_blocks
 
 ROOT = Path(__file__).parents[2]
-GOLDEN = ROOT / "tests" / "golden"
 EXAMPLES = sorted((ROOT / "examples").glob("*.json"))
 TODAY = dt.date(2026, 12, 6)
 
@@ -73,14 +73,6 @@ def decision_for(name: str, prices, assumptions):
     return decided(ALL[name], prices, assumptions)
 
 
-def check_golden(path: Path, actual: str, update: bool) -> None:
-    if update or not path.exists():
-        path.write_text(actual, encoding="utf-8")
-        if not update:
-            pytest.fail(f"{path.name} was missing and has been written; check it and re-run")
-    assert actual == path.read_text(encoding="utf-8")
-
-
 def section_texts(blocks):
     return [b.text.text for b in Block.parse_all(blocks) if isinstance(b, SectionBlock) and b.text]
 
@@ -101,11 +93,7 @@ def test_verdict_blocks_match_golden(name, prices, assumptions, update_golden):
     assert parsed[0].text.text == verdict.headline(decision)  # headline first
     assert isinstance(parsed[-1], ContextBlock)
     assert len(blocks) <= 50
-    check_golden(
-        GOLDEN / f"{name}.blocks.json",
-        json.dumps(blocks, indent=2, ensure_ascii=False) + "\n",
-        update_golden,
-    )
+    check_golden_blocks(f"{name}.blocks.json", blocks, update_golden)
 
 
 @pytest.mark.parametrize("name", sorted(ALL))

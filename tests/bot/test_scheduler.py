@@ -43,6 +43,18 @@ def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
+def mondays(
+    store: Store,
+    job: Callable[[str, datetime], object],
+    at: datetime,
+    zone: str = "UTC",
+    **options: str,
+) -> PeriodScheduler:
+    """The default schedule (Mondays at nine in `zone`) with its clock stopped at `at`."""
+    trigger = digest_trigger("0 9 * * mon", zone)
+    return PeriodScheduler(store, trigger, job, clock=frozen(at), **options)
+
+
 class RecordingJob:
     """A digest job that records its calls and returns what it posted."""
 
@@ -202,22 +214,14 @@ def posted_the_week_before(store: Store) -> None:
 
 def test_a_fresh_install_waits_for_its_first_scheduled_digest(store: Store):
     job = RecordingJob(store)
-    digest = PeriodScheduler(
-        store, digest_trigger("0 9 * * mon", "UTC"), job, clock=frozen(utc(2027, 3, 31, 15))
-    )
+    digest = mondays(store, job, at=utc(2027, 3, 31, 15))
     assert digest.catch_up() is False and job.calls == []
 
 
 def test_a_monday_missed_while_down_is_run_at_start_on_tuesday(store: Store):
     posted_the_week_before(store)
     job = RecordingJob(store)
-    digest = PeriodScheduler(
-        store,
-        digest_trigger("0 9 * * mon", "UTC"),
-        job,
-        clock=frozen(utc(2027, 3, 30, 10)),
-        name="web-1",
-    )
+    digest = mondays(store, job, at=utc(2027, 3, 30, 10), name="web-1")
 
     assert digest.catch_up() is True
     assert digest.catch_up() is False  # the second start finds the row
@@ -230,12 +234,7 @@ def test_a_monday_missed_while_down_is_run_at_start_on_tuesday(store: Store):
 def test_catch_up_keeps_the_triggers_zone_in_the_fire_time(store: Store):
     posted_the_week_before(store)
     job = RecordingJob(store)
-    digest = PeriodScheduler(
-        store,
-        digest_trigger("0 9 * * mon", "Europe/Berlin"),
-        job,
-        clock=frozen(utc(2027, 3, 30, 10)),
-    )
+    digest = mondays(store, job, at=utc(2027, 3, 30, 10), zone="Europe/Berlin")
 
     digest.catch_up()
 
@@ -251,12 +250,7 @@ def test_a_monday_with_a_row_is_not_run_again_at_start(store: Store, status: str
     if status != "running":
         store.digest_runs.finish(period, status=status)  # type: ignore[arg-type]
     job = RecordingJob(store)
-    digest = PeriodScheduler(
-        store,
-        digest_trigger("0 9 * * mon", "UTC"),
-        job,
-        clock=frozen(utc(2027, 3, 30, 10)),
-    )
+    digest = mondays(store, job, at=utc(2027, 3, 30, 10))
 
     assert digest.catch_up() is False
     assert job.calls == []
@@ -268,9 +262,7 @@ def test_a_monday_whose_run_failed_is_retried_at_start(store: Store):
     assert store.digest_runs.claim(period, "web-2")
     store.digest_runs.finish(period, status="failed", error="Slack was down")
     job = RecordingJob(store)
-    digest = PeriodScheduler(
-        store, digest_trigger("0 9 * * mon", "UTC"), job, clock=frozen(utc(2027, 3, 30, 10))
-    )
+    digest = mondays(store, job, at=utc(2027, 3, 30, 10))
 
     assert digest.catch_up() is True
     assert [period for period, _ in job.calls] == [period_key(MONDAY)]
@@ -282,12 +274,7 @@ def test_after_three_weeks_down_only_the_latest_monday_is_run(store: Store):
     store.digest_runs.finish(period_key(MONDAY), status="posted")
     latest = MONDAY + 3 * WEEK
     job = RecordingJob(store)
-    digest = PeriodScheduler(
-        store,
-        digest_trigger("0 9 * * mon", "UTC"),
-        job,
-        clock=frozen(latest + timedelta(hours=1)),
-    )
+    digest = mondays(store, job, at=latest + timedelta(hours=1))
 
     assert digest.catch_up() is True
 
@@ -300,12 +287,7 @@ def test_older_missed_mondays_are_not_run_once_the_latest_has_a_row(store: Store
     latest = MONDAY + 3 * WEEK
     assert store.digest_runs.claim(period_key(latest), "web-1")
     job = RecordingJob(store)
-    digest = PeriodScheduler(
-        store,
-        digest_trigger("0 9 * * mon", "UTC"),
-        job,
-        clock=frozen(latest + timedelta(hours=1)),
-    )
+    digest = mondays(store, job, at=latest + timedelta(hours=1))
 
     assert digest.catch_up() is False
     assert job.calls == []
@@ -536,12 +518,7 @@ def test_a_scheduled_run_uses_the_time_it_was_scheduled_for(store: Store):
 
 
 def test_start_twice_is_refused_and_shutdown_is_idempotent(store: Store):
-    digest = PeriodScheduler(
-        store,
-        digest_trigger("0 9 * * mon", "UTC"),
-        RecordingJob(store),
-        clock=frozen(utc(2027, 3, 30, 10)),
-    )
+    digest = mondays(store, RecordingJob(store), at=utc(2027, 3, 30, 10))
     digest.shutdown()  # before start: nothing to stop
 
     digest.start()

@@ -14,6 +14,7 @@ from bot.slack_poster import make_web_client
 from bot.storage import Store, create_schema, make_engine
 from bot.weekly import DigestJob
 from knowledge import Facts, decide, load_assumptions, load_price_sheet
+from tests.bot.test_digest import digest_job
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.threads import start_thread
 
@@ -46,14 +47,8 @@ def litellm_file(tmp_path) -> Path:
 
 
 def job_for(store, slack, sources) -> DigestJob:
-    return DigestJob(
-        store=store,
-        assumptions=load_assumptions(),
-        sources=[str(s) for s in sources],
-        bot_model="claude-haiku-4-5",
-        max_factor=5.0,
-        client=make_web_client("xoxb-test", slack.url),
-        channel="C0SALES",
+    return digest_job(
+        store, sources, client=make_web_client("xoxb-test", slack.url), channel="C0SALES"
     )
 
 
