@@ -10,7 +10,8 @@ from typing import Any
 
 from bot.blocks import mrkdwn_escape
 from bot.outcome import Change
-from bot.verdict import Words, field_label, headline
+from bot.summary import client_summary
+from bot.verdict import Words, field_label, flip, headline
 from bot.wording import questions_for, show_fact, show_value, shows_quote
 from knowledge import Decision, Facts, Verdict
 from knowledge.intents import Topic
@@ -33,7 +34,7 @@ def answer(decision: Decision | None, topic: Topic) -> str:
     if topic is Topic.talking_points:
         return _talking_points(decision, words)
     if topic is Topic.flip:
-        return _flip(words)
+        return _flip(decision)
     return _why(decision, words)
 
 
@@ -68,15 +69,9 @@ def _talking_points(decision: Decision, words: Words) -> str:
     return "What to tell them:\n" + "\n".join(f"• {point}" for point in points)
 
 
-def _flip(words: Words) -> str:
-    threshold = words.threshold
-    if threshold is None:
-        return (
-            "No volume or price on the sheet flips this one: it rests on the scoping questions. "
-            + "; ".join(words.gate_lines)
-        )
-    label, sentence = threshold
-    return f"*{label}*\n{sentence}"
+def _flip(decision: Decision) -> str:
+    label, lines = flip(decision)
+    return "\n".join([f"*{label}*", *lines])
 
 
 def what_if(decision: Decision | None, changes: list[Change], problems: list[str]) -> str:
@@ -117,13 +112,7 @@ def hypothetical_changes(known: Facts, values: dict[str, Any]) -> list[Change]:
 
 
 def summary(decision: Decision | None) -> str:
-    """A paragraph for the client, plain text, ready to paste into an e-mail: the headline
-    (its number first), the reason, the next step."""
-    if decision is None or decision.verdict is Verdict.need_info:
-        return "There's no verdict to summarise yet. " + (
-            _missing(decision) if decision is not None else "The facts don't fit together."
-        )
-    words = Words(decision)
-    lead = words.headline.replace(" · ", ": ", 1)
-    sentences = [f"{lead}.", *words.lede[:1], f"Next step: {words.next_step}"]
-    return " ".join(sentence.strip() for sentence in sentences)
+    """A paragraph for the client, plain text, ready to paste into an e-mail (bot/summary.py)."""
+    if decision is None:
+        return "There's no verdict to summarise yet: the facts don't fit together."
+    return client_summary(decision)

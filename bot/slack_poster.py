@@ -8,6 +8,8 @@ saved by then.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from typing import Any
 
 from slack_sdk import WebClient
@@ -19,6 +21,7 @@ log = logging.getLogger(__name__)
 
 THINKING_REACTION = "eyes"
 SLACK_TIMEOUT_S = 10
+MAX_ALT_TEXT = 1000  # files.getUploadURLExternal refuses longer alt text (alt_txt_too_large)
 
 # What to tell the user (ephemerally) when Slack refuses a post, by Slack's error code.
 POST_HINTS: dict[str, str] = {
@@ -49,7 +52,7 @@ def make_web_client(token: str, base_url: str) -> WebClient:
     )
 
 
-def hint_for(error: SlackClientError) -> str:
+def hint_for(error: SlackClientError | OSError) -> str:
     code = error.response.get("error") if isinstance(error, SlackApiError) else None
     return POST_HINTS.get(str(code), GENERIC_HINT.format(error=code or type(error).__name__))
 
@@ -61,6 +64,8 @@ class SlackPoster:
         self._reactions = WebClient(
             token=client.token, base_url=client.base_url, timeout=5, retry_handlers=[]
         )
+        self._backoff_lock = threading.Lock()
+        self._backoff_until = 0.0  # time.monotonic() until which cosmetic calls are skipped
 
     def reply(
         self,
@@ -80,7 +85,7 @@ class SlackPoster:
                 unfurl_links=False,
                 unfurl_media=False,
             )
-        except SlackClientError as exc:
+        except (SlackClientError, OSError) as exc:
             log.warning("reply in %s/%s not posted: %s", channel, thread_ts, exc)
             self.tell_user(channel, thread_ts, user, hint_for(exc))
             return None
@@ -92,7 +97,7 @@ class SlackPoster:
             self.client.chat_postMessage(
                 channel=channel, thread_ts=thread_ts, text=text, mrkdwn=True
             )
-        except SlackClientError as exc:
+        except (SlackClientError, OSError) as exc:
             log.warning("message in %s/%s not posted: %s", channel, thread_ts, exc)
             return False
         return True
@@ -100,22 +105,28 @@ class SlackPoster:
     def start_thread(self, channel: str, text: str, response_url: str | None) -> str | None:
         """The parent message of a new thread; its ts, or None (and the user told why)."""
         try:
-            parent = self.client.chat_postMessage(
-                channel=channel, text=text, unfurl_links=False, unfurl_media=False
-            )
-        except SlackClientError as exc:
+            return self.post_parent(channel, text)
+        except (SlackClientError, OSError) as exc:  # OSError: Slack's API unreachable
             log.warning("cannot start a thread in %s: %s", channel, exc)
             self.respond(response_url, hint_for(exc))
             return None
+
+    def post_parent(self, channel: str, text: str) -> str:
+        """Post the parent message of a new thread; its ts. Raises what the Web API raised
+        (SlackClientError, or OSError when Slack's API couldn't be reached), for the caller to
+        tell the user (bot/thread_starts.py)."""
+        parent = self.client.chat_postMessage(
+            channel=channel, text=text, unfurl_links=False, unfurl_media=False
+        )
         return str(parent["ts"])
 
-    def tell_user(self, channel: str, thread_ts: str, user: str, text: str) -> None:
+    def tell_user(self, channel: str, thread_ts: str | None, user: str, text: str) -> None:
         """An ephemeral note to the user, when the channel still lets us say that much."""
         try:
             self.client.chat_postEphemeral(
                 channel=channel, user=user, thread_ts=thread_ts, text=text
             )
-        except SlackClientError as exc:
+        except (SlackClientError, OSError) as exc:
             log.info("ephemeral hint to %s not posted either: %s", user, exc)
 
     def respond(self, response_url: str | None, text: str) -> None:
@@ -131,11 +142,112 @@ class SlackPoster:
 
     def react(self, add: bool, channel: str, ts: str) -> bool:
         """Put the "thinking" reaction on a message, or take it off; whether Slack did."""
+        if add and self.backing_off():
+            return False  # nothing added, so nothing to take off either
         client = self._reactions
         call = client.reactions_add if add else client.reactions_remove
         try:
             call(channel=channel, timestamp=ts, name=THINKING_REACTION)
-        except SlackClientError as exc:  # a missing reaction is cosmetic
+        except (SlackClientError, OSError) as exc:  # a missing reaction is cosmetic
             log.info("reactions.%s on %s/%s: %s", "add" if add else "remove", channel, ts, exc)
             return False
         return True
+
+    # -- views, ephemeral blocks, files ------------------------------------------------------
+
+    def open_view(self, trigger_id: str, view: dict[str, Any]) -> bool:
+        """Open a modal for the click that sent `trigger_id` (valid for 3 s after the click)."""
+        try:
+            self.client.views_open(trigger_id=trigger_id, view=view)
+        except SlackClientError as exc:
+            log.warning("views.open refused: %s", exc)
+            return False
+        return True
+
+    def publish_home(self, user: str, view: dict[str, Any]) -> bool:
+        """Show `view` as the user's Home tab of the app."""
+        if self.backing_off():  # the Home tab is redrawn on the next visit anyway
+            log.info("Home tab of %s not published: backing off a rate limit", user)
+            return False
+        try:
+            self.client.views_publish(user_id=user, view=view)
+        except SlackClientError as exc:
+            log.warning("views.publish for %s refused: %s", user, exc)
+            return False
+        return True
+
+    def ephemeral(
+        self,
+        channel: str,
+        thread_ts: str | None,
+        user: str,
+        text: str,
+        blocks: list[dict[str, Any]],
+    ) -> bool:
+        """A message in a thread that only `user` sees (a client summary to copy)."""
+        try:
+            self.client.chat_postEphemeral(
+                channel=channel, user=user, thread_ts=thread_ts, text=text, blocks=blocks
+            )
+        except SlackClientError as exc:
+            log.warning("ephemeral message to %s in %s not posted: %s", user, channel, exc)
+            return False
+        return True
+
+    def upload_png(
+        self,
+        channel: str,
+        thread_ts: str | None,
+        png: bytes,
+        *,
+        filename: str,
+        title: str,
+        alt_text: str,
+    ) -> bool:
+        """Share an image in a thread (files.getUploadURLExternal, the upload itself, then
+        files.completeUploadExternal, which files_upload_v2 runs in turn)."""
+        if self.backing_off():
+            log.info("image for %s/%s not uploaded: backing off a rate limit", channel, thread_ts)
+            return False
+        try:
+            self.client.files_upload_v2(
+                channel=channel,
+                thread_ts=thread_ts,
+                file=png,
+                filename=filename,
+                title=title,
+                alt_txt=fit_alt_text(alt_text),
+            )
+        except (SlackClientError, OSError) as exc:
+            log.warning("image for %s/%s not uploaded: %s", channel, thread_ts, exc)
+            return False
+        return True
+
+    def permalink(self, channel: str, ts: str) -> str | None:
+        """A link to a message, or None if Slack won't give one."""
+        try:
+            return str(self.client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"])
+        except (SlackClientError, KeyError) as exc:
+            log.info("no permalink for %s/%s: %s", channel, ts, exc)
+            return None
+
+    # -- Slack's app_rate_limited: fewer cosmetic calls for a while ----------------------
+
+    def back_off(self, seconds: float) -> None:
+        """Skip the calls that only decorate (reactions, status, charts, the Home tab) for
+        `seconds`: replies still go out, and the Web API's own 429 handling paces them."""
+        with self._backoff_lock:
+            self._backoff_until = max(self._backoff_until, time.monotonic() + seconds)
+
+    def backing_off(self) -> bool:
+        with self._backoff_lock:
+            return time.monotonic() < self._backoff_until
+
+
+def fit_alt_text(text: str, limit: int = MAX_ALT_TEXT) -> str:
+    """Alt text within Slack's limit, cut after a whole sentence where it can be."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(". ", 0, limit - 1)
+    return text[: cut + 1] if cut > 0 else text[: limit - 1] + "…"

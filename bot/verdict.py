@@ -738,6 +738,132 @@ class Words:
             return f"It would pay back if {name} price rose by {factor - 1:.0%}."
         return ""
 
+    # -- what would flip it (the "What would flip it?" button) --
+
+    @cached_property
+    def flip(self) -> tuple[str, list[str]]:
+        """(title, sentences): what would change this verdict. For a verdict the numbers decide,
+        the volume, build cost, ops and price at which the fine-tune's payback crosses the
+        horizon; for the others, what decides instead."""
+        d, b, f = self.d, self.b, self.f
+        if d.verdict is Verdict.need_info:
+            asks = [q.ask for q in self.questions]
+            return "Nothing to flip yet", ["There is no verdict until I know more:", *asks]
+        if self.anti_pattern:
+            return "What would flip it", self._flip_by_request()
+        if d.on_device_build_cost is not None:
+            return "What would flip it", [
+                "Running on the device decides this: nothing in the cloud can serve it, so "
+                "there is no API bill to compare with. Only dropping the on-device requirement "
+                "would bring prompting back into question, and then the cost would decide."
+            ]
+        if d.verdict is Verdict.prompt and d.gates[GateName.q1_baseline] is Gate.failed:
+            return "What would flip it", self._flip_by_quality()
+        if not d.cases:
+            notes = [f"{line}." for line in self.case_lines]
+            return "What would flip it", [
+                "None of the four cases for fine-tuning holds, so no volume or price flips this "
+                "one; one of them would have to:",
+                *notes,
+            ]
+        title = self.threshold[0] if self.threshold and self.threshold[0] else "What would flip it"
+        lines: list[str] = []
+        if self.latency:
+            limit = f"{f.first_token_ms:,} ms" if f.first_token_ms is not None else "its budget"
+            lines.append(
+                f"Latency decides this: frontier APIs can't answer within {limit}. With a looser "
+                "first-token budget the cost would decide:"
+            )
+        elif d.verdict is Verdict.build_dataset and d.dataset is not None:
+            lines.append(
+                f"Labelling {d.dataset.examples_needed:,} more examples (about "
+                f"{about(d.dataset.human_labels_usd)}) makes this a fine-tune question."
+            )
+        elif d.verdict is Verdict.measure_baseline:
+            lines.extend(self.lede)
+        if b is not None and d.thresholds is not None:
+            lines.extend(self._flip_by_numbers())
+        if d.verdict is not Verdict.measure_baseline and not self.latency:
+            lines.extend(self._cheaper_lines())  # a slower model is no alternative to latency
+        return title, lines or [self.headline]
+
+    def _flip_by_numbers(self) -> list[str]:
+        """The thresholds at today's volume, each a sentence."""
+        b, t = self.b, self.d.thresholds
+        assert b is not None and t is not None
+        lines = [self._volume_sentence()]
+        build = t.max_build_cost_usd
+        if build is not None and build > 0 and not self.latency:
+            limit = about(build, "down", 2)
+            if build < b.build_cost:
+                lines.append(
+                    f"At today's volume the build would have to cost under {limit} (estimated "
+                    f"at {money(b.build_cost)})."
+                )
+            else:
+                lines.append(
+                    f"At today's volume it keeps paying back while the build costs under {limit} "
+                    f"(estimated at {money(b.build_cost)})."
+                )
+        ops = t.max_monthly_ops_usd
+        if ops is not None and ops > 0 and not self.latency:
+            limit = about(ops, "down", 2)
+            assumed = money(b.monthly_ops)
+            if ops < b.monthly_ops:
+                lines.append(
+                    f"Ops would have to come under {limit} a month (assumed {assumed} a month)."
+                )
+            else:
+                lines.append(
+                    f"Ops can rise to {limit} a month before it stops paying back (assumed "
+                    f"{assumed} a month)."
+                )
+        factor = t.frontier_price_factor
+        if factor is not None and 0 < factor < 1:
+            name = short(b.frontier_model) + ("'s batch" if self.batch else "'s")
+            lines.append(f"It stops paying back if {name} price falls by {1 - factor:.0%} or more.")
+        elif factor is not None and 1 < factor <= 3:
+            name = short(b.frontier_model) + ("'s batch" if self.batch else "'s")
+            lines.append(f"It would pay back if {name} price rose by {factor - 1:.0%}.")
+        return lines
+
+    def _flip_by_request(self) -> list[str]:
+        d, f = self.d, self.f
+        asked = f.request.value.replace("_", " ") if f.request is not None else "the request"
+        lines = [
+            f"What the buyer asks for ({asked}) decides this, not volume or price: no number "
+            "in the thread flips it."
+        ]
+        if d.verdict is Verdict.measure_baseline:
+            lines.append(
+                "Measuring a well-prompted model against a written-down target would: if it "
+                "falls short and one of the four cases holds (volume, domain language, latency, "
+                "a strict format), the cost math decides."
+            )
+        else:
+            lines.append(
+                "It would take one of the four cases for fine-tuning to hold: high volume, "
+                "domain language frontier models get wrong, a latency budget no API meets, or a "
+                "strict output format."
+            )
+        return lines
+
+    def _flip_by_quality(self) -> list[str]:
+        f = self.f
+        model = title(self.baseline_model) if self.baseline_model else "The prompted model"
+        if f.baseline_quality is not None and f.target_quality is not None:
+            scored = f"{share(f.baseline_quality)} against a {share(f.target_quality)} target"
+            return [
+                f"{model} already meets the target ({scored}), so there is no gap for a "
+                "fine-tune to buy.",
+                f"It would take a target above {share(f.baseline_quality)}, or a new measurement "
+                "below the target; then the cost math decides.",
+            ]
+        return [
+            f"{model} already meets the target, so there is no gap for a fine-tune to buy; only "
+            "a measurement below the target would reopen it."
+        ]
+
     # -- the detail --
 
     @cached_property
@@ -1013,6 +1139,11 @@ def verdict_title(decision: Decision) -> str:
 def headline(decision: Decision) -> str:
     """The verdict in one line, with its number."""
     return Words(decision).headline
+
+
+def flip(decision: Decision) -> tuple[str, list[str]]:
+    """What would flip the verdict: a title and one sentence a line (plain text)."""
+    return Words(decision).flip
 
 
 def fallback_text(decision: Decision) -> str:

@@ -27,6 +27,7 @@ from bot.storage.tables import (
 )
 from bot.storage.threads import MessageRead, Threads
 from bot.storage.usage import UsageLog, UsageTotals
+from bot.storage.workspaces import Workspace, Workspaces
 
 __all__ = [
     "DIGEST_STALE_AFTER",
@@ -43,6 +44,7 @@ __all__ = [
     "ThreadMessage",
     "ThreadStatus",
     "UsageTotals",
+    "Workspace",
     "create_schema",
     "make_engine",
 ]
@@ -58,6 +60,7 @@ class Store:
         self.usage = UsageLog(self.db)
         self.price_sheets = PriceSheets(self.db)
         self.digest_runs = DigestRuns(self.db)
+        self.workspaces = Workspaces(self.db)  # where the app was uninstalled: post nothing
 
     @property
     def engine(self) -> Engine:

@@ -20,6 +20,7 @@ TABLES = {
     "claude_usage",
     "price_sheets",
     "digest_runs",
+    "workspaces",
     "alembic_version",
 }
 

@@ -26,7 +26,7 @@ from bot.server import asgi_app
 from bot.settings import Settings
 from bot.storage import create_schema, make_engine
 from tests.fakes.claude_api import FakeClaude
-from tests.fakes.slack_api import BOT_USER_ID, TEAM_ID, FakeSlack
+from tests.fakes.slack_api import BOT_USER_ID, TEAM_ID, FakeSlack, trigger_id
 
 SIGNING_SECRET = "test-signing-secret"
 CLAUDE_API = "https://api.anthropic.test"
@@ -206,7 +206,149 @@ class Bot:
         return ts
 
     def wait(self) -> None:
-        assert self.runtime.turns.wait_idle(timeout=30), "turns still running after 30 s"
+        assert self.runtime.wait_idle(timeout=30), "turns or clicks still running after 30 s"
+
+    # -- interactivity: buttons, modals, the Home tab, the assistant pane ---------------------
+
+    def trigger(self) -> str:
+        """A trigger_id as Slack sends with a click: good for 3 s (the fake checks)."""
+        return trigger_id(next(self._event))
+
+    def interactive(self, payload: dict[str, Any], **kw: Any) -> Answer:
+        """An interactive payload, form-encoded as Slack sends it (`payload=<json>`)."""
+        body = urllib.parse.urlencode({"payload": json.dumps(payload)})
+        return self.post(body, "application/x-www-form-urlencoded", **kw)
+
+    def click(
+        self,
+        button: dict[str, Any],
+        *,
+        message_ts: str,
+        thread_ts: str,
+        user: str = USER,
+        channel: str = CHANNEL,
+        trigger: str | None = None,
+    ) -> Answer:
+        """A click on a button (a block element, as the bot posted it) of a message."""
+        return self.interactive(
+            {
+                "type": "block_actions",
+                "team": {"id": TEAM_ID, "domain": "fake"},
+                "user": {"id": user, "username": "sam", "team_id": TEAM_ID},
+                "api_app_id": "A0FTSCOPE",
+                "trigger_id": trigger or self.trigger(),
+                "container": {
+                    "type": "message",
+                    "message_ts": message_ts,
+                    "channel_id": channel,
+                    "is_ephemeral": False,
+                    "thread_ts": thread_ts,
+                },
+                "channel": {"id": channel, "name": "sales"},
+                "message": {"type": "message", "ts": message_ts, "thread_ts": thread_ts},
+                "actions": [
+                    {
+                        "type": "button",
+                        "block_id": "b",
+                        "action_id": button["action_id"],
+                        "text": button["text"],
+                        "value": button.get("value", ""),
+                        "action_ts": f"{time.time():.6f}",
+                    }
+                ],
+            }
+        )
+
+    def submit(
+        self,
+        view: dict[str, Any],
+        values: dict[str, Any],
+        *,
+        user: str = USER,
+        response_urls: list[dict[str, Any]] | None = None,
+    ) -> Answer:
+        """A modal submitted with these input values (`state.values`, as `filled` builds)."""
+        return self.interactive(
+            {
+                "type": "view_submission",
+                "team": {"id": TEAM_ID, "domain": "fake"},
+                "user": {"id": user, "username": "sam", "team_id": TEAM_ID},
+                "api_app_id": "A0FTSCOPE",
+                "trigger_id": self.trigger(),
+                "view": {"id": "V0FAKE", **view, "state": {"values": values}},
+                "response_urls": response_urls or [],
+            }
+        )
+
+    def home_opened(self, user: str = USER, tab: str = "home") -> Answer:
+        return self.event(
+            {
+                "type": "app_home_opened",
+                "user": user,
+                "channel": "D0HOME",
+                "tab": tab,
+                "event_ts": self.next_ts(),
+            }
+        )
+
+    def assistant_thread_started(self, thread_ts: str, channel: str = "D0PANE") -> Answer:
+        return self.event(
+            {
+                "type": "assistant_thread_started",
+                "assistant_thread": {
+                    "user_id": USER,
+                    "context": {"channel_id": CHANNEL, "team_id": TEAM_ID},
+                    "channel_id": channel,
+                    "thread_ts": thread_ts,
+                },
+                "event_ts": self.next_ts(),
+            }
+        )
+
+
+def button_of(post: dict[str, Any], action_id: str) -> dict[str, Any]:
+    """The button with this action_id in a posted message."""
+    for block in post.get("blocks", []):
+        for element in block.get("elements", []) if block.get("type") == "actions" else []:
+            if element.get("action_id") == action_id:
+                return element
+    raise AssertionError(f"no {action_id} button in the message")
+
+
+def filled(view: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """A modal's `state.values` as Slack sends them when the user submits it: every input as
+    it opened, with `changes` by block_id (a number input's text, a model id for a select, a
+    list of values for checkboxes, a channel id for a conversations select, None to empty)."""
+    values: dict[str, Any] = {}
+    for block in view["blocks"]:
+        if block.get("type") != "input":
+            continue
+        element, block_id = block["element"], block["block_id"]
+        kind, action = element["type"], element["action_id"]
+        given = changes.get(block_id, ...)
+        if kind in ("number_input", "plain_text_input"):
+            value = element.get("initial_value") if given is ... else given
+            state = {"type": kind, "value": value}
+        elif kind == "static_select":
+            chosen = (
+                element.get("initial_option")
+                if given is ...
+                else next(o for o in element["options"] if o["value"] == given)
+            )
+            state = {"type": kind, "selected_option": chosen}
+        elif kind == "checkboxes":
+            ticked = (
+                element.get("initial_options", [])
+                if given is ...
+                else [o for o in element["options"] if o["value"] in given]
+            )
+            state = {"type": kind, "selected_options": ticked}
+        elif kind == "conversations_select":
+            state = {"type": kind, "selected_conversation": None if given is ... else given}
+        else:
+            raise AssertionError(f"filled() doesn't know {kind} inputs")
+        values[block_id] = {action: state}
+    return values
 
 
 def bot_settings(fake_slack: FakeSlack, database_url: str, **overrides: Any) -> Settings:
