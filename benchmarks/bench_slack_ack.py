@@ -10,18 +10,20 @@ each from its own thread.
 
 What the figures mean:
 - ack: the time until Slack gets its HTTP 200. The handler verifies the signature, acks and
-  queues the turn; nothing waits on Claude or the database, so it does not depend on Claude's
-  latency or the pool size. Slack gives up after 3 s; the target is p99 under 300 ms.
-- all replies: the turns run on a bounded pool (FTSCOPE_WORKERS, default 8), each holding a
-  worker for one Claude call, so N turns take about ceil(N / workers) × latency: with 8 workers
-  and 2 s, 50 turns take ceil(50/8) × 2 s = 14 s, plus the Slack posts and the database.
+  queues the turn; nothing waits on Claude, Slack or the database, so it does not depend on
+  Claude's latency or the pool size. Slack gives up after 3 s; the target is p99 under 150 ms.
+- all replies: the turns run on a bounded pool (FTSCOPE_WORKERS, default 64), each holding a
+  worker for one Claude call, so N turns take about ceil(N / workers) × latency, plus the
+  Slack posts and the database: with 64 workers and 2 s, 50 turns are one round, and the
+  target is all 50 replies within 4 s (with the old default of 8 workers: ceil(50/8) × 2 s =
+  14 s).
 
 The fakes and the 50 sender threads share this script's process; the bot's own CPU work
 (Slack posts, database, building the Claude request: some 30 ms a turn) runs in the bot's
 process while the acks are answered, as it would in production. Both share this machine's two
 cores, so the figures are pessimistic next to a bot talking to remote Slack and Claude.
 
-Run: python benchmarks/bench_slack_ack.py [--concurrency 50] [--workers 8]
+Run: python benchmarks/bench_slack_ack.py [--concurrency 50] [--workers 64]
          [--claude-latency 2.0] [--postgres | --both]
 """
 
@@ -61,6 +63,10 @@ from tests.fakes.slack_api import TEAM_ID, FakeSlack
 CHANNEL = "C0SALES"
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEFAULT_WORKERS = int(Settings.model_fields["workers"].default)
+ACK_P99_TARGET_MS = 150
+# All replies within twice Claude's latency (4 s at 2 s): one round of Claude calls, and as long
+# again for the rest (parents, the database, the replies' posts).
+ALL_REPLIES_TARGET_LATENCIES = 2
 
 
 def extraction_reply(_body: dict[str, Any]) -> dict[str, Any]:
@@ -321,9 +327,12 @@ def report(database: str, n: int, workers: int, latency: float, r: Result) -> No
     expected = math.ceil(n / workers) * latency
     print(f"{database}: {n} concurrent /ftscope, {workers} workers, Claude {latency:g} s a request")
     if times:
+        p99 = percentile(times, 0.99)
+        verdict = "ok" if p99 < ACK_P99_TARGET_MS and not non_200 else "ABOVE TARGET"
         print(
             f"  ack: p50 {percentile(times, 0.50):.0f} ms, p95 {percentile(times, 0.95):.0f} ms, "
-            f"p99 {percentile(times, 0.99):.0f} ms, max {max(times):.0f} ms; non-200: {non_200}"
+            f"p99 {p99:.0f} ms, max {max(times):.0f} ms; non-200: {non_200} "
+            f"[{verdict}: p99 under {ACK_P99_TARGET_MS} ms, all 200]"
         )
     else:
         print(f"  ack: no answers; non-200: {non_200}")
@@ -332,10 +341,13 @@ def report(database: str, n: int, workers: int, latency: float, r: Result) -> No
         f"  parent messages: first after {seconds(t.first_parent_s)}, all {n} after "
         f"{seconds(t.all_parents_s)}"
     )
+    target_s = ALL_REPLIES_TARGET_LATENCIES * latency
+    in_time = t.all_replies_s is not None and t.all_replies_s <= target_s
     print(
         f"  replies: {len(t.replies)}/{n} threads answered; first after "
         f"{seconds(t.first_reply_s)}, all after {seconds(t.all_replies_s)} "
-        f"(ceil({n}/{workers}) × {latency:g} s = {expected:g} s)"
+        f"(ceil({n}/{workers}) × {latency:g} s = {expected:g} s) "
+        f"[{'ok' if in_time else 'ABOVE TARGET'}: all within {target_s:g} s]"
     )
     print(
         f"  reply kinds: {kinds}; Claude requests: {r.claude_requests}; Slack calls refused: "

@@ -8,15 +8,18 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 import handlers
+from bot.slack_identity import SlackIdentity
 from handlers.deps import Deps
 
 
 class _ClientTokenNotice(logging.Filter):
-    """Bolt reads SLACK_BOT_TOKEN itself and warns that our client's token wins; it does, on
-    purpose (the client carries our base URL and retry handlers), so the warning is noise."""
+    """Bolt reads SLACK_BOT_TOKEN itself and warns that our client's token wins, and that
+    `authorize` supersedes the token; both on purpose (the client carries our base URL and
+    retry handlers, `authorize` hands out the same token), so the warnings are noise."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return "token` will be unused" not in record.getMessage()
+        message = record.getMessage()
+        return "token` will be unused" not in message and "will be ignored" not in message
 
 
 _CLIENT_TOKEN_NOTICE = _ClientTokenNotice()
@@ -24,6 +27,7 @@ _CLIENT_TOKEN_NOTICE = _ClientTokenNotice()
 
 def create_app(deps: Deps, client: WebClient, signing_secret: str | None) -> App:
     logging.getLogger("slack_bolt.App").addFilter(_CLIENT_TOKEN_NOTICE)
+    identity = SlackIdentity(client)
     app = App(
         client=client,
         signing_secret=signing_secret,
@@ -33,9 +37,11 @@ def create_app(deps: Deps, client: WebClient, signing_secret: str | None) -> App
         # A missing secret is an error in HTTP mode (build_slack_runtime checks); Socket Mode
         # has no signatures to verify.
         request_verification_enabled=signing_secret is not None,
-        # auth.test runs on the first request instead of at start: a Slack outage while the
-        # machine boots must not crash it (`ftscope doctor` proves the token works).
-        token_verification_enabled=False,
+        # No auth.test at start, nor on a request: a Slack outage must neither stop the
+        # machine booting nor fail a request with HTTP 500 (bot/slack_identity.py). `ftscope
+        # doctor` proves the token works.
+        authorize=identity.bolt_authorize(),
+        before_authorize=identity.remember_event_bot_user,
     )
     handlers.register(app, deps)
     return app

@@ -3,29 +3,30 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.conversation import Conversation
 from bot.extraction import Extractor
-from bot.migrate import current_revision, head_revision
 from bot.offline import OfflineExtractor
 from bot.prices import PriceBook
-from bot.scheduler import PeriodScheduler, digest_trigger
+from bot.scheduler import PeriodScheduler, digest_trigger, next_runs
 from bot.settings import ConfigError, Settings
 from bot.slack import SlackTurns
 from bot.slack_poster import SlackPoster, make_web_client
-from bot.storage import Store, create_schema, make_engine
-from bot.weekly import DigestJob
-from knowledge import Assumptions, InputError, load_assumptions
+from bot.storage import Store
+from bot.store_setup import bot_assumptions, digest_job, open_store  # shared with the CLI
 
 if TYPE_CHECKING:  # Bolt and the Anthropic SDK load only for what uses them
     from slack_bolt import App
 
     from bot.claude import ClaudeClient
+    from bot.interactive import SlackInteractions
 
 log = logging.getLogger(__name__)
 
@@ -43,32 +44,6 @@ def claude_extractor(settings: Settings) -> ClaudeClient:
         max_retries=settings.claude_max_retries,
         base_url=settings.anthropic_base_url,
     )
-
-
-def open_store(settings: Settings) -> Store:
-    """The store, its schema current: SQLite is upgraded in place (one machine, one file);
-    PostgreSQL must have been upgraded by `ftscope db upgrade` (Fly's release command), so
-    several machines starting together never race on a migration."""
-    engine = make_engine(settings.database_url)
-    if engine.dialect.name == "sqlite":
-        create_schema(engine)
-    else:
-        try:
-            current = current_revision(engine)
-        except SQLAlchemyError as exc:
-            engine.dispose()
-            raise ConfigError(
-                [f"DATABASE_URL: can't connect ({type(exc).__name__}: {exc})"]
-            ) from exc
-        if current != head_revision():
-            engine.dispose()
-            raise ConfigError(
-                [
-                    f"the database schema is at {current or 'nothing'}, this version needs "
-                    f"{head_revision()}: run `ftscope db upgrade`"
-                ]
-            )
-    return Store(engine)
 
 
 def build_conversation(
@@ -105,6 +80,8 @@ class SlackRuntime:
     app: App
     # The weekly refresh and digest; None when FTSCOPE_DIGEST_CHANNEL is not set.
     digest: PeriodScheduler | None = None
+    # Buttons, forms, the Home tab, the assistant pane's greeting and the breakeven charts.
+    interactions: SlackInteractions | None = None
 
     def start_background(self) -> None:
         if self.digest is not None:
@@ -115,35 +92,24 @@ class SlackRuntime:
         if self.digest is not None:
             self.digest.shutdown(wait=True)
         self.turns.shutdown(wait=True)
+        if self.interactions is not None:  # after the turns: their charts are queued there
+            self.interactions.shutdown(wait=True)
 
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Every submitted turn, click, form and chart done; False if the timeout came first."""
+        deadline = None if timeout is None else time.monotonic() + timeout
 
-def bot_assumptions(settings: Settings) -> Assumptions:
-    """The shipped assumptions with FTSCOPE_ASSUMPTIONS laid over them; a file that can't be
-    used stops the start with every problem named, not a traceback."""
-    try:
-        return load_assumptions(settings.assumptions_file)
-    except InputError as exc:
-        raise ConfigError([f"FTSCOPE_ASSUMPTIONS: {problem}" for problem in exc.problems]) from exc
+        def left() -> float | None:
+            return None if deadline is None else max(0.0, deadline - time.monotonic())
 
-
-def digest_job(
-    settings: Settings,
-    store: Store,
-    client: WebClient | None,
-    price_book: PriceBook | None = None,
-) -> DigestJob:
-    """The price refresh and digest as the settings configure them (`serve` and the CLI)."""
-    return DigestJob(
-        store=store,
-        assumptions=bot_assumptions(settings),
-        sources=settings.price_sources,
-        bot_model=settings.claude_model,
-        max_factor=settings.price_max_factor,
-        client=client,
-        channel=settings.digest_channel,
-        price_book=price_book,
-        today=settings.today,
-    )
+        # Twice: the last turn of a queue may hand work to the I/O threads (an assistant
+        # thread's title) or to the chart pool as it finishes.
+        for _ in range(2):
+            if not self.turns.wait_idle(left()):
+                return False
+            if self.interactions is not None and not self.interactions.wait_idle(left()):
+                return False
+        return True
 
 
 def digest_scheduler(
@@ -161,6 +127,7 @@ def build_slack_runtime(
 ) -> SlackRuntime:
     """Everything `ftscope serve` runs; every missing setting is named at once."""
     from bot.app import create_app  # noqa: PLC0415 - handlers import bot: keep bot importable
+    from bot.interactive import ChartUploads, SlackInteractions  # noqa: PLC0415 - serve only
     from handlers.deps import Deps  # noqa: PLC0415
 
     problems = []
@@ -182,12 +149,47 @@ def build_slack_runtime(
     store = open_store(settings)
     conversation = build_conversation(settings, store, extractor)
     client = make_web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+    poster = SlackPoster(client)
+    charts = ChartUploads(poster, conversation.prices, conversation.assumptions)
     turns = SlackTurns(
-        conversation, SlackPoster(client), conversation.assumptions, settings.workers
+        conversation,
+        poster,
+        conversation.assumptions,
+        settings.workers,
+        charts=charts,
+        workspaces=store.workspaces,
     )
-    secret = settings.slack_signing_secret
-    deps = Deps(turns=turns, prices=conversation.prices)
-    app = create_app(deps, client, secret.get_secret_value() if secret else None)
     book = conversation.prices if isinstance(conversation.prices, PriceBook) else None
     digest = digest_scheduler(settings, store, client, book)
-    return SlackRuntime(settings, store, conversation, client, turns, app, digest)
+    interactions = SlackInteractions(
+        conversation,
+        poster,
+        conversation.assumptions,
+        store,
+        charts,
+        next_digest=next_digest_of(digest),
+        timezone=settings.timezone,
+    )
+    secret = settings.slack_signing_secret
+    deps = Deps(
+        turns=turns,
+        prices=conversation.prices,
+        interactions=interactions,
+        assistant=turns,
+        workspaces=store.workspaces,
+        back_off=poster.back_off,
+    )
+    app = create_app(deps, client, secret.get_secret_value() if secret else None)
+    return SlackRuntime(settings, store, conversation, client, turns, app, digest, interactions)
+
+
+def next_digest_of(digest: PeriodScheduler | None) -> Callable[[], datetime | None]:
+    """When the weekly digest runs next (for the Home tab); None without a digest channel."""
+
+    def next_run() -> datetime | None:
+        if digest is None:
+            return None
+        runs = next_runs(digest.trigger, datetime.now(UTC), 1)
+        return runs[0] if runs else None
+
+    return next_run

@@ -149,7 +149,10 @@ def _settings_class() -> type[BaseSettings]:
         digest_channel: str | None = Field(None, alias="FTSCOPE_DIGEST_CHANNEL")
         digest_cron: str = Field("0 9 * * mon", alias="FTSCOPE_DIGEST_CRON")
         timezone: str = Field("UTC", alias="FTSCOPE_TIMEZONE")
-        workers: int = Field(8, ge=1, le=256, alias="FTSCOPE_WORKERS")
+        # Turns worked on at once. A turn holds its worker while it waits on Claude (~2 s),
+        # not the CPU (some 20 ms of it a turn), so the pool is sized for waiting: 64 answer a
+        # burst of 50 `/ftscope` in one Claude call's time, and 40 turns a second at 1.5 s.
+        workers: int = Field(64, ge=1, le=256, alias="FTSCOPE_WORKERS")
         # json: one JSON object a line (for Fly's log pipeline); text: for a person.
         log_format: Literal["json", "text"] = Field("json", alias="FTSCOPE_LOG_FORMAT")
         # The date every decision is made on (retired models are judged on it): tests pin it,
@@ -234,17 +237,31 @@ def _lookup(values: Mapping[str, str | None], name: str) -> str | None:
     return value or None
 
 
-def decide_settings() -> DecideSettings:
-    """DATABASE_URL and FTSCOPE_TODAY as `Settings` reads them (the environment, then `.env`),
-    without loading pydantic-settings, and without the rest: a bad value of a variable
-    `decide` doesn't use can't stop it."""
-    names = ("DATABASE_URL", "FTSCOPE_TODAY")
+def _read(*names: str) -> dict[str, str | None]:
+    """Variables as `Settings` finds them (the environment, then `.env`), without loading
+    pydantic-settings."""
     found = {name: _lookup(os.environ, name) for name in names}
     if None in found.values() and Path(ENV_FILE).is_file():
         from dotenv import dotenv_values  # noqa: PLC0415 - what pydantic-settings reads it with
 
         dotenv = dotenv_values(ENV_FILE)
         found = {name: found[name] or _lookup(dotenv, name) for name in names}
+    return found
+
+
+def database_url_setting() -> str:
+    """DATABASE_URL as `Settings` reads and checks it, and nothing else: for the commands that
+    only read the database (`ftscope prices history`), which needn't load pydantic-settings
+    (~65 ms of start-up) nor be stopped by a variable they don't use."""
+    url = _read("DATABASE_URL")["DATABASE_URL"] or DEFAULT_DATABASE_URL
+    return checked_database_url("DATABASE_URL", url)
+
+
+def decide_settings() -> DecideSettings:
+    """DATABASE_URL and FTSCOPE_TODAY as `Settings` reads them (the environment, then `.env`),
+    without loading pydantic-settings, and without the rest: a bad value of a variable
+    `decide` doesn't use can't stop it."""
+    found = _read("DATABASE_URL", "FTSCOPE_TODAY")
     raw_today = found["FTSCOPE_TODAY"]
     try:
         today = parse_day(raw_today) if raw_today is not None else None

@@ -14,21 +14,35 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
+
+from slack_sdk.errors import SlackClientError
 
 from bot import render
-from bot.conversation import Conversation, Turn
+from bot.buttons import with_buttons
+from bot.conversation import MIN_EXTRACTION_S, Conversation, Turn
 from bot.outcome import Outcome, OutcomeKind
 from bot.slack_poster import SLACK_TIMEOUT_S, SlackPoster
+from bot.thread_starts import ThreadStarts
 from bot.turn_queue import ThreadQueues
-from knowledge import Assumptions
+from knowledge import Assumptions, Decision
 
 log = logging.getLogger(__name__)
 
-# Turns waiting for a worker, per worker, beyond which a new one is told at once that the bot
-# is busy: with Claude at ~2 s a worker gets through about 12 in a 25 s turn budget, so a turn
-# further back would only be told the same thing later (up to twice the budget, measured).
-QUEUED_PER_WORKER = 10
+# Threads for the Slack calls around the turns: each turn's "thinking" reaction and each
+# command's parent message is one Slack round trip (100-300 ms from a server), so at 25 turns a
+# second about five are busy; a burst of 50 commands has its parent messages out in ~0.5 s.
+IO_WORKERS = 16
+
+
+class ChartSink(Protocol):
+    """Draws and shares a verdict's breakeven chart in its thread (bot/interactive.py)."""
+
+    def submit(self, channel: str, thread_ts: str | None, decision: Decision) -> None: ...
+
+
+class RevokedWorkspaces(Protocol):
+    def is_revoked(self, team_id: str) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -62,16 +76,28 @@ class SlackTurns:
         poster: SlackPoster,
         assumptions: Assumptions,
         workers: int,
+        *,
+        charts: ChartSink | None = None,
+        workspaces: RevokedWorkspaces | None = None,
     ) -> None:
         self.conversation = conversation
         self.poster = poster
         self.assumptions = assumptions  # what the replies' optional asks assume
+        self.charts = charts  # the breakeven chart after a verdict with math
+        self.workspaces = workspaces  # where the app was uninstalled: post nothing more there
+        # assistant threads: (Bolt's set_title for the thread, the title it was given)
+        self._titles: dict[str, tuple[Callable[..., Any], str | None]] = {}
+        self._titles_lock = threading.Lock()
         self._admission = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ftscope-admit")
-        self._io = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ftscope-io")
+        self._io = ThreadPoolExecutor(max_workers=IO_WORKERS, thread_name_prefix="ftscope-io")
         self._turns: ThreadQueues[_Queued] = ThreadQueues(
             self._run_queued, workers, name="ftscope-turn"
         )
-        self.max_queued = workers * QUEUED_PER_WORKER
+        # A turn that would wait for a worker longer than this is told at once that the bot is
+        # busy (its facts kept): by the time a worker took it, too little of its budget would be
+        # left for Claude, and it would be told the same thing, only later.
+        self.max_wait_s = conversation.turn_budget_s - MIN_EXTRACTION_S
+        self._starts = ThreadStarts(poster, self._thread_started)
         self._idle = threading.Condition()
         self._in_flight = 0  # admission and I/O work not yet done
 
@@ -119,9 +145,14 @@ class SlackTurns:
 
     def shutdown(self, wait: bool = True) -> None:
         """Finish admitted turns (when `wait`), then stop; upstream stages stop first."""
+        self._starts.shutdown()
         for pool in (self._admission, self._io):
             pool.shutdown(wait=wait, cancel_futures=not wait)
         self._turns.shutdown(wait=wait)
+
+    def overloaded(self) -> bool:
+        """A turn admitted now would wait for a worker past its budget: shed it now."""
+        return self._turns.expected_wait_s() > self.max_wait_s
 
     # -- the stages -----------------------------------------------------------------------
 
@@ -130,7 +161,7 @@ class SlackTurns:
         if admitted is None:
             return
         turn = admitted  # a DM message routed to its scoping
-        if self._turns.backlog >= self.max_queued:  # shed now, not after waiting past the budget
+        if self.overloaded():  # shed now, not after waiting past the budget
             self._submit(self._io, self._shed, turn)
             return
         reaction = self._io.submit(self.poster.react, True, turn.channel, turn.ts)
@@ -141,10 +172,12 @@ class SlackTurns:
         log_turn(turn, outcome, self._post(turn, outcome))
 
     def run_command(self, command: ScopingCommand) -> None:
-        parent = render.scoping_parent_text(command.text, command.user)
-        ts = self.poster.start_thread(command.channel, parent, command.response_url)
-        if ts is None:
-            return
+        """Post the parent message, then answer under it; if Slack can't take the parent,
+        the user is told through `response_url` and nothing they wrote is lost (see
+        bot/thread_starts.py)."""
+        self._starts.start(command)
+
+    def _thread_started(self, command: ScopingCommand, ts: str) -> None:
         turn = Turn(
             command.team,
             command.channel,
@@ -178,14 +211,89 @@ class SlackTurns:
     def _post(self, turn: Turn, outcome: Outcome) -> bool:
         if outcome.kind is OutcomeKind.quiet:
             return False  # talk the bot has no part in: nothing to say
+        if not self.may_post(turn.team):
+            return False
         text, blocks = render.turn_reply(outcome, self.assumptions)
+        blocks = with_buttons(blocks, turn.team, turn.channel, turn.thread_ts, outcome)
         # In a DM a top-level message gets a top-level reply, whichever scoping it went to.
         where = None if turn.in_dm else turn.thread_ts
         ts = self.poster.reply(turn.channel, where, turn.user, text, blocks)
         if ts is None:
             return False
         self.conversation.record_reply(outcome, ts, text)
+        self.after_reply(turn, outcome)
         return True
+
+    # -- after a reply, the assistant pane, revoked workspaces ---------------------------
+
+    def after_reply(self, turn: Turn, outcome: Outcome) -> None:
+        """Once a reply is out: the breakeven chart of a new verdict, and an assistant
+        thread's title once the workload is known."""
+        decision = outcome.decision
+        if self.charts is not None and outcome.kind is OutcomeKind.verdict and decision:
+            # beside the verdict: in its thread, or at the top of a DM as the verdict is
+            self.charts.submit(turn.channel, None if turn.in_dm else turn.thread_ts, decision)
+        use_case = " ".join((outcome.after.use_case or "").split())
+        with self._titles_lock:
+            titled = self._titles.get(turn.thread_key)
+            if titled is None or not use_case or use_case == titled[1]:
+                return
+            self._titles[turn.thread_key] = (titled[0], use_case)
+        self._submit(self._io, self._set_title, titled[0], use_case)
+
+    def may_post(self, team: str) -> bool:
+        """False in a workspace that uninstalled the app or revoked its token."""
+        if self.workspaces is None or not self.workspaces.is_revoked(team):
+            return True
+        log.info("not posting in workspace %s: the app was uninstalled there", team)
+        return False
+
+    def submit_assistant_turn(
+        self, turn: Turn, set_status: Callable[..., Any], set_title: Callable[..., Any]
+    ) -> None:
+        """A message in the assistant pane: a turn like any other, with the pane's status
+        ("is scoping…") instead of the 👀 reaction, and the thread titled after the workload.
+        `set_status` and `set_title` are Bolt's, bound to the thread."""
+        with self._titles_lock:
+            self._titles.setdefault(turn.thread_key, (set_title, None))
+        self._submit(self._admission, self._admit_assistant, turn, set_status)
+
+    def _admit_assistant(self, turn: Turn, set_status: Callable[..., Any]) -> None:
+        admitted = self.conversation.admit(turn)
+        if admitted is None:
+            return
+        turn = admitted
+        if self.overloaded():
+            self._submit(self._io, self._shed, turn)
+            return
+        reacted = self._io.submit(self._status_or_reaction, turn, set_status)
+        self._turns.put(turn.thread_key, (turn, reacted))
+
+    def _status_or_reaction(self, turn: Turn, set_status: Callable[..., Any]) -> bool:
+        """Show the pane's status; in a DM thread that isn't an assistant thread Slack refuses
+        it, and the 👀 reaction goes on instead. True when a reaction is there to take off."""
+        if self.poster.backing_off():
+            return False
+        try:
+            set_status(status="is scoping…", loading_messages=ASSISTANT_LOADING)
+        except SlackClientError as exc:
+            log.info("assistant status in %s/%s: %s", turn.channel, turn.thread_ts, exc)
+            return self.poster.react(True, turn.channel, turn.ts)
+        return False
+
+    def _set_title(self, set_title: Callable[..., Any], use_case: str) -> None:
+        try:
+            set_title(title=use_case[:ASSISTANT_TITLE_CHARS])
+        except SlackClientError as exc:
+            log.info("assistant thread title not set: %s", exc)
+
+
+ASSISTANT_LOADING = [
+    "Reading your message…",
+    "Checking the numbers against the price sheet…",
+    "Working out the breakeven…",
+]
+ASSISTANT_TITLE_CHARS = 80
 
 
 def log_turn(turn: Turn, outcome: Outcome | None, posted: bool) -> None:

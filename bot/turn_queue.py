@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -14,17 +15,34 @@ log = logging.getLogger(__name__)
 
 Item = TypeVar("Item")
 
+# Weight of the newest item in the running mean of how long an item takes: about the last 20
+# items count, so the estimate follows a change of pace (Claude slowing down, the CPU filling
+# up) within seconds, and one odd item moves it little.
+_MEAN_WEIGHT = 0.05
+
 
 class ThreadQueues(Generic[Item]):
     """`put(key, item)` queues an item behind the earlier ones of its thread; `work(item)`
-    runs on a worker. `backlog` counts items put and not yet picked up by a worker."""
+    runs on a worker. `backlog` counts items put and not yet picked up by a worker.
 
-    def __init__(self, work: Callable[[Item], None], workers: int, *, name: str) -> None:
+    `expected_wait_s()` estimates how long a new item would wait for a worker, from the backlog
+    and how long items have been taking (`typical_s` until some have run)."""
+
+    def __init__(
+        self,
+        work: Callable[[Item], None],
+        workers: int,
+        *,
+        name: str,
+        typical_s: float = 2.0,
+    ) -> None:
         self._work = work
+        self.workers = workers
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
         self._queues: dict[str, deque[Item]] = {}
         self._lock = threading.Lock()
         self._backlog = 0
+        self._mean_s = typical_s  # how long an item takes on its worker, a running mean
         self._idle = threading.Condition()
         self._running = 0  # drains submitted and not finished
 
@@ -32,6 +50,19 @@ class ThreadQueues(Generic[Item]):
     def backlog(self) -> int:
         with self._lock:
             return self._backlog
+
+    @property
+    def mean_item_s(self) -> float:
+        with self._lock:
+            return self._mean_s
+
+    def expected_wait_s(self) -> float:
+        """How long an item put now would wait for a worker: the items ahead of it, taken
+        `workers` at a time, each as long as items have lately been taking. The measured time
+        includes the wait on Claude and on the CPU alike, so the estimate holds whichever of
+        the two bounds the pace (Little's law: done per second = workers / time per item)."""
+        with self._lock:
+            return (self._backlog + 1) * self._mean_s / self.workers
 
     def put(self, key: str, item: Item) -> bool:
         """Queue an item; False when the pool is shutting down (the item is dropped)."""
@@ -64,10 +95,14 @@ class ThreadQueues(Generic[Item]):
                         return
                     item = queue.popleft()
                     self._backlog -= 1
+                started = time.monotonic()
                 try:
                     self._work(item)
                 except Exception:  # a worker must never die silently
                     log.exception("queued work for %s failed", key)
+                took = time.monotonic() - started
+                with self._lock:
+                    self._mean_s += _MEAN_WEIGHT * (took - self._mean_s)
         finally:
             self._finished()
 

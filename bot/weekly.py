@@ -8,18 +8,21 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import Any
-
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackClientError
+from typing import TYPE_CHECKING, Any
 
 from bot import render
 from bot.digest import Digest, build_digest, store_decisions
 from bot.prices import PriceBook, current_sheet, refresh_prices, sheet_of
-from bot.scheduler import Posted
 from bot.storage import Store
 from knowledge import Assumptions, InputError, PriceSheet, load_price_sheet
 from knowledge.refresh import SourceOutcome
+
+# `ftscope digest --dry-run` builds a job that posts nothing: it loads neither the Slack SDK nor
+# APScheduler.
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
+    from bot.scheduler import Posted
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +75,8 @@ class DigestJob:
         renderings). Storing the new decisions comes after the period is recorded posted
         (`Posted.then`), so its failure can't make the period owed and the digest posted twice.
         """
+        from bot.scheduler import Posted  # noqa: PLC0415 - posting runs under the scheduler
+
         refresh = refresh_prices(self.store, self.sources, max_factor=self.max_factor)
         if self.price_book is not None:
             self.price_book.invalidate()
@@ -110,6 +115,8 @@ class DigestJob:
         return str(posted["ts"])
 
     def _permalink(self, channel: str, thread_ts: str) -> str | None:
+        from slack_sdk.errors import SlackClientError  # noqa: PLC0415 - loaded with the client
+
         assert self.client is not None
         try:
             return str(

@@ -17,8 +17,6 @@ from bot.cli import chat, db, decide, digest, doctor, prices, serve
 from bot.cli import eval as evaluate
 from bot.cli.common import EXIT_BAD_INPUT, EXIT_INTERRUPTED
 from bot.cli.eval import EVAL_FLOORS
-from bot.settings import ConfigError
-from knowledge import InputError
 
 __all__ = ["EVAL_FLOORS", "EXIT_BAD_INPUT", "EXIT_INTERRUPTED", "build_parser", "main"]
 
@@ -45,12 +43,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         return int(args.handler(args))
-    except (InputError, ConfigError) as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except ValueError as exc:  # e.g. a rendered message beyond Slack's limits
-        print(f"cannot render: {exc}", file=sys.stderr)
+    except ValueError as exc:
+        # Bad input (knowledge.InputError) or settings (ConfigError) name each problem; matched
+        # by that, not by class, so that building the parser doesn't import the engine.
+        problems = getattr(exc, "problems", None)
+        if isinstance(problems, list):
+            for problem in problems:
+                print(problem, file=sys.stderr)
+        else:  # e.g. a rendered message beyond Slack's limits
+            print(f"cannot render: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # `ftscope ... | head` is fine
         return 0

@@ -1,13 +1,14 @@
-"""What the commands share: their exit codes and the digest job."""
+"""What the commands share: their exit codes, the store and the digest job."""
 
 from __future__ import annotations
 
 import argparse
 from typing import TYPE_CHECKING, TypeAlias
 
-from bot.settings import ConfigError, get_settings
+from bot.settings import ConfigError, database_url_setting, get_settings
 
 if TYPE_CHECKING:
+    from bot.storage import Store
     from bot.weekly import DigestJob
 
 EXIT_FAILED = 1  # the command ran, and something it checked failed (a source, a floor)
@@ -18,10 +19,18 @@ EXIT_INTERRUPTED = 130  # Ctrl-C: what a shell reports for a command SIGINT ende
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
+def open_store() -> Store:
+    """The store of DATABASE_URL, its schema current (bot/store_setup.py: no bot, no Alembic
+    unless the schema has to change), for a command that reads nothing else of the settings."""
+    from bot.store_setup import open_database  # noqa: PLC0415 - SQLAlchemy
+
+    return open_database(database_url_setting())
+
+
 def digest_job(for_posting: bool) -> DigestJob:
     """The price refresh and digest as the settings configure them; posting needs Slack."""
-    # the bot's storage and digest (SQLAlchemy, Alembic, slack_sdk): for these commands only
-    from bot import runtime  # noqa: PLC0415
+    from bot.store_setup import digest_job as configured_job  # noqa: PLC0415 - SQLAlchemy
+    from bot.store_setup import open_store as open_configured  # noqa: PLC0415
 
     settings = get_settings()
     client = None
@@ -39,4 +48,4 @@ def digest_job(for_posting: bool) -> DigestJob:
         client = make_web_client(
             settings.slack_bot_token.get_secret_value(), settings.slack_api_url
         )
-    return runtime.digest_job(settings, runtime.open_store(settings), client)
+    return configured_job(settings, open_configured(settings), client)

@@ -2,7 +2,8 @@
 
 This is the command that must start fast: the engine (pydantic) loads, and nothing else unless
 asked for (templates for `--format text|blocks`, SQLAlchemy when DATABASE_URL names a
-database that exists).
+database that exists). The engine loads when a command needs it, not when the parser is built:
+`ftscope --help` and the commands that only read the database don't pay for it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from bot.cli.common import EXIT_BAD_INPUT, Commands
 from bot.settings import (
@@ -24,18 +25,9 @@ from bot.settings import (
     decide_settings,
     parse_day,
 )
-from knowledge import (
-    Assumptions,
-    Facts,
-    InputError,
-    PriceSheet,
-    decide,
-    facts_from,
-    load_assumptions,
-    load_price_sheet,
-)
-from knowledge.documents import parse_document, read_document
-from knowledge.market import check_models
+
+if TYPE_CHECKING:
+    from knowledge import Assumptions, Facts, PriceSheet
 
 T = TypeVar("T")
 
@@ -80,6 +72,8 @@ def register(commands: Commands) -> None:
 
 
 def cmd_decide(args: argparse.Namespace) -> int:
+    from knowledge import InputError, decide, facts_from, load_assumptions  # noqa: PLC0415
+
     if args.facts is None and sys.stdin.isatty():  # nothing piped in: say how, don't wait
         print(args.usage(), end="", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -129,6 +123,8 @@ def cmd_decide(args: argparse.Namespace) -> int:
 
 
 def _read_facts(source: str, stdin: TextIO) -> object:
+    from knowledge.documents import parse_document, read_document  # noqa: PLC0415
+
     if source == "-":
         return parse_document(stdin.read(), "stdin")
     return read_document(Path(source))
@@ -150,6 +146,9 @@ def _model_problems(
     facts: Facts, prices: PriceSheet, assumptions: Assumptions, today: dt.date | None
 ) -> list[str]:
     """Every model a fact names must be known, and the input must fit the model."""
+    from knowledge import InputError  # noqa: PLC0415
+    from knowledge.market import check_models  # noqa: PLC0415
+
     try:
         check_models(facts, prices, assumptions, today or dt.date.today())
     except InputError as exc:
@@ -159,6 +158,8 @@ def _model_problems(
 
 def _valid_facts(data: object, problems: list[str]) -> Facts | None:
     """The facts without the fields that have problems, to check the rest against the sheet."""
+    from knowledge import Facts  # noqa: PLC0415
+
     if not isinstance(data, dict):
         return None
     broken = {_field_of(p) for p in problems}
@@ -174,6 +175,8 @@ def sheet_in_use(path: Path | None, database_url: str | None) -> PriceSheet:
     The database is optional here: none, unreachable, unknown or slow (over
     DATABASE_TIMEOUT_S), the shipped sheet is used, and one line on stderr says why.
     """
+    from knowledge import load_price_sheet  # noqa: PLC0415
+
     if path is not None:
         return load_price_sheet(path)
     url = database_url or "sqlite://"
@@ -194,6 +197,8 @@ def sheet_in_use(path: Path | None, database_url: str | None) -> PriceSheet:
 
 
 def _shipped_sheet(reason: str) -> PriceSheet:
+    from knowledge import load_price_sheet  # noqa: PLC0415
+
     shipped = load_price_sheet()
     print(
         f"ftscope: can't read the price sheet from DATABASE_URL ({reason}): "
@@ -235,6 +240,8 @@ def _stored_sheet(url: str, timeout_s: float) -> PriceSheet | None:
 
 def _reason(exc: BaseException, url: str) -> str:
     """A short, one-line reason that never shows the URL's password."""
+    from knowledge import InputError  # noqa: PLC0415
+
     if isinstance(exc, InputError):
         text = exc.problems[0] if exc.problems else "invalid"
     else:

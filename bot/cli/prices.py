@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bot.cli.common import EXIT_FAILED, Commands, digest_job
+from bot.cli.common import EXIT_FAILED, Commands, digest_job, open_store
 from bot.cli.decide import sheet_in_use
 from bot.settings import decide_settings
 
@@ -75,8 +75,7 @@ def register_history(actions: Commands) -> None:
 
 
 def cmd_prices_history(args: argparse.Namespace) -> int:
-    job = digest_job(for_posting=False)
-    versions = job.store.price_sheets.history(args.limit)
+    versions = open_store().price_sheets.history(args.limit)
     if not versions:
         print("no refresh yet: the shipped price sheet is in use")
         return 0

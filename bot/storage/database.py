@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Dialect, event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.types import TypeDecorator
@@ -59,15 +58,36 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _connection_record: Any) -> None:
         cursor.close()
 
 
+# Connections kept open, and opened beyond them at a peak. A turn holds a connection only for
+# its short transactions, never across its Claude call, so the pool is sized for the threads
+# in a transaction at once, not for the turn workers: at 25 turns a second on two cores, up to
+# 15 (the turns, admission, the I/O and click threads, /healthz). SQLAlchemy's default of 5
+# kept opened and closed a connection several times a second under that load, each a new
+# PostgreSQL backend; 10 kept covers it, and 30 at most per process leaves PostgreSQL's
+# default of 100 connections enough for three machines and the release command.
+POOL_SIZE = 10
+MAX_OVERFLOW = 20
+
+
 def make_engine(url: str) -> Engine:
     """An engine for a SQLAlchemy URL: DATABASE_URL as the settings normalise it."""
-    if make_url(url).get_backend_name() == "sqlite":
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        # In memory, every connection is its own database: SQLAlchemy keeps one per thread.
+        in_memory = parsed.database in (None, "", ":memory:")
+        pool = {} if in_memory else {"pool_size": POOL_SIZE, "max_overflow": MAX_OVERFLOW}
         # The scheduler thread shares the engine with the Slack handlers.
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(url, connect_args={"check_same_thread": False}, **pool)
         event.listen(engine, "connect", _set_sqlite_pragmas)
         return engine
     # Managed Postgres drops idle connections: test before use, and recycle before it does.
-    return create_engine(url, pool_pre_ping=True, pool_recycle=600)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_recycle=600,
+        pool_size=POOL_SIZE,
+        max_overflow=MAX_OVERFLOW,
+    )
 
 
 def create_schema(engine: Engine) -> None:
@@ -102,8 +122,12 @@ class Database:
     def insert_ignore(self, model: type[SQLModel]) -> Any:
         # Both dialects spell it ON CONFLICT DO NOTHING; PostgreSQL waits for a concurrent
         # inserter of the same key to commit, so exactly one caller sees its row inserted.
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        return dialect.insert(model).on_conflict_do_nothing()
+        # Imported here: the PostgreSQL dialect module costs a SQLite user ~40 ms of start-up.
+        if self.engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert  # noqa: PLC0415
+        else:
+            from sqlalchemy.dialects.sqlite import insert  # noqa: PLC0415
+        return insert(model).on_conflict_do_nothing()
 
     def ping(self) -> bool:
         """The database answers (for /healthz)."""

@@ -15,6 +15,7 @@ from slack_sdk.models.blocks import Block
 
 from bot import cli
 from bot.cli import main
+from knowledge.decision import MATH_KEYS
 
 ROOT = Path(__file__).parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -66,22 +67,8 @@ def test_decide_prints_the_spec_json(capsys):
         "thresholds",
         "warnings",
     ]
-    assert list(result["math"]) == [
-        "frontier_model",
-        "frontier_mode",
-        "frontier_cost_per_call",
-        "finetune_option",
-        "finetune_cost_per_call",
-        "savings_per_call",
-        "savings_pct",
-        "monthly_savings",
-        "monthly_ops",
-        "build_cost",
-        "breakeven_calls",
-        "breakeven_calls_before_ops",
-        "payback_months",
-        "dataset_cost",
-    ]
+    # the engine's order is the contract (knowledge.decision.MATH_KEYS): the CLI keeps it
+    assert list(result["math"]) == list(MATH_KEYS)
     # Haiku 5.5 is a tenth of Haiku 4.5's price and unmeasured: measure it first
     assert result["verdict"] == "measure_baseline"
     assert result["measure_models"] == ["claude-haiku-5-5"]

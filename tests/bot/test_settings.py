@@ -17,6 +17,17 @@ from bot.settings import (
 from knowledge import load_assumptions
 
 
+def config_problems() -> list[str]:
+    """What a fresh `get_settings()` refuses the environment for; the next test reads its own."""
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(ConfigError) as caught:
+            get_settings()
+    finally:
+        get_settings.cache_clear()
+    return caught.value.problems
+
+
 def test_defaults(monkeypatch):
     for name in ("FTSCOPE_CLAUDE_MODEL", "DATABASE_URL", "FTSCOPE_PRICE_SOURCES"):
         monkeypatch.delenv(name, raising=False)
@@ -40,13 +51,7 @@ def test_environment_is_read(monkeypatch):
 
 def test_a_bad_value_is_a_config_error_naming_the_variable(monkeypatch):
     monkeypatch.setenv("FTSCOPE_WORKERS", "abc")
-    get_settings.cache_clear()
-    try:
-        with pytest.raises(ConfigError) as caught:
-            get_settings()
-    finally:
-        get_settings.cache_clear()
-    (problem,) = caught.value.problems
+    (problem,) = config_problems()
     assert problem.startswith("FTSCOPE_WORKERS:") and "'abc'" in problem
 
 
@@ -70,13 +75,7 @@ def test_ftscope_today_pins_the_date(monkeypatch):
 @pytest.mark.parametrize("value", ["20261206", "6/12/2026", "2026-02-30", "1764979200"])
 def test_ftscope_today_is_a_date_written_yyyy_mm_dd(monkeypatch, value):
     monkeypatch.setenv("FTSCOPE_TODAY", value)
-    get_settings.cache_clear()
-    try:
-        with pytest.raises(ConfigError) as caught:
-            get_settings()
-    finally:
-        get_settings.cache_clear()
-    assert caught.value.problems == [f"FTSCOPE_TODAY: not a date (YYYY-MM-DD) (got {value!r})"]
+    assert config_problems() == [f"FTSCOPE_TODAY: not a date (YYYY-MM-DD) (got {value!r})"]
 
 
 @pytest.mark.parametrize(
@@ -212,13 +211,7 @@ def test_a_database_url_ftscope_cannot_use_is_named_with_its_password_masked(
     monkeypatch, given, problem
 ):
     monkeypatch.setenv("DATABASE_URL", given)
-    get_settings.cache_clear()
-    try:
-        with pytest.raises(ConfigError) as caught:
-            get_settings()
-    finally:
-        get_settings.cache_clear()
-    assert caught.value.problems == [problem]
+    assert config_problems() == [problem]
 
 
 @pytest.mark.parametrize(

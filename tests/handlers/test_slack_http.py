@@ -493,7 +493,9 @@ def test_two_quick_replies_in_a_thread_are_answered_in_order(start_bot, claude):
 
 
 def test_a_reply_that_arrives_before_the_first_turn_runs_is_answered(start_bot, claude):
-    bot = start_bot(workers=1)
+    # The production budget: with the tests' 5 s, a second turn queued behind the running one
+    # would be shed (at 2 s a turn it couldn't start in time), and this is about order.
+    bot = start_bot(workers=1, claude_timeout_s=25)
     script_acme(claude)
     claude.gate = threading.Event()
     _, other = bot.mention("something else entirely")
@@ -581,19 +583,22 @@ def test_each_turn_logs_one_line_with_latency_tokens_and_cost(start_bot, claude,
 
 
 def test_past_the_queue_limit_a_turn_is_told_at_once_that_the_bot_is_busy(start_bot, claude):
-    bot = start_bot(workers=1)  # one at work, ten waiting, then the bot sheds
+    # One at work and eleven waiting: before any turn has finished, a turn is taken to hold a
+    # worker 2 s, and the twelfth in line would start after 24 s, past the 25 s budget less the
+    # 2 s a Claude call needs. The thirteenth is shed.
+    bot = start_bot(workers=1, claude_timeout_s=25)
     script_acme(claude)
     claude.gate = threading.Event()
     threads = []
-    for _ in range(12):
+    for _ in range(13):
         ts, event = bot.mention(FIRST)
         bot.event(event)
         threads.append(ts)
-    wait_for(lambda: len(bot.slack.posts()) == 1)  # the twelfth, while the gate is shut
+    wait_for(lambda: len(bot.slack.posts()) == 1)  # the thirteenth, while the gate is shut
     (shed,) = bot.slack.posts()
     assert shed["thread_ts"] == threads[-1] and "answering a lot of threads" in shed["text"]
     assert bot.store.threads.find(TEAM_ID, CHANNEL, threads[-1]) is not None  # kept
     claude.gate.set()
     bot.wait()
     assert {p["thread_ts"] for p in bot.slack.posts()} == set(threads)  # one reply each
-    assert len(claude.requests) == 11
+    assert len(claude.requests) == 12
