@@ -395,8 +395,10 @@ class Conversation:
     def _amend(self, loaded: Loaded, values: dict[str, Any], *, said: str) -> Outcome:
         accepted = [Accepted(f, v, said) for f, v in values.items() if v is not None]
         cleared = frozenset(f for f, v in values.items() if v is None)
-        # A Slack-style ts of now: later messages still win over these values.
-        now_ts = f"{time.time():.6f}"
+        # A Slack-style ts after every message of the thread (a Slack ts may be ahead of this
+        # machine's clock): later messages still win over these values, earlier ones don't.
+        newest = max((float(m.slack_ts) for m in loaded.messages), default=0.0)
+        now_ts = f"{max(time.time(), newest) + 0.000001:.6f}"
         settled = self.settle(loaded, now_ts, accepted, None, cleared=cleared)
         return self._outcome(settled, settled.refused)
 
@@ -493,6 +495,8 @@ class Conversation:
                 fact_ts=set_by,
                 read=read,
                 expect_updated_at=thread.updated_at,
+                # what "undo" puts back: the facts as they were before this change
+                previous_state=_state_of(thread) if facts.known() != values else None,
             )
             if saved is not None:
                 unset = [(f, values[f]) for f in sorted(cleared) if f in values]
@@ -536,12 +540,7 @@ class Conversation:
             return None
         thread_id = loaded.thread.id
         assert thread_id is not None
-        base: dict[str, Any] = {
-            "thread_id": thread_id,
-            "before": loaded.known,
-            "after": loaded.known,
-            "quotes": dict(loaded.thread.fact_quotes),
-        }
+        base = _unchanged(loaded)
         handled: dict[str, Any] = {"handled": intent.intent.value}
         outcome: Outcome
         if intent.intent is Intent.chatter:
@@ -608,7 +607,41 @@ class Conversation:
                 settled.facts,
                 decision=settled.decided.decision,
             )
-        return None  # undo, a new workload: read as facts until they have their own step
+        if command is Command.undo:
+            return self._undo(loaded, base)
+        return None  # a new workload: read as facts until it has its own step
+
+    def _undo(self, loaded: Loaded, base: dict[str, Any]) -> Outcome:
+        """Put the facts back as they were before their last change (again: redo)."""
+        thread = loaded.thread
+        previous = thread.previous_state
+        if not previous:
+            return Outcome(OutcomeKind.nothing_to_undo, decision=loaded.decision, **base)
+        facts = Facts.model_validate(previous.get("facts") or {})
+        decided = self.decide(facts, loaded.prices)
+        decision = decided.decision
+        reached = decision is not None and decision.verdict is not Verdict.need_info
+        saved = self.store.threads.save_state(
+            thread.id or 0,
+            facts.known(),
+            decision.to_json() if decision else thread.last_decision,
+            decision.verdict.value if decision else thread.last_verdict,
+            ThreadStatus.decided if reached else ThreadStatus.open,
+            fact_quotes=previous.get("fact_quotes") or {},
+            fact_ts=previous.get("fact_ts") or {},
+            expect_updated_at=thread.updated_at,
+            previous_state=_state_of(thread),
+        )
+        if saved is None:
+            raise RuntimeError(f"thread {thread.id}: changed while undoing")
+        settled = Settled(saved, loaded.known, facts, [], [], decided, [])
+        cleared = [(f, v) for f, v in loaded.known.known().items() if f not in facts.known()]
+        settled = dataclasses.replace(settled, cleared=cleared)
+        outcome = self._outcome(settled, [])
+        back = [
+            Change(f, None, v) for f, v in facts.known().items() if f not in loaded.known.known()
+        ]
+        return dataclasses.replace(outcome, changes=outcome.changes + back, revised="undone")
 
     def _keep_what_if(self, loaded: Loaded, turn: Turn) -> Outcome | None:
         """ "use that": the thread takes the values of the last what-if as its facts."""
@@ -681,12 +714,7 @@ class Conversation:
             return None
         thread_id = loaded.thread.id
         assert thread_id is not None
-        base: dict[str, Any] = {
-            "thread_id": thread_id,
-            "before": loaded.known,
-            "after": loaded.known,
-            "quotes": dict(loaded.thread.fact_quotes),
-        }
+        base = _unchanged(loaded)
         handled: dict[str, Any] = {"handled": intent.intent.value, "by": "extractor"}
         if intent.intent is Intent.what_if:
             values = {a.field: a.value for a in checked.accepted}
@@ -870,6 +898,26 @@ def _new_request(text: str, known: Facts) -> bool:
     said = {u.field for u in read_message(text).updates}
     described = said & {"request", "task_type", "use_case"}
     return bool(described) and any(getattr(known, field) is not None for field in described)
+
+
+def _unchanged(loaded: Loaded) -> dict[str, Any]:
+    """The fields of an outcome that leaves the thread's facts as they were."""
+    assert loaded.thread.id is not None
+    return {
+        "thread_id": loaded.thread.id,
+        "before": loaded.known,
+        "after": loaded.known,
+        "quotes": dict(loaded.thread.fact_quotes),
+    }
+
+
+def _state_of(thread: ScopingThread) -> dict[str, Any]:
+    """A thread's facts with their quotes and message ts: what "undo" puts back."""
+    return {
+        "facts": dict(thread.facts),
+        "fact_quotes": dict(thread.fact_quotes),
+        "fact_ts": dict(thread.fact_ts),
+    }
 
 
 def _same_verdict(before: Decision | None, after: Decision) -> bool:

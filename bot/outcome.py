@@ -29,6 +29,7 @@ class OutcomeKind(StrEnum):
     summary = "summary"  # a paragraph for the client, ready to paste
     started_over = "started_over"  # "start over": every fact cleared
     help = "help"
+    nothing_to_undo = "nothing_to_undo"  # "undo" before any fact changed
     quiet = "quiet"  # talk the bot has no part in: nothing to post
 
 

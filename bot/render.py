@@ -358,6 +358,8 @@ def _spoken(outcome: Outcome, *, md: bool) -> str | None:
         return answers.summary(outcome.decision)
     if kind is OutcomeKind.help:
         return help_text()
+    if kind is OutcomeKind.nothing_to_undo:
+        return "There's nothing to undo yet: no fact of this thread has changed."
     return None
 
 

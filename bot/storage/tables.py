@@ -64,6 +64,9 @@ class ScopingThread(SQLModel, table=True):
     # user saw, not against a verdict whose post failed.
     shown_verdict: str | None = None
     last_decision: dict[str, Any] | None = Field(default=None, sa_type=_JSON)
+    # The facts (with their quotes and message ts) before their last change: what "undo" puts
+    # back. {"facts", "fact_quotes", "fact_ts"}, or None when nothing changed yet.
+    previous_state: dict[str, Any] | None = Field(default=None, sa_type=_JSON)
     # Copied out of facts so the weekly digest can find verdicts per model without parsing JSON.
     frontier_model: str | None = Field(default=None, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

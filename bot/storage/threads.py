@@ -114,6 +114,7 @@ class Threads:
         fact_ts: dict[str, str] | None = None,
         read: MessageRead | None = None,
         expect_updated_at: datetime | None = None,
+        previous_state: dict[str, Any] | None = None,
     ) -> ScopingThread | None:
         """Save a thread's facts and verdict, and (in the same transaction) what was read.
 
@@ -138,6 +139,8 @@ class Threads:
             values["fact_quotes"] = dict(fact_quotes)
         if fact_ts is not None:
             values["fact_ts"] = dict(fact_ts)
+        if previous_state is not None:  # the state this save replaces, for "undo"
+            values["previous_state"] = dict(previous_state)
         condition = [ScopingThread.id == thread_id]
         if expect_updated_at is not None:
             condition.append(ScopingThread.updated_at == expect_updated_at)
@@ -172,13 +175,7 @@ class Threads:
         """A user message edited (or, with "", deleted) in Slack: its new text, to be read
         again. False if the thread has no such message."""
         with self.db.session() as session:
-            message = session.exec(
-                select(ThreadMessage).where(
-                    ThreadMessage.thread_id == thread_id,
-                    ThreadMessage.slack_ts == slack_ts,
-                    ThreadMessage.role == MessageRole.user,
-                )
-            ).first()
+            message = self._user_message(session, thread_id, slack_ts)
             if message is None:
                 return False
             message.text = text
@@ -291,15 +288,19 @@ class Threads:
 
     @staticmethod
     def _mark_read(session: Session, thread_id: int, read: MessageRead) -> None:
-        message = session.exec(
-            select(ThreadMessage).where(
-                ThreadMessage.thread_id == thread_id,
-                ThreadMessage.slack_ts == read.slack_ts,
-                ThreadMessage.role == MessageRole.user,
-            )
-        ).first()
+        message = Threads._user_message(session, thread_id, read.slack_ts)
         if message is None:
             raise LookupError(f"no user message {read.slack_ts} in thread {thread_id}")
         message.extracted_text = read.sent_text
         message.extraction = read.reply
         session.add(message)
+
+    @staticmethod
+    def _user_message(session: Session, thread_id: int, slack_ts: str) -> ThreadMessage | None:
+        return session.exec(
+            select(ThreadMessage).where(
+                ThreadMessage.thread_id == thread_id,
+                ThreadMessage.slack_ts == slack_ts,
+                ThreadMessage.role == MessageRole.user,
+            )
+        ).first()

@@ -6,10 +6,8 @@ drive both together): what these tests check is what the bot does with what it i
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from slack_sdk.models.blocks import Block
 
 from bot.conversation import Conversation, Turn
 from bot.extraction import Extraction, ExtractorUnavailable, Usage
@@ -22,7 +20,9 @@ from tests.fakes import acme
 from tests.fakes.acme import ANSWER, FIRST
 from tests.fakes.threads import say, worded
 
-GOLDEN = Path(__file__).parents[1] / "golden"
+# check_golden by the name tests/bot/test_reduced_mode.py imports it from here
+from tests.golden_files import check_golden_blocks as check_golden
+from tests.golden_files import valid
 
 SCRIPT = {**acme.SCRIPT, "cache 5000": [("cached_prefix_tokens", "5000", "cache 5000")]}
 
@@ -62,21 +62,6 @@ class Thread:
         self.n += 1
         turn = Turn("T1", "C1", self.thread_ts, "U1", text, f"100.{self.n:06d}", **kw)
         return say(self.conversation, turn, f"200.{self.n:06d}")
-
-
-def check_golden(name, blocks, update):
-    path = GOLDEN / name
-    actual = json.dumps(blocks, indent=2, ensure_ascii=False) + "\n"
-    if update or not path.exists():
-        path.write_text(actual, encoding="utf-8")
-        if not update:
-            pytest.fail(f"{name} was missing and has been written; check it and re-run")
-    assert actual == path.read_text(encoding="utf-8")
-
-
-def valid(blocks):
-    assert [b.to_dict() for b in Block.parse_all(blocks)] == blocks
-    return blocks
 
 
 def test_first_message_asks_for_every_missing_fact_at_once(conversation, update_golden):
@@ -423,8 +408,8 @@ def test_start_over_clears_every_fact_and_asks_again(decided, store):
 def test_the_client_summary_is_plain_text_with_the_headline_number_first(decided):
     reply = decided.say("summary for the client")
     assert reply.kind == "summary"
-    assert reply.text.startswith("Measure Claude Haiku 5.5 first: a fine-tune would save $")
-    assert "*" not in reply.text and "Next step: " in reply.text
+    assert reply.text.startswith("A fine-tune would save about $")
+    assert "*" not in reply.text and "Figures use list prices as of " in reply.text
 
 
 def test_help_alone_is_help_in_a_thread_too(decided):
@@ -513,3 +498,26 @@ def test_a_deleted_message_that_gave_no_fact_is_let_go_quietly(decided):
         Turn("T1", "C1", "100.000001", "U1", "", f"100.{decided.n:06d}"), deleted=True
     )
     assert gone is None
+
+
+def test_undo_puts_the_facts_back_as_they_were_before_their_last_change(decided, store):
+    decided.say("what if volume doubles?")
+    decided.say("use that")
+    assert store.threads.find("T1", "C1", "100.000001").facts["monthly_calls"] == 30_000_000
+    reply = decided.say("undo")
+    assert reply.revised == "undone"
+    assert reply.terminal.startswith(
+        "Undone: the facts are back as they were before their last change."
+    )
+    assert "monthly calls 30,000,000 → 15,000,000" in reply.terminal
+    stored = store.threads.find("T1", "C1", "100.000001")
+    assert stored.facts["monthly_calls"] == 15_000_000
+    assert stored.fact_quotes["monthly_calls"] == "~15M tickets/mo"
+    again = decided.say("undo")  # undoing the undo
+    assert "monthly calls 15,000,000 → 30,000,000" in again.terminal
+
+
+def test_undo_before_any_change_says_there_is_nothing_to_undo(conversation):
+    reply = Thread(conversation).say("undo")
+    assert reply.kind == "nothing_to_undo"
+    assert reply.text == "There's nothing to undo yet: no fact of this thread has changed."

@@ -63,7 +63,7 @@ def test_a_what_if_is_labelled_and_use_that_keeps_it(decided, claude):
     ("command", "said"),
     [
         ("show facts", "Here's what I have:"),
-        ("summary for the client", "Next step: "),
+        ("summary for the client", "We recommend measuring"),
         ("help", "/ftscope"),
         ("start over", "Starting over: I've cleared "),
     ],
