@@ -609,7 +609,8 @@ class Conversation:
             )
         if command is Command.undo:
             return self._undo(loaded, base)
-        return None  # a new workload: read as facts until it has its own step
+        # A new workload: one thread scopes one workload, so it gets a thread of its own.
+        return Outcome(OutcomeKind.new_workload, decision=loaded.decision, **base)
 
     def _undo(self, loaded: Loaded, base: dict[str, Any]) -> Outcome:
         """Put the facts back as they were before their last change (again: redo)."""

@@ -30,6 +30,7 @@ class OutcomeKind(StrEnum):
     started_over = "started_over"  # "start over": every fact cleared
     help = "help"
     nothing_to_undo = "nothing_to_undo"  # "undo" before any fact changed
+    new_workload = "new_workload"  # another workload: where to scope it
     quiet = "quiet"  # talk the bot has no part in: nothing to post
 
 

@@ -358,6 +358,12 @@ def _spoken(outcome: Outcome, *, md: bool) -> str | None:
         return answers.summary(outcome.decision)
     if kind is OutcomeKind.help:
         return help_text()
+    if kind is OutcomeKind.new_workload:
+        return (
+            "One thread scopes one workload, so this one stays as it is. For the next, start a "
+            "thread of its own: `/ftscope <what they want>` in a channel, or describe it in a "
+            "new message to me in a DM (not in a thread reply)."
+        )
     if kind is OutcomeKind.nothing_to_undo:
         return "There's nothing to undo yet: no fact of this thread has changed."
     return None

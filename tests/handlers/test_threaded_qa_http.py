@@ -66,6 +66,8 @@ def test_a_what_if_is_labelled_and_use_that_keeps_it(decided, claude):
         ("summary for the client", "We recommend measuring"),
         ("help", "/ftscope"),
         ("start over", "Starting over: I've cleared "),
+        ("new workload", "One thread scopes one workload"),
+        ("undo", "Undone: the facts are back as they were before their last change."),
     ],
 )
 def test_commands_in_the_thread(decided, claude, command, said):
