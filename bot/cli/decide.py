@@ -27,7 +27,7 @@ from bot.settings import (
 )
 
 if TYPE_CHECKING:
-    from knowledge import Assumptions, Facts, PriceSheet
+    from knowledge import Assumptions, Decision, Facts, PriceSheet
 
 T = TypeVar("T")
 
@@ -68,6 +68,12 @@ def register(commands: Commands) -> None:
         default="json",
         help="json: the decide JSON; text: a readable verdict; blocks: the Slack message",
     )
+    parser.add_argument(
+        "--chart",
+        type=Path,
+        metavar="PNG",
+        help="also draw the breakeven chart to this PNG file (its alt text goes to stderr)",
+    )
     parser.set_defaults(handler=cmd_decide, usage=parser.format_help)
 
 
@@ -106,6 +112,8 @@ def cmd_decide(args: argparse.Namespace) -> int:
     if problems or facts is None or prices is None or assumptions is None:
         raise InputError(problems)
     decision = decide(facts, prices, assumptions, today=today)
+    if args.chart is not None:
+        _draw_chart(args.chart, decision, prices, assumptions)
     if args.format == "json":
         print(json.dumps(decision.to_json(), indent=2, ensure_ascii=False))
         return 0
@@ -120,6 +128,28 @@ def cmd_decide(args: argparse.Namespace) -> int:
         }
         print(json.dumps(message, indent=2, ensure_ascii=False))
     return 0
+
+
+def _draw_chart(
+    path: Path, decision: Decision, prices: PriceSheet, assumptions: Assumptions
+) -> None:
+    """The chart Slack gets with this verdict; a verdict without math has none (said, not an
+    error: the verdict is still printed)."""
+    from bot.chart import breakeven_chart  # noqa: PLC0415 - matplotlib: only to draw
+    from knowledge import InputError  # noqa: PLC0415
+
+    chart = breakeven_chart(decision, prices, assumptions)
+    if chart is None:
+        print(
+            f"no chart: this verdict ({decision.verdict.label}) rests on no cost math",
+            file=sys.stderr,
+        )
+        return
+    try:
+        path.write_bytes(chart.png)
+    except OSError as exc:
+        raise InputError([f"--chart: can't write {path}: {exc.strerror or exc}"]) from exc
+    print(f"chart: {path} ({len(chart.png):,} bytes). {chart.alt_text}", file=sys.stderr)
 
 
 def _read_facts(source: str, stdin: TextIO) -> object:

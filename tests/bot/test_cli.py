@@ -401,3 +401,17 @@ def test_ctrl_c_ends_any_command_with_130_and_a_newline(capsys, monkeypatch):
     monkeypatch.setattr(sys, "stdin", Interrupted())
     assert main(["decide", "-"]) == 130
     assert capsys.readouterr() == ("", "\n")
+
+
+def test_decide_draws_the_breakeven_chart_slack_gets_with_the_verdict(capsys, tmp_path):
+    png = tmp_path / "acme.png"
+    code, out, err = run(capsys, "decide", str(ACME), *FIXED, "--chart", str(png))
+    assert code == 0 and json.loads(out)["verdict"]
+    assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert err.startswith(f"chart: {png} (") and "calls a month" in err
+
+
+def test_decide_says_why_it_cannot_write_the_chart_and_draws_no_verdict(capsys, tmp_path):
+    code, out, err = run(capsys, "decide", str(ACME), *FIXED, "--chart", str(tmp_path / "no/x.png"))
+    assert code == 2 and out == ""
+    assert "--chart: can't write" in err and "No such file or directory" in err
