@@ -370,26 +370,33 @@ class SlackInteractions:
     def _post_flip(
         self, ref: VerdictRef, user: str, clicked_ts: str | None, threaded: bool = True
     ) -> None:
-        where = ref.thread_ts if threaded else None
-        loaded = self._load(ref)
-        if loaded is None or loaded.decision is None:
-            self.poster.tell_user(ref.channel, where, user, _no_verdict(loaded))
-            return
-        stale = stale_note(loaded, ref.is_current(loaded.decision), clicked_ts)
-        text, blocks = flip_reply(loaded.decision, user, stale)
-        self.poster.reply(ref.channel, where, user, text, blocks)
+        answered = self._current_verdict(ref, user, clicked_ts, threaded)
+        if answered is not None:
+            decision, stale = answered
+            text, blocks = flip_reply(decision, user, stale)
+            self.poster.reply(ref.channel, ref.thread_ts if threaded else None, user, text, blocks)
 
     def _post_summary(
         self, ref: VerdictRef, user: str, clicked_ts: str | None, threaded: bool = True
     ) -> None:
-        where = ref.thread_ts if threaded else None
+        answered = self._current_verdict(ref, user, clicked_ts, threaded)
+        if answered is not None:
+            decision, stale = answered
+            text, blocks = summary_reply(decision, stale)
+            where = ref.thread_ts if threaded else None
+            self.poster.ephemeral(ref.channel, where, user, text, blocks)
+
+    def _current_verdict(
+        self, ref: VerdictRef, user: str, clicked_ts: str | None, threaded: bool
+    ) -> tuple[Decision, str] | None:
+        """The thread's verdict as it is now, and a note if the clicked one is out of date;
+        None (and the clicker told why) when the thread has no verdict."""
         loaded = self._load(ref)
         if loaded is None or loaded.decision is None:
+            where = ref.thread_ts if threaded else None
             self.poster.tell_user(ref.channel, where, user, _no_verdict(loaded))
-            return
-        stale = stale_note(loaded, ref.is_current(loaded.decision), clicked_ts)
-        text, blocks = summary_reply(loaded.decision, stale)
-        self.poster.ephemeral(ref.channel, where, user, text, blocks)
+            return None
+        return loaded.decision, stale_note(loaded, ref.is_current(loaded.decision), clicked_ts)
 
     def _apply_form(self, read: FormRead, user: str) -> None:
         ref = read.state.ref
