@@ -24,7 +24,7 @@ from bot.conversation import MIN_EXTRACTION_S, Conversation, Turn
 from bot.outcome import Outcome, OutcomeKind
 from bot.slack_poster import SLACK_TIMEOUT_S, SlackPoster
 from bot.thread_starts import ThreadStarts
-from bot.turn_queue import ThreadQueues
+from bot.turn_queue import RequestsFirst, ThreadQueues
 from knowledge import Assumptions, Decision
 
 log = logging.getLogger(__name__)
@@ -90,8 +90,10 @@ class SlackTurns:
         self._titles_lock = threading.Lock()
         self._admission = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ftscope-admit")
         self._io = ThreadPoolExecutor(max_workers=IO_WORKERS, thread_name_prefix="ftscope-io")
+        # During a burst of Slack requests, their acks go first (bot/turn_queue.py).
+        self._requests = RequestsFirst()
         self._turns: ThreadQueues[_Queued] = ThreadQueues(
-            self._run_queued, workers, name="ftscope-turn"
+            self._run_queued, workers, name="ftscope-turn", gate=self._requests
         )
         # A turn that would wait for a worker longer than this is told at once that the bot is
         # busy (its facts kept): by the time a worker took it, too little of its budget would be
@@ -104,12 +106,15 @@ class SlackTurns:
     # -- submission (called on Slack's request thread: must not block) -----------------
 
     def submit_turn(self, turn: Turn) -> None:
+        self._requests.arrived()
         self._submit(self._admission, self._admit, turn)
 
     def submit_command(self, command: ScopingCommand) -> None:
+        self._requests.arrived()
         self._submit(self._io, self.run_command, command)
 
     def submit_help(self, channel: str, thread_ts: str) -> None:
+        self._requests.arrived()
         self._submit(self._io, self.poster.text, channel, thread_ts, render.help_text())
 
     def _submit(self, pool: ThreadPoolExecutor, work: Callable[..., Any], *args: Any) -> None:
@@ -124,6 +129,7 @@ class SlackTurns:
         future.add_done_callback(self._done)
 
     def _guarded(self, work: Callable[..., Any], *args: Any) -> None:
+        self._requests.wait_turn()
         try:
             work(*args)
         except Exception:  # a worker must never die silently; the facts are in the database
@@ -150,9 +156,11 @@ class SlackTurns:
             pool.shutdown(wait=wait, cancel_futures=not wait)
         self._turns.shutdown(wait=wait)
 
-    def overloaded(self) -> bool:
-        """A turn admitted now would wait for a worker past its budget: shed it now."""
-        return self._turns.expected_wait_s() > self.max_wait_s
+    def overloaded(self, turn: Turn) -> bool:
+        """The turn would reach a worker past its budget: shed it now. What it has waited
+        already counts (admission, one thread, has a queue of its own when the CPU is full)."""
+        waited = time.monotonic() - turn.received_at
+        return waited + self._turns.expected_wait_s() > self.max_wait_s
 
     # -- the stages -----------------------------------------------------------------------
 
@@ -161,7 +169,7 @@ class SlackTurns:
         if admitted is None:
             return
         turn = admitted  # a DM message routed to its scoping
-        if self.overloaded():  # shed now, not after waiting past the budget
+        if self.overloaded(turn):  # shed now, not after waiting past the budget
             self._submit(self._io, self._shed, turn)
             return
         reaction = self._io.submit(self.poster.react, True, turn.channel, turn.ts)
@@ -256,6 +264,7 @@ class SlackTurns:
         `set_status` and `set_title` are Bolt's, bound to the thread."""
         with self._titles_lock:
             self._titles.setdefault(turn.thread_key, (set_title, None))
+        self._requests.arrived()
         self._submit(self._admission, self._admit_assistant, turn, set_status)
 
     def _admit_assistant(self, turn: Turn, set_status: Callable[..., Any]) -> None:
@@ -263,7 +272,7 @@ class SlackTurns:
         if admitted is None:
             return
         turn = admitted
-        if self.overloaded():
+        if self.overloaded(turn):
             self._submit(self._io, self._shed, turn)
             return
         reacted = self._io.submit(self._status_or_reaction, turn, set_status)

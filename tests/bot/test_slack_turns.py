@@ -1,5 +1,6 @@
 """The Slack bridge with plain fakes: a scripted conversation and a recording poster."""
 
+import math
 import threading
 import time
 from typing import Any
@@ -150,8 +151,9 @@ def test_a_reply_slack_refuses_is_not_recorded_as_seen(turns, conversation, post
 def test_past_the_backlog_a_turn_is_told_at_once_that_the_bot_is_busy(turns, conversation, poster):
     conversation.hold.clear()  # the workers wait: the backlog fills up
     # Nothing has run yet, so a turn is taken to hold a worker 2 s: with 2 workers, the turns
-    # that can start within the budget (less the shortest Claude call) are queued, no more.
-    backlog = int(turns.max_wait_s * 2 / 2.0)
+    # that can start within the budget (less the shortest Claude call) are queued, no more
+    # (what a turn has waited already counts too: a hair, here).
+    backlog = math.ceil(turns.max_wait_s * 2 / 2.0) - 1
     for n in range(backlog + 2 + 1):  # 2 on the workers, the backlog, then one more
         turns.submit_turn(turn(f"m{n}", f"1.{n + 1}", thread_ts=f"{n}.0"))
     deadline = time.monotonic() + 5
