@@ -133,6 +133,7 @@ class ChartUploads:
         self._newest: dict[tuple[str, str | None], int] = {}  # each thread's newest chart
         self._numbers = itertools.count()
         self._rest_until = 0.0  # time.monotonic() before which the next chart waits
+        self._stopping = False  # shutting down: the charts left are drawn without resting
 
     def submit(self, channel: str, thread_ts: str | None, decision: Decision) -> None:
         if decision.verdict is Verdict.need_info or decision.breakeven is None:
@@ -157,7 +158,8 @@ class ChartUploads:
         if newest != number:
             log.info("breakeven chart for %s/%s skipped: a newer one follows", channel, thread_ts)
             return
-        time.sleep(max(0.0, self._rest_until - time.monotonic()))
+        if not self._stopping:
+            time.sleep(max(0.0, self._rest_until - time.monotonic()))
         waited = time.monotonic() - submitted
         if waited > CHART_STALE_S:
             log.info("breakeven chart for %s/%s skipped: %.0f s late", channel, thread_ts, waited)
@@ -198,6 +200,7 @@ class ChartUploads:
         return self._pool.wait_idle(timeout)
 
     def shutdown(self, wait: bool = True) -> None:
+        self._stopping = True  # nothing is left for the turns to need the CPU for
         self._pool.shutdown(wait)
 
 

@@ -58,15 +58,16 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _connection_record: Any) -> None:
         cursor.close()
 
 
-# Connections kept open, and opened beyond them at a peak. A turn holds a connection only for
-# its short transactions, never across its Claude call, so the pool is sized for the threads
-# in a transaction at once, not for the turn workers: at 25 turns a second on two cores, up to
-# 15 (the turns, admission, the I/O and click threads, /healthz). SQLAlchemy's default of 5
-# kept opened and closed a connection several times a second under that load, each a new
-# PostgreSQL backend; 10 kept covers it, and 30 at most per process leaves PostgreSQL's
-# default of 100 connections enough for three machines and the release command.
-POOL_SIZE = 10
-MAX_OVERFLOW = 20
+# Connections kept open once opened, and opened beyond them at a peak. A turn holds a
+# connection only for its short transactions, never across its Claude call, so the pool is
+# sized for the threads in a transaction at once, not for the turn workers: at 25-30 turns a
+# second on two cores, up to 17 (PostgreSQL) and 22 (SQLite) at once (the turns, admission,
+# the Slack I/O and click threads, /healthz). SQLAlchemy's default of 5 kept opened and closed
+# a connection several times a second under that load, each a new PostgreSQL backend. 30 at
+# most per process leaves PostgreSQL's default of 100 connections enough for three machines
+# and the release command.
+POOL_SIZE = 20
+MAX_OVERFLOW = 10
 
 
 def make_engine(url: str) -> Engine:
