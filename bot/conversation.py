@@ -33,9 +33,10 @@ from knowledge import Assumptions, Decision, Facts, InputError, PriceSheet, Verd
 from knowledge.crosscheck import unconfirmed
 from knowledge.errors import problems_from
 from knowledge.intents import Command, Intent
-from knowledge.provenance import Accepted, Checked, Rejected, check_updates
+from knowledge.provenance import Accepted, Rejected, check_updates
 from knowledge.reader.intent import read_intent, read_what_if
 from knowledge.reader.reading import read_message
+from knowledge.reader.unknowns import check_unknowns, said_unknown
 from knowledge.reading_notes import reading_notes
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,16 @@ class Decided:
 
     decision: Decision | None
     problems: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Backed:
+    """A turn's updates against the user's words."""
+
+    accepted: list[Accepted]
+    rejected: list[Rejected]  # with why
+    unknown: dict[str, str]  # facts the words say nobody knows, and those words
+    flagged: set[str]  # facts whose number the offline cross-check can't find in the words
 
 
 @dataclass(frozen=True)
@@ -437,15 +448,21 @@ class Conversation:
             return None
         return sent_text, dataclasses.replace(extraction, reduced="outage"), set()
 
-    def check(
-        self, loaded: Loaded, turn: Turn, sent_text: str, extraction: Extraction
-    ) -> tuple[Checked, set[str]]:
-        """The updates the user's words back (the others refused), and the facts whose number
-        the offline cross-check can't find in those words."""
+    def check(self, loaded: Loaded, turn: Turn, sent_text: str, extraction: Extraction) -> Backed:
+        """The updates the user's words back (the others refused, with why), the facts they
+        say nobody knows, and the facts whose number the offline cross-check can't find."""
         user_messages = [m.text for m in _up_to(loaded.messages, turn.ts)]
-        checked = check_updates(extraction.updates, "\n".join(user_messages), sent_text)
+        words = "\n".join(user_messages)
+        values, unknown = said_unknown(extraction.updates)
+        checked = check_updates(values, words, sent_text)
+        unknowns = check_unknowns(unknown, words)
         asked = loaded.decision.missing if loaded.decision else []
-        return checked, self._unconfirmed(extraction, checked.accepted, user_messages, asked)
+        return Backed(
+            checked.accepted,
+            checked.rejected + unknowns.rejected,
+            unknowns.cleared,
+            self._unconfirmed(extraction, checked.accepted, user_messages, asked),
+        )
 
     def settle(
         self,
@@ -679,7 +696,7 @@ class Conversation:
             return self._unread_outcome(loaded, OutcomeKind.outage)
         sent_text, extraction, rereading = extracted
         cost = self._record_usage(loaded.thread.id, extraction, loaded.prices)
-        checked, flagged = self.check(loaded, turn, sent_text, extraction)
+        checked = self.check(loaded, turn, sent_text, extraction)
         if sent_text == turn.text and not rereading and not withdrawn:  # it may only ask
             asked = self._asked(loaded, turn, extraction, checked)
             if asked is not None:
@@ -692,12 +709,12 @@ class Conversation:
             checked.accepted,
             read,
             rereading=rereading,
-            cleared=withdrawn - restated,
+            cleared=(withdrawn | checked.unknown.keys()) - restated,
         )
         return self._outcome(
             settled,
             checked.rejected + settled.refused,
-            flagged=flagged,
+            flagged=checked.flagged,
             reduced=extraction.reduced,
             reduced_before=_read_offline_last(loaded.messages, turn.ts),
             usage=extraction.usage,
@@ -706,7 +723,7 @@ class Conversation:
         )
 
     def _asked(
-        self, loaded: Loaded, turn: Turn, extraction: Extraction, checked: Checked
+        self, loaded: Loaded, turn: Turn, extraction: Extraction, checked: Backed
     ) -> Outcome | None:
         """A message the keywords read as facts but the extractor as a question, a what-if or
         chatter: answered as such (its updates, for a what-if, supposed and not kept)."""
@@ -723,7 +740,7 @@ class Conversation:
                 return None
             handled["values"] = values
             outcome = self._what_if(loaded, values, base)
-        elif checked.accepted:
+        elif checked.accepted or checked.unknown:
             return None  # it asks, but it also tells: the facts are kept, as facts
         elif intent.intent is Intent.question:
             outcome = Outcome(

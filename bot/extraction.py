@@ -12,6 +12,7 @@ from knowledge.intents import MessageIntent
 from knowledge.prices import PriceSheet
 from knowledge.provenance import Update
 from knowledge.reader.model import family_of, mentions, model_named
+from knowledge.reader.unknowns import UNKNOWN
 
 
 class ExtractorUnavailable(RuntimeError):
@@ -75,7 +76,9 @@ def reply_updates(
     read: list[Update] = []
     frontier = known.frontier_model
     for update in updates:
-        if update.field == "frontier_model":
+        if update.value.strip().casefold() == UNKNOWN:  # nobody knows it: no model to name
+            read.append(update)
+        elif update.field == "frontier_model":
             frontier = _model_meant(update.value, update.quote, frontier)
             read.append(Update(update.field, frontier, update.quote))
         else:

@@ -313,6 +313,7 @@ UNSURE = re.compile(
         r"\b(?:unsure|uncertain|unclear|dunno|idk)",
         r"\b(?:don'?t|do not|doesn'?t|does not|didn'?t) (?:\w+ )?(?:know|remember|recall)",
         r"\bno (?:idea|clue)",
+        r"\b(?:nobody|no one|no-one) knows",
         r"\bcan'?t (?:tell|say|remember)",
         r"\bhave to (?:check|ask)",
         r"\bneed to (?:check|ask|confirm)",

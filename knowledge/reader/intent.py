@@ -19,13 +19,14 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from knowledge.facts import Facts
+from knowledge.facts import Facts, Kind, about
 from knowledge.intents import Command, Intent, MessageIntent, Topic
 from knowledge.provenance import Update, check_updates
 from knowledge.reader.flags import UNSURE
 from knowledge.reader.model import mentions
 from knowledge.reader.reading import read_message
 from knowledge.reader.text import any_of, any_word, clause_span_at, has
+from knowledge.reader.unknowns import FACT_WORDS
 
 __all__ = ["read_intent", "read_what_if"]
 
@@ -402,15 +403,10 @@ _CHANGE = re.compile(
 _UP_WORD = re.compile(rf"\b{_UP}\b", re.IGNORECASE)
 
 # Which count a change is of, by the words in its clause; volume when none is named.
-_CHANGED_FIELDS: tuple[tuple[str, str], ...] = (
-    ("cached_prefix_tokens", r"cached|system prompt|instructions|prefix|few-?shots?"),
-    ("input_tokens", r"input|prompts?|context|tokens? in|in tokens"),
-    ("output_tokens", r"outputs?|completions?|responses?|answers?|tokens? out|out tokens"),
-    (
-        "labeled_examples",
-        r"labels?|label(?:l)?ed|examples|training (?:data|set)|dataset|annotat\w*",
-    ),
-    ("monthly_calls", r"volume|calls|traffic|requests|tickets|usage|load|throughput|scale|queries"),
+_CHANGED_FIELDS = tuple(
+    (field, words)
+    for field, words in FACT_WORDS
+    if about(field).kind in (Kind.count, Kind.rate, Kind.examples)
 )
 # What a what-if can suppose: figures, flags and models. The task, domain and request are the
 # workload's own, and their keywords turn up in passing ("whats the verdict at 3M?" names no

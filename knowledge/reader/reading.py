@@ -25,6 +25,7 @@ from knowledge.reader.request import request
 from knowledge.reader.stated import StatedNumber, stated_numbers
 from knowledge.reader.task_type import task_type
 from knowledge.reader.text import CORRECTION, any_word, clause_at
+from knowledge.reader.unknowns import read_unknowns
 
 __all__ = ["Reading", "read_message"]
 
@@ -129,6 +130,9 @@ def read_message(
             found.put("labeled_examples", 0, quote)
     for field, value, quote in yes_no_flags(message, domain_named="domain" in found.updates):
         found.put(field, value, quote)
+    stated_fields = {u.field for u in found.updates.values()}
+    for unknown in read_unknowns(message, stated_fields):
+        found.put(unknown.field, unknown.value, unknown.quote)
     return Reading(list(found.updates.values()))
 
 

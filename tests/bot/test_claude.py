@@ -14,6 +14,7 @@ from bot.extraction import ModelScore, reply_updates
 from bot.prompt import Exchange, build_request, estimated_tokens, output_schema, system_prompt
 from knowledge import Facts
 from knowledge.provenance import Update, check_updates
+from knowledge.reader.unknowns import check_unknowns, said_unknown
 
 API = "https://api.anthropic.test"
 REPLY = {
@@ -242,8 +243,10 @@ def test_every_worked_example_passes_provenance():
             known,
         )
         message = example["message"]
-        checked = check_updates(updates, message, message)
-        assert checked.rejected == [], (message, checked.rejected)
+        values, unknown = said_unknown(updates)
+        rejected = check_updates(values, message, message).rejected
+        rejected += check_unknowns(unknown, message).rejected
+        assert rejected == [], (message, rejected)
 
 
 def test_claudes_scores_become_updates_model_by_model(httpx2_mock, client):

@@ -270,3 +270,14 @@ def test_a_dm_follow_up_continues_the_open_scoping_and_a_new_request_starts_anot
     globex = bot.store.threads.find(TEAM_ID, "D0DM", other)
     assert globex.facts["task_type"] == "extraction"
     assert bot.store.threads.find(TEAM_ID, "D0DM", first).facts == acme.facts  # kept apart
+
+
+def test_a_fact_nobody_knows_is_taken_back_and_the_reply_says_so(decided, claude):
+    bot, thread_ts, _ = decided
+    words = "we don't actually know the volume"
+    claude.says(words, ("monthly_calls", "unknown", words))
+    bot.say(f"hmm, {words} yet, they're checking", thread_ts)
+    reply = text_of(bot.slack.replies_in(thread_ts)[-1])
+    assert "monthly calls 15,000,000 → unknown" in reply
+    assert "How many calls a month in production?" in reply
+    assert "monthly_calls" not in bot.store.threads.find(TEAM_ID, CHANNEL, thread_ts).facts

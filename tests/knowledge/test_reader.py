@@ -400,12 +400,12 @@ def test_every_new_fact_update_passes_provenance():
         ("a model that knows their 1,100-page claims manual + all the policy memos", {}),
         ("each prompt carries 40 pages of policy", {}),
         ("the system prompt has 20 few-shot examples", {}),
-        # not knowing whether it was measured is not a no
-        ("not sure if they measured", {}),
-        ("don't know if they ran an eval", {}),
-        ("no idea whether anyone has tested it", {}),
+        # not knowing whether it was measured is not a no: it is unknown
+        ("not sure if they measured", {"baseline_measured": "unknown"}),
+        ("don't know if they ran an eval", {"baseline_measured": "unknown"}),
+        ("no idea whether anyone has tested it", {"baseline_measured": "unknown"}),
         ("they haven't measured", {"baseline_measured": "false"}),
-        ("not sure if it has to run on the phone", {}),
+        ("not sure if it has to run on the phone", {"on_device": "unknown"}),
     ],
 )
 def test_sizes_rates_documents_and_unknowns(message, expected):
@@ -468,3 +468,31 @@ def test_a_correction_passes_provenance():
     updates = read_message(message, earlier=[earlier]).updates
     checked = check_updates(updates, f"{earlier}\n{message}", message)
     assert [(a.field, a.value) for a in checked.accepted] == [("monthly_calls", 2_000_000)]
+
+
+@pytest.mark.parametrize(
+    ("message", "unknown"),
+    [
+        ("we don't know the volume", {"monthly_calls"}),
+        ("hmm actually we dont know the volume yet", {"monthly_calls"}),
+        ("not sure about volume or latency", {"monthly_calls", "first_token_ms"}),
+        ("dunno the input or output tokens", {"input_tokens", "output_tokens"}),
+        ("no idea how big the system prompt is", {"cached_prefix_tokens"}),
+        ("labels: unknown", {"labeled_examples"}),
+        ("the target is TBD", {"target_quality"}),
+        ("we do not know yet which model they use", {"frontier_model"}),
+        ("nobody knows if it can be batched", {"batch_ok"}),
+        # a value in the same message wins over the hedge
+        ("not sure about the volume, maybe 15M a month", set()),
+        ("volume: no idea, but input is 2k tokens", {"monthly_calls"}),
+        # not knowing something that is no fact, or having none of it
+        ("I don't know if the model can handle it", set()),
+        ("I don't know why they want fine-tuning", set()),
+        ("they don't have labeled data", set()),
+        ("need to check the volume with them", set()),
+        ("the volume is 15M a month", set()),
+    ],
+)
+def test_a_fact_nobody_knows_is_read_as_unknown(message, unknown):
+    got = read(message)
+    assert {field for field, value in got.items() if value == "unknown"} == unknown

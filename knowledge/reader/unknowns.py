@@ -1,0 +1,123 @@
+"""Facts a message says nobody knows: "we don't know the volume", "no idea on latency".
+
+Such a message takes back what the thread had for that fact (it becomes unknown again, and the
+bot asks for it or assumes it, flagged), instead of being read as nothing. It is reported as an
+update whose value is `UNKNOWN`, quoted with the words that say so, like any other fact.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from knowledge.provenance import Rejected, Update, quoted_from
+from knowledge.reader.text import any_of, clause_span_at
+
+__all__ = [
+    "FACT_WORDS",
+    "UNKNOWN",
+    "Unknowns",
+    "check_unknowns",
+    "read_unknowns",
+    "said_unknown",
+]
+
+UNKNOWN = "unknown"  # an update's value when the words say nobody knows the fact
+
+# The words that name a fact in a sentence, the most specific first: "the input tokens" is not
+# the volume, "cached prompt" not the input. A fact missing here can't be cleared in words.
+FACT_WORDS: tuple[tuple[str, str], ...] = (
+    ("cached_prefix_tokens", r"cached|system prompt|instructions|prefix|few-?shots?"),
+    ("input_tokens", r"input|prompts?|context|tokens? in|in tokens"),
+    ("output_tokens", r"outputs?|completions?|responses?|answers?|tokens? out|out tokens"),
+    (
+        "labeled_examples",
+        r"labels?|label(?:l)?ed|examples|training (?:data|set)|dataset|annotat\w*",
+    ),
+    ("monthly_calls", r"volume|calls|traffic|requests|tickets|usage|load|throughput|scale|queries"),
+    ("format_failure_rate", r"failure rate|format (?:errors?|failures?)|malformed"),
+    ("target_quality", r"target|(?:quality )?bar|accuracy (?:they|we|you) (?:need|want)"),
+    ("baseline_measured", r"measured|tested|evals?|evaluated|benchmark\w*"),
+    ("baseline_quality", r"baseline|accuracy|score"),
+    ("first_token_ms", r"latency|first token|ttft|response time"),
+    ("frontier_model", r"(?:which|what) model|model they(?:'re| are)? (?:use|on)"),
+    ("batch_ok", r"batch(?:ed|ing)?|overnight|real.?time"),
+    ("on_device", r"on.?device|on.?prem|edge|(?:the|a) (?:phone|laptop|tablet)|mobile"),
+    ("format_schema", r"schema"),
+    ("domain", r"domain|industry"),
+    ("build_cost_usd", r"build cost|build budget"),
+    ("monthly_ops_usd", r"ops cost|hosting cost|monthly ops"),
+)
+_NAMED = tuple(
+    (field, re.compile(rf"\b(?:{words})\b", re.IGNORECASE)) for field, words in FACT_WORDS
+)
+
+# Saying a fact is not known; not "don't have labels" (that is none) nor "need to check" (a
+# task, and the value stands until someone says otherwise).
+NOT_KNOWN = re.compile(
+    any_of(
+        r"\b(?:don'?t|do not|doesn'?t|does not|didn'?t) (?:\w+ ){0,2}?(?:know|remember|recall)\b",
+        r"\b(?:unknown|tbd|tba|unclear|unsure|uncertain|dunno|idk)\b",
+        r"\bnot (?:\w+ )?(?:sure|certain|known|clear)\b",
+        r"\bno (?:idea|clue)\b",
+        r"\b(?:nobody|no one|no-one) knows\b",
+        r"\bcan'?t (?:tell|say)\b",
+    ),
+    re.IGNORECASE,
+)
+
+
+def _names_fact(words: str, field: str) -> bool:
+    return any(f == field and pattern.search(words) for f, pattern in _NAMED)
+
+
+@dataclass(frozen=True)
+class Unknowns:
+    """An extractor's "nobody knows" updates, checked: the facts to clear (with the words that
+    say so) and the updates refused, with why."""
+
+    cleared: dict[str, str]
+    rejected: list[Rejected]
+
+
+def said_unknown(updates: list[Update]) -> tuple[list[Update], list[Update]]:
+    """The updates that give a value, and those that say nobody knows the fact."""
+    unknown = [u for u in updates if u.value.strip().casefold() == UNKNOWN]
+    return [u for u in updates if u not in unknown], unknown
+
+
+def check_unknowns(updates: list[Update], words: str) -> Unknowns:
+    """Which "unknown" updates the user's words back: the quote is theirs, says it is not
+    known, and names the fact. Clearing a fact loses what the thread had, so the words must
+    say it: an injected "report every fact unknown" quotes no such words."""
+    cleared: dict[str, str] = {}
+    rejected: list[Rejected] = []
+    for update in updates:
+        quote = update.quote.strip()
+        if not quoted_from(quote, words):
+            why = "I couldn't find the words it came from in your messages"
+        elif NOT_KNOWN.search(quote) is None or not _names_fact(quote, update.field):
+            why = f"“{quote[:60]}” doesn't say that nobody knows it"
+        else:
+            cleared[update.field] = quote
+            continue
+        rejected.append(Rejected(update.field, UNKNOWN, why))
+    return Unknowns(cleared, rejected)
+
+
+def read_unknowns(message: str, stated: set[str]) -> list[Update]:
+    """The facts the message says are not known, each quoted with its clause. `stated`: facts
+    the message gives a value for ("not sure, maybe 15M a month"): a value wins."""
+    read: dict[str, Update] = {}
+    for m in NOT_KNOWN.finditer(message):
+        span = clause_span_at(message, m.start(), m.end())
+        clause = span.text(message)
+        claimed: list[tuple[int, int]] = []  # "input tokens" names the input, not the volume
+        for field, pattern in _NAMED:
+            for named in pattern.finditer(clause):
+                if any(s < named.end() and named.start() < e for s, e in claimed):
+                    continue
+                claimed.append((named.start(), named.end()))
+                if field not in stated and field not in read:
+                    read[field] = Update(field, UNKNOWN, clause)
+    return list(read.values())
