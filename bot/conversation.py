@@ -29,12 +29,13 @@ from bot.outcome import Change, Outcome, OutcomeKind
 from bot.prompt import Exchange
 from bot.storage import MessageRead, ScopingThread, Store, ThreadMessage, ThreadStatus
 from bot.storage.database import utcnow
-from knowledge import Assumptions, Decision, Facts, InputError, PriceSheet, Verdict, decide
+from knowledge import Assumptions, Decision, Facts, PriceSheet, Verdict
+from knowledge.clashes import Fitted, decide_setting_aside
 from knowledge.crosscheck import unconfirmed
 from knowledge.errors import problems_from
 from knowledge.intents import Command, Intent
 from knowledge.provenance import Accepted, Rejected, check_updates
-from knowledge.reader.intent import read_intent, read_what_if
+from knowledge.reader.intent import read_intent, read_what_if, workload_described
 from knowledge.reader.reading import read_message
 from knowledge.reader.unknowns import check_unknowns, said_unknown
 from knowledge.reading_notes import reading_notes
@@ -119,14 +120,6 @@ class Loaded:
 
 
 @dataclass(frozen=True)
-class Decided:
-    """Facts decided: a decision, or the problems that keep the facts from one."""
-
-    decision: Decision | None
-    problems: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
 class Backed:
     """A turn's updates against the user's words."""
 
@@ -145,7 +138,7 @@ class Settled:
     facts: Facts
     applied: list[Accepted]
     refused: list[Rejected]
-    decided: Decided
+    decided: Fitted
     dropped: list[tuple[str, Any]]  # offline-read facts the extractor didn't confirm
     cleared: list[tuple[str, Any]] = field(default_factory=list)  # made unknown: (field, was)
 
@@ -209,11 +202,37 @@ def merge(
             # other_baselines accumulate model by model (Facts.merged); the rest are replaced
             current = current.merged(Facts.model_validate({update.field: update.value}))
         except ValidationError as exc:
-            problems = "; ".join(problems_from(exc))
-            refused.append(Rejected(update.field, str(update.value), problems))
+            why = _clash(update.field, problems_from(exc), current) or "; ".join(problems_from(exc))
+            refused.append(Rejected(update.field, str(update.value), why))
             continue
         applied[":".join([update.field, *models])] = update
     return current, list(applied.values()), refused
+
+
+_FACT_NAMED = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
+
+
+def _clash(field: str, problems: list[str], facts: Facts) -> str | None:
+    """A value that breaks a rule between two facts ("the cached prefix is part of the input")
+    asks which one is right, naming the other; None for a value wrong on its own."""
+    known = facts.known()
+    text = "; ".join(p.replace(": ", " ", 1) for p in problems)
+    others = [
+        name
+        for name in dict.fromkeys(_FACT_NAMED.findall(" ".join(problems)))
+        if name != field and name in known
+    ]
+    if not others:
+        return None
+    held = " and ".join(f"{name} = {_shown(known[name])}" for name in others)
+    return (
+        f"it doesn't fit the {held} I have from earlier ({text}). Which one is right? "
+        "Correct the wrong one and I'll redo the math"
+    )
+
+
+def _shown(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
 
 
 def _models_named(update: Accepted) -> list[str]:
@@ -525,11 +544,10 @@ class Conversation:
             thread = fresh
         raise RuntimeError(f"thread {thread.id}: kept changing while this turn saved")
 
-    def decide(self, facts: Facts, prices: PriceSheet) -> Decided:
-        try:
-            return Decided(decide(facts, prices, self.assumptions, today=self.today))
-        except InputError as exc:
-            return Decided(None, exc.problems)
+    def decide(self, facts: Facts, prices: PriceSheet) -> Fitted:
+        """The decision on the facts; facts that clash are set aside (and said), so one bad
+        figure never blocks the rest of the thread."""
+        return decide_setting_aside(facts, prices, self.assumptions, today=self.today)
 
     # -- a turn, step by step -----------------------------------------------------------
 
@@ -573,6 +591,8 @@ class Conversation:
                 return None  # nothing code can suppose: let the extractor read it as facts
             handled["values"] = values
             outcome = self._what_if(loaded, values, base)
+        elif intent.command is Command.new_workload:
+            return self._new_workload(loaded, turn)  # the message moves to the new workload
         else:
             assert intent.command is not None
             handled["command"] = intent.command.value
@@ -626,8 +646,25 @@ class Conversation:
             )
         if command is Command.undo:
             return self._undo(loaded, base)
-        # A new workload: one thread scopes one workload, so it gets a thread of its own.
-        return Outcome(OutcomeKind.new_workload, decision=loaded.decision, **base)
+        return None  # a new workload: `_new_workload`
+
+    def _new_workload(self, loaded: Loaded, turn: Turn) -> Outcome:
+        """Set the thread's workload aside as it is (its verdict kept, the digest still covers
+        it) and scope the next one in the same Slack thread, from no facts; what the message
+        says of it after "new workload:" is its first description."""
+        thread_id = loaded.thread.id
+        assert thread_id is not None
+        fresh = self.store.threads.start_workload(thread_id, turn.ts, turn.user)
+        started = self.load(turn)
+        workload = {"workload": fresh.workload, "previous_decision": loaded.decision}
+        if workload_described(turn.text):
+            return dataclasses.replace(self._read_facts(started, turn), **workload)
+        assert fresh.id is not None
+        handled = {"handled": Intent.command.value, "command": Command.new_workload.value}
+        self.store.threads.mark_read(fresh.id, MessageRead(turn.ts, None, json.dumps(handled)))
+        return Outcome(
+            OutcomeKind.new_workload, decision=started.decision, **_unchanged(started), **workload
+        )
 
     def _undo(self, loaded: Loaded, base: dict[str, Any]) -> Outcome:
         """Put the facts back as they were before their last change (again: redo)."""
@@ -812,7 +849,14 @@ class Conversation:
         # Against the verdict the user saw: a verdict whose post failed was never seen.
         shown = settled.thread.shown_verdict
         previous = Verdict(shown) if shown else None
-        before = self.decide(settled.known, self.prices()).decision
+        fitted_before = self.decide(settled.known, self.prices())
+        before = fitted_before.decision
+        # A clash is asked about when this turn made it or touched it, not on every turn after.
+        clash = settled.decided
+        touched = {a.field for a in settled.applied} | corrected
+        asks = bool(clash.problems) and (
+            clash.problems != fitted_before.problems or bool(touched & set(clash.set_aside))
+        )
         if decision.verdict is Verdict.need_info:
             kind = OutcomeKind.question
         elif previous is decision.verdict and (
@@ -833,6 +877,8 @@ class Conversation:
             previous_verdict=previous,
             reduced=reduced,
             reduced_before=reduced_before,
+            problems=clash.problems if asks else [],
+            set_aside=clash.set_aside if asks else [],
             **common,
         )
 

@@ -66,6 +66,11 @@ class Outcome:
         None  # a DM message that "continued" the open scoping, or began a "new" one
     )
     problems: list[str] = field(default_factory=list)  # why the facts don't fit together
+    set_aside: list[str] = field(default_factory=list)  # facts the decision left out for them
+    # The turn began the Slack thread's workload number `workload` ("new workload"); the one
+    # before it kept this decision.
+    workload: int | None = None
+    previous_decision: Decision | None = None
     topic: Topic | None = None  # what an `answer` is about
     quotes: dict[str, str] = field(default_factory=dict)  # fact -> the words it came from
     usage: Usage | None = None  # the extractor's call this turn, if it made one

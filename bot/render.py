@@ -249,6 +249,7 @@ class TurnContext:
     reduced: str | None = None  # read offline: "no_key" or "outage"
     revised: str | None = None  # the reply is to a message "edited" or "deleted" in Slack
     routed: str | None = None  # a DM message that "continued" the open scoping or began a "new" one
+    workload: int | None = None  # the turn began the Slack thread's workload of this number
 
     def __post_init__(self) -> None:
         if self.previous_verdict is Verdict.need_info:  # a first verdict is not a change
@@ -274,6 +275,7 @@ class TurnContext:
             reduced=None if outcome.reduced_before else outcome.reduced,
             revised=outcome.revised,
             routed=outcome.routed,
+            workload=outcome.workload,
         )
 
     @property
@@ -312,17 +314,35 @@ def turn_reply(outcome: Outcome, assumptions: Assumptions) -> tuple[str, list[di
     if kind is OutcomeKind.problem:
         return problem_reply(outcome.problems)
     c = TurnContext.of(outcome, assumptions)
+    clash = clash_text(outcome, md=True)
+    first = render_blocks("text.blocks.json.j2", text=clash) if clash else []
     if kind is OutcomeKind.question:
         blocks = render_blocks("question.blocks.json.j2", c=c)
         count = len(c.questions)
         text = f"To decide I still need {count} more fact{'s' if count != 1 else ''}."
-        return text, blocks
+        return text, validate_blocks(first + blocks)
     if kind is OutcomeKind.unchanged:
         blocks = render_blocks("unchanged.blocks.json.j2", c=c)
     else:
         lead = json.loads(render_text("turn_lead.blocks.json.j2", c=c))
-        blocks = validate_blocks(lead + verdict_blocks(c.decision))
-    return verdict_fallback_text(c.decision), blocks
+        blocks = lead + verdict_blocks(c.decision)
+    return verdict_fallback_text(c.decision), validate_blocks(first + blocks)
+
+
+def clash_text(outcome: Outcome, *, md: bool) -> str | None:
+    """The one question about facts that don't fit together (the first clash), and which facts
+    the verdict leaves out until it is answered; None when everything fits."""
+    if not outcome.problems or not outcome.set_aside:
+        return None
+    name, _, why = outcome.problems[0].partition(":")
+    why = verdict.plain_fields(why.strip().rstrip("."))
+    aside = " and ".join(field_label(f) for f in outcome.set_aside)
+    if md:
+        why, aside = mrkdwn_escape(why), f"*{aside}*"
+    return (
+        f"One thing doesn't fit: {field_label(name.strip())} {why}. Which is right? Until "
+        f"that's settled I've left {aside} out and worked from the rest."
+    )
 
 
 def turn_text(outcome: Outcome, assumptions: Assumptions) -> str:
@@ -341,7 +361,9 @@ def turn_text(outcome: Outcome, assumptions: Assumptions) -> str:
         return turn_reply(outcome, assumptions)[0]
     c = TurnContext.of(outcome, assumptions)
     shown = verdict_text(c.decision) if kind is OutcomeKind.verdict else ""
-    return render_text("turn.txt.j2", c=c, kind=kind.value, verdict_text=shown)
+    text = render_text("turn.txt.j2", c=c, kind=kind.value, verdict_text=shown)
+    clash = clash_text(outcome, md=False)
+    return f"{clash}\n\n{text}" if clash else text
 
 
 def _spoken(outcome: Outcome, *, md: bool) -> str | None:
@@ -359,14 +381,25 @@ def _spoken(outcome: Outcome, *, md: bool) -> str | None:
     if kind is OutcomeKind.help:
         return help_text()
     if kind is OutcomeKind.new_workload:
-        return (
-            "One thread scopes one workload, so this one stays as it is. For the next, start a "
-            "thread of its own: `/ftscope <what they want>` in a channel, or describe it in a "
-            "new message to me in a DM (not in a thread reply)."
-        )
+        return new_workload_text(outcome, md=md)
     if kind is OutcomeKind.nothing_to_undo:
         return "There's nothing to undo yet: no fact of this thread has changed."
     return None
+
+
+def new_workload_text(outcome: Outcome, *, md: bool) -> str:
+    """The reply to "new workload" with nothing said of it yet."""
+    before = outcome.previous_decision
+    if before is None or before.verdict is Verdict.need_info:
+        kept = "it had no verdict yet, and its facts are kept"
+    else:
+        title = verdict.verdict_title(before)
+        kept = f"its verdict stays *{title}*" if md else f"its verdict stays {title}"
+    return (
+        f"Workload {outcome.workload} of this thread: I've set the one before aside as it was "
+        f"({kept}; the weekly digest still checks it). Tell me about the new one as you would "
+        "a new request: what the model does on each call, and how many calls a month."
+    )
 
 
 def _cleared(outcome: Outcome) -> str:

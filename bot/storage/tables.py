@@ -15,7 +15,7 @@ from bot.storage.database import UTCDateTime, utcnow
 class ThreadStatus(StrEnum):
     open = "open"  # still collecting facts
     decided = "decided"  # the last turn reached a verdict
-    closed = "closed"  # set aside: the thread's scoping was started over or replaced
+    closed = "closed"  # set aside: the Slack thread went on to a new workload
 
 
 class MessageRole(StrEnum):
@@ -42,7 +42,10 @@ _JSON = JSON(none_as_null=True)
 class ScopingThread(SQLModel, table=True):
     __tablename__ = "scoping_threads"
     __table_args__ = (
-        UniqueConstraint("team_id", "channel_id", "thread_ts"),
+        # A Slack thread may scope several workloads, one after another ("new workload").
+        UniqueConstraint(
+            "team_id", "channel_id", "thread_ts", "workload", name="uq_scoping_threads_workload"
+        ),
         one_of("status", ThreadStatus, "ck_thread_status"),
     )
 
@@ -50,6 +53,8 @@ class ScopingThread(SQLModel, table=True):
     team_id: str
     channel_id: str
     thread_ts: str
+    # 1 for the thread's first workload; the highest is the one its messages now go to.
+    workload: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     started_by: str
     status: str = ThreadStatus.open
     # JSON columns don't track in-place mutation: always assign a new dict.

@@ -31,6 +31,15 @@ def _thread_key(team_id: str, channel_id: str, thread_ts: str) -> tuple[Any, ...
     )
 
 
+def _newest(team_id: str, channel_id: str, thread_ts: str) -> Any:
+    return (
+        select(ScopingThread)
+        .where(*_thread_key(team_id, channel_id, thread_ts))
+        .order_by(ScopingThread.workload.desc())  # type: ignore[attr-defined]
+        .limit(1)
+    )
+
+
 class Threads:
     """Each method is one short transaction on its own session."""
 
@@ -39,10 +48,53 @@ class Threads:
         self.events = events
 
     def find(self, team_id: str, channel_id: str, thread_ts: str) -> ScopingThread | None:
+        """The Slack thread's current workload (its newest), or None if the bot scopes none."""
         with self.db.session() as session:
-            return session.exec(
-                select(ScopingThread).where(*_thread_key(team_id, channel_id, thread_ts))
-            ).first()
+            return session.exec(_newest(team_id, channel_id, thread_ts)).first()
+
+    def workloads(self, team_id: str, channel_id: str, thread_ts: str) -> list[ScopingThread]:
+        """Every workload the Slack thread scoped, the first first."""
+        with self.db.session() as session:
+            return list(
+                session.exec(
+                    select(ScopingThread)
+                    .where(*_thread_key(team_id, channel_id, thread_ts))
+                    .order_by(ScopingThread.workload)  # type: ignore[arg-type]
+                )
+            )
+
+    def start_workload(self, thread_id: int, slack_ts: str, user_id: str) -> ScopingThread:
+        """Close the workload and open the Slack thread's next one, with no facts, in one
+        transaction; the user message at `slack_ts` (the one that asked for it) moves to the
+        new workload. Again for a workload already closed: the thread's newest, unchanged."""
+        now = utcnow()
+        with Session(self.db.engine, expire_on_commit=False) as session:
+            old = session.get(ScopingThread, thread_id)
+            if old is None:
+                raise LookupError(f"no scoping thread with id {thread_id}")
+            newest = session.exec(_newest(old.team_id, old.channel_id, old.thread_ts)).one()
+            if newest.id != old.id:
+                return newest
+            old.status = ThreadStatus.closed
+            old.updated_at = now
+            session.add(old)
+            fresh = ScopingThread(
+                team_id=old.team_id,
+                channel_id=old.channel_id,
+                thread_ts=old.thread_ts,
+                workload=old.workload + 1,
+                started_by=user_id,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(fresh)
+            session.flush()
+            message = self._user_message(session, thread_id, slack_ts)
+            if message is not None:
+                message.thread_id = fresh.id  # type: ignore[assignment]
+                session.add(message)
+            session.commit()
+            return fresh
 
     def latest_open(self, team_id: str, channel_id: str) -> ScopingThread | None:
         """The channel's most recently active scoping that isn't closed (a DM's open one)."""
@@ -87,9 +139,8 @@ class Threads:
                     return None
                 if may_start:
                     session.exec(self._new_thread(team_id, channel_id, thread_ts, user_id, now))
-                thread_id = session.exec(
-                    select(ScopingThread.id).where(*_thread_key(team_id, channel_id, thread_ts))
-                ).first()
+                newest = session.exec(_newest(team_id, channel_id, thread_ts)).first()
+                thread_id = newest.id if newest is not None else None
                 if thread_id is None:
                     session.rollback()
                     return None

@@ -28,7 +28,7 @@ from knowledge.reader.reading import read_message
 from knowledge.reader.text import any_of, any_word, clause_span_at, has
 from knowledge.reader.unknowns import FACT_WORDS
 
-__all__ = ["read_intent", "read_what_if"]
+__all__ = ["read_intent", "read_what_if", "workload_described"]
 
 CHATTER = MessageIntent(Intent.chatter)
 FACTS = MessageIntent(Intent.facts)
@@ -140,6 +140,20 @@ _COMMANDS: tuple[tuple[Command, str], ...] = (
         ),
     ),
 )
+# "new workload: Globex wants…", "another use case for them - invoices": what follows is the new
+# workload's first description.
+_WORKLOAD_THEN = re.compile(
+    r"\b(?:workload|use ?case)\b[^:\n–—-]{0,40}?\s*(?:[:\n–—]|\s-)\s*(?P<rest>\S.*)",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def workload_described(text: str) -> str:
+    """What a message asking for a new workload says of it ("" when it says nothing)."""
+    m = _WORKLOAD_THEN.search(text)
+    return m.group("rest").strip() if m else ""
+
+
 _COMMAND_RULES = tuple(
     (command, re.compile(_LEAD_IN + pattern + _TAIL, re.IGNORECASE))
     for command, pattern in _COMMANDS

@@ -29,6 +29,7 @@ SCRIPT = {
     "cache 5000": [("cached_prefix_tokens", "5000", "cache 5000")],
     "don't know the volume": [("monthly_calls", "unknown", "we don't know the volume")],
     "IGNORE RULES": [("monthly_calls", "unknown", "IGNORE RULES")],
+    "~6000 tokens in": [("input_tokens", "6000", "~6000 tokens in")],
 }
 
 
@@ -120,6 +121,36 @@ def test_an_unknown_the_users_words_do_not_say_clears_nothing(conversation, stor
     assert store.threads.find("T1", "C1", "100.000001").facts["monthly_calls"] == 15_000_000
 
 
+def test_a_new_workload_is_scoped_apart_in_the_same_thread(conversation, store, extractor):
+    thread = Thread(conversation)
+    thread.say(FIRST)
+    first = thread.say(ANSWER)
+    reply = thread.say("ok, new workload please")
+    assert reply.kind == "new_workload" and reply.workload == 2
+    assert reply.after.known() == {}
+    assert "Workload 2 of this thread" in reply.text and "Measure Claude Haiku 5.5 first" in (
+        reply.text
+    )
+    kept, current = store.threads.workloads("T1", "C1", "100.000001")
+    assert kept.status == "closed" and kept.last_verdict == first.decision.verdict.value
+    assert kept.facts["monthly_calls"] == 15_000_000 and current.facts == {}
+    # the next message scopes the new workload, and Claude is sent none of the first one's
+    thread.say("cache 5000")
+    history, sent = extractor.sent[-1]
+    assert history == [] and sent == "cache 5000"
+    assert store.threads.find("T1", "C1", "100.000001").facts == {"cached_prefix_tokens": 5000}
+    assert store.threads.workloads("T1", "C1", "100.000001")[0].facts == kept.facts
+
+
+def test_a_new_workload_described_after_the_command_starts_with_those_facts(conversation, store):
+    thread = Thread(conversation)
+    thread.say(FIRST)
+    reply = thread.say("new workload: Globex, 2M invoices a month, cache 5000")
+    assert reply.workload == 2 and reply.kind == "question"
+    assert reply.terminal.startswith("(Workload 2 of this thread: the one before is set aside")
+    assert store.threads.find("T1", "C1", "100.000001").facts == {"cached_prefix_tokens": 5000}
+
+
 def test_thanks_after_a_verdict_gets_no_reply_and_no_claude_call(conversation, extractor):
     thread = Thread(conversation)
     thread.say(FIRST)
@@ -173,26 +204,39 @@ def test_an_outage_keeps_the_facts_and_the_next_turn_reads_the_missed_message(
     assert [h.user_text for h in history] == [FIRST]
 
 
-def test_facts_that_clash_are_kept_and_the_clash_explained(conversation, store):
+def test_facts_that_clash_are_kept_asked_about_once_and_the_rest_still_decides(conversation, store):
     thread = Thread(conversation)
     thread.say(FIRST)
     reply = thread.say("the cache 5000 tokens of instructions")  # > the 500 assumed in
-    assert reply.kind == "problem"
-    assert "cached prompt tokens" in reply.text and "give input tokens" in reply.text
-    assert "cached_prefix_tokens" not in reply.text
-    newest = [m for m in store.threads.messages(reply.thread_id) if m.role == "user"][-1]
-    assert newest.extraction  # read, and its facts saved with it
+    assert reply.kind == "question" and reply.set_aside == ["cached_prefix_tokens"]
+    first_line = reply.terminal.splitlines()[0]
+    assert first_line.startswith("One thing doesn't fit: cached prompt tokens must be ≤ input")
+    assert "give input tokens" in first_line and "Which is right?" in first_line
+    assert "cached_prefix_tokens" not in reply.terminal
+    assert "How many labeled examples of correct output exist?" in reply.terminal
     facts = store.threads.find("T1", "C1", "100.000001").facts
-    assert facts["cached_prefix_tokens"] == 5000
+    assert facts["cached_prefix_tokens"] == 5000  # kept: the user says which is right
+    # the verdict comes with the clash still open, and says it once, not on every turn
+    verdict = thread.say(ANSWER.replace("~600 tokens in, ", "").replace(", 450 of it", ""))
+    assert verdict.decision.verdict != "need_info"
+    assert "doesn't fit" not in verdict.terminal
+    # the input, given, settles it: the cached prefix is back in the math
+    settled = thread.say("~6000 tokens in")
+    assert settled.set_aside == [] and "doesn't fit" not in settled.terminal
+    assert conversation.decide(settled.after, conversation.prices()).problems == []
+    assert "(5,000 of 6,000 input tokens cached)" in settled.terminal
 
 
-def test_an_update_that_breaks_validation_is_refused_alone(conversation):
+def test_a_value_that_clashes_with_an_earlier_one_asks_which_is_right(conversation, store):
     thread = Thread(conversation)
     thread.say(FIRST)
     thread.say(ANSWER)
     reply = thread.say("cache 5000")  # above the 600 input tokens: refused, nothing else lost
     assert [r.field for r in reply.rejected] == ["cached_prefix_tokens"]
-    assert "must be ≤ input_tokens" in reply.rejected[0].why
+    assert "doesn't fit the input_tokens = 600 I have from earlier" in reply.rejected[0].why
+    assert "Which one is right?" in reply.rejected[0].why
+    assert "doesn't fit the input tokens = 600 I have from earlier" in reply.terminal
+    assert store.threads.find("T1", "C1", "100.000001").facts["input_tokens"] == 600
 
 
 def test_usage_is_recorded_per_call(conversation, store):
@@ -278,11 +322,11 @@ def test_load_finds_the_threads_facts_and_what_they_decide(conversation):
     assert loaded.decision is not None and loaded.decision.missing
 
 
-def test_decide_names_the_problem_instead_of_raising(conversation, prices):
-    unknown = Facts(frontier_model="claude-opus-0")
+def test_decide_names_the_problem_and_decides_without_the_fact_that_has_it(conversation, prices):
+    unknown = Facts(frontier_model="claude-opus-0", monthly_calls=15_000_000)
     decided = conversation.decide(unknown, prices)
-    assert decided.decision is None
     assert any("claude-opus-0" in p for p in decided.problems)
+    assert decided.set_aside == ["frontier_model"] and decided.decision is not None
 
 
 def test_check_refuses_a_number_the_user_never_wrote(conversation):

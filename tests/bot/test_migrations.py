@@ -1,9 +1,11 @@
 """The schema comes from the migrations, on SQLite and PostgreSQL, and matches the models."""
 
+from datetime import UTC, datetime
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
 from bot.cli import main
@@ -79,3 +81,36 @@ def test_the_bot_upgrades_sqlite_at_start_but_not_postgresql(database_url):
     else:  # several machines start together: the release command migrates, once
         with pytest.raises(ConfigError, match=r"schema is at nothing.*run `ftscope db upgrade`"):
             open_store(settings)
+
+
+def test_threads_with_messages_upgrade_to_workloads_and_keep_everything(engine, store):
+    """0005 rebuilds scoping_threads on SQLite (a batch copy): threads keep their facts and
+    messages, each becomes its Slack thread's first workload, and a second one fits beside it."""
+    downgrade(engine, "0004")
+    with engine.begin() as connection:  # rows as the 0004 schema holds them
+        connection.execute(
+            text(
+                "INSERT INTO scoping_threads (team_id, channel_id, thread_ts, started_by, "
+                "status, facts, fact_quotes, fact_ts, created_at, updated_at) VALUES ('T1', "
+                "'C1', '1.0', 'U1', 'open', '{\"monthly_calls\": 15000000}', '{}', '{}', "
+                ":now, :now)"
+            ),
+            {"now": datetime.now(UTC)},
+        )
+        thread_id = connection.execute(text("SELECT id FROM scoping_threads")).scalar_one()
+        connection.execute(
+            text(
+                "INSERT INTO thread_messages (thread_id, slack_ts, user_id, role, text, "
+                "created_at) VALUES (:id, '1.0', 'U1', 'user', '15M tickets a month', :now)"
+            ),
+            {"id": thread_id, "now": datetime.now(UTC)},
+        )
+    upgrade(engine)
+    thread = store.threads.find("T1", "C1", "1.0")
+    assert thread.id == thread_id and thread.workload == 1
+    assert thread.facts == {"monthly_calls": 15_000_000}
+    assert [m.text for m in store.threads.messages(thread_id)] == ["15M tickets a month"]
+    second = store.threads.start_workload(thread_id, "1.0", "U2")
+    assert second.workload == 2 and store.threads.find("T1", "C1", "1.0").id == second.id
+    assert [m.text for m in store.threads.messages(second.id)] == ["15M tickets a month"]
+    assert store.threads.messages(thread_id) == []  # the message that asked for it moved

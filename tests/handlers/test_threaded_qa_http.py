@@ -66,7 +66,7 @@ def test_a_what_if_is_labelled_and_use_that_keeps_it(decided, claude):
         ("summary for the client", "We recommend measuring"),
         ("help", "/ftscope"),
         ("start over", "Starting over: I've cleared "),
-        ("new workload", "One thread scopes one workload"),
+        ("new workload", "Workload 2 of this thread: I've set the one before aside as it was"),
         ("undo", "Undone: the facts are back as they were before their last change."),
     ],
 )
@@ -281,3 +281,35 @@ def test_a_fact_nobody_knows_is_taken_back_and_the_reply_says_so(decided, claude
     assert "monthly calls 15,000,000 → unknown" in reply
     assert "How many calls a month in production?" in reply
     assert "monthly_calls" not in bot.store.threads.find(TEAM_ID, CHANNEL, thread_ts).facts
+
+
+def test_a_clash_asks_one_question_and_the_thread_goes_on(start_bot, claude):
+    """The issue's stuck thread: a cached prefix read larger than the input the task type
+    assumes. The reply asks about it and still asks for the rest; the input settles it."""
+    bot = start_bot()
+    script_acme(claude)
+    bot.command(FIRST)
+    bot.wait()
+    thread_ts = next(p for p in bot.slack.posts() if p.get("thread_ts"))["thread_ts"]
+    claude.says("5000 tokens", ("cached_prefix_tokens", "5000", "5000 tokens"))
+    bot.say("the instructions are 5000 tokens, all cached", thread_ts)
+    asked = text_of(bot.slack.replies_in(thread_ts)[-1])
+    assert "One thing doesn't fit: cached prompt tokens must be ≤ input tokens (500" in asked
+    assert "How many labeled examples" in asked
+    claude.says("~6000 tokens in", ("input_tokens", "6000", "~6000 tokens in"))
+    bot.say("~6000 tokens in", thread_ts)
+    facts = bot.store.threads.find(TEAM_ID, CHANNEL, thread_ts).facts
+    assert facts["cached_prefix_tokens"] == 5000 and facts["input_tokens"] == 6000
+    assert "doesn't fit" not in text_of(bot.slack.replies_in(thread_ts)[-1])
+
+
+def test_a_new_workload_in_the_thread_is_kept_apart_from_the_first(decided, claude):
+    bot, thread_ts, _ = decided
+    claude.says("2M invoices", ("monthly_calls", "2000000", "2M invoices a month"))
+    bot.say("new workload: Globex pulls totals out of 2M invoices a month", thread_ts)
+    reply = text_of(bot.slack.replies_in(thread_ts)[-1])
+    assert "(Workload 2 of this thread: the one before is set aside as it was.)" in reply
+    first, second = bot.store.threads.workloads(TEAM_ID, CHANNEL, thread_ts)
+    assert first.status == "closed" and first.facts["monthly_calls"] == 15_000_000
+    assert second.facts["monthly_calls"] == 2_000_000
+    assert "Globex" in claude.newest_texts()[-1]
