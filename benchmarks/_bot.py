@@ -10,16 +10,35 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from tests.fakes.claude_api import FakeClaude
+from tests.fakes.claude_api import CacheSimulator, FakeClaude
+from tests.fakes.harness import slack_request
 from tests.fakes.slack_api import FakeSlack
 
 SIGNING_SECRET = "bench-signing-secret"
+
+
+def signed(bot_url: str, body: str, content_type: str) -> urllib.request.Request:
+    """A request to the bot's `/slack/events` as Slack sends it (signed now: valid for 5
+    minutes)."""
+    return slack_request(bot_url, body, content_type, secret=SIGNING_SECRET)
+
+
+def status_of(request: urllib.request.Request) -> int:
+    """Send the request, read the answer: its HTTP status. OSError when there is none."""
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            response.read()
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
 
 
 @dataclass
@@ -30,6 +49,21 @@ class Bot:
     exit_code: int | None = None
     stop_s: float | None = None
     killed: bool = False
+
+
+@contextmanager
+def fakes(
+    reply: Callable[[dict[str, Any]], dict[str, Any]], latency_s: float
+) -> Iterator[tuple[FakeSlack, FakeClaude]]:
+    """The fake Slack, and a fake Claude that answers `reply` after `latency_s` with prompt
+    caching, as the dated Haiku snapshot the real API names; both stopped afterwards."""
+    slack = FakeSlack().start()
+    claude = FakeClaude(reply, latency_s, CacheSimulator(), model_suffix="-20251001").start()
+    try:
+        yield slack, claude
+    finally:
+        claude.stop()
+        slack.stop()
 
 
 @contextmanager

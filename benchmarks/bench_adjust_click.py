@@ -29,13 +29,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `tests` is not installed
 
-from _bot import running_bot
+from _bot import running_bot, signed, status_of
 from bench_slack_ack import (
     CHANNEL,
     extraction_reply,
     percentile,
     postgres_database,
-    sign,
     sqlite_database,
 )
 
@@ -72,24 +71,9 @@ def seed_verdicts(database_url: str, count: int) -> list[str]:
 
 
 def post(url: str, body: str, content_type: str) -> tuple[int, float]:
-    stamp = int(time.time())
-    request = urllib.request.Request(
-        f"{url}/slack/events",
-        data=body.encode(),
-        method="POST",
-        headers={
-            "Content-Type": content_type,
-            "X-Slack-Request-Timestamp": str(stamp),
-            "X-Slack-Signature": sign(body, stamp),
-        },
-    )
+    request = signed(url, body, content_type)
     started = time.perf_counter()
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            response.read()
-            status = response.status
-    except urllib.error.HTTPError as exc:
-        status = exc.code
+    status = status_of(request)
     return status, (time.perf_counter() - started) * 1000
 
 

@@ -57,7 +57,6 @@ import re
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.request
 import uuid
 from collections import Counter
@@ -70,20 +69,19 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `tests` is not installed
 
-from _bot import Bot, running_bot
+from _bot import Bot, fakes, running_bot, signed, status_of
 from bench_slack_ack import (
     CHANNEL,
     DEFAULT_POSTGRES_URL,
     percentile,
     postgres_database,
-    sign,
     sqlite_database,
 )
 from sqlalchemy import text
 
 from bot.settings import Settings, normalize_database_url
 from bot.storage import make_engine
-from tests.fakes.claude_api import CacheSimulator, FakeClaude, newest_user_text
+from tests.fakes.claude_api import FakeClaude, newest_user_text
 from tests.fakes.slack_api import BOT_USER_ID, TEAM_ID, FakeSlack
 
 DEFAULT_WORKERS = int(Settings.model_fields["workers"].default)
@@ -202,18 +200,7 @@ def event_request(bot_url: str, event: dict[str, Any]) -> urllib.request.Request
         ],
         "is_ext_shared_channel": False,
     }
-    body = json.dumps(envelope)
-    timestamp = int(time.time())
-    return urllib.request.Request(
-        f"{bot_url}/slack/events",
-        data=body.encode(),
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "X-Slack-Request-Timestamp": str(timestamp),
-            "X-Slack-Signature": sign(body, timestamp),
-        },
-    )
+    return signed(bot_url, json.dumps(envelope), "application/json")
 
 
 def mention_event(ts: str, user: str, words: str) -> dict[str, Any]:
@@ -258,11 +245,7 @@ class Sent:
 def post(request: urllib.request.Request, record: Sent) -> None:
     record.sent_at = time.monotonic()
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            response.read()
-            record.status = response.status
-    except urllib.error.HTTPError as exc:
-        record.status = exc.code
+        record.status = status_of(request)
     except OSError as exc:
         record.status = 0
         record.error = f"{type(exc).__name__}: {exc}"
@@ -503,28 +486,23 @@ class LoadRun:
 
 
 def run_database(name: str, database_url: str, opts: Options, log_dir: Path) -> DatabaseRun:
-    slack = FakeSlack().start()
-    claude = FakeClaude(
-        extraction_reply, SETUP_LATENCY_S, CacheSimulator(), model_suffix="-20251001"
-    ).start()
-    try:
-        with running_bot(slack, claude, database_url, opts.workers, log_dir) as bot:
-            run = LoadRun(bot, slack, claude, opts)
-            try:
-                setup_s, setup_kinds = run.setup()
-                claude.latency_s = opts.latency
-                for number, rate in enumerate(opts.rates):
-                    step = run.step(number, rate)
-                    run.steps.append(step)
-                    print_step(step, opts, header=number == 0)
-                    if step.saturated_by:
-                        break
-                time.sleep(0.5)  # the last replies' usage records and reaction removals
-            finally:
-                run.close()
-    finally:
-        claude.stop()
-        slack.stop()
+    with (
+        fakes(extraction_reply, SETUP_LATENCY_S) as (slack, claude),
+        running_bot(slack, claude, database_url, opts.workers, log_dir) as bot,
+    ):
+        run = LoadRun(bot, slack, claude, opts)
+        try:
+            setup_s, setup_kinds = run.setup()
+            claude.latency_s = opts.latency
+            for number, rate in enumerate(opts.rates):
+                step = run.step(number, rate)
+                run.steps.append(step)
+                print_step(step, opts, header=number == 0)
+                if step.saturated_by:
+                    break
+            time.sleep(0.5)  # the last replies' usage records and reaction removals
+        finally:
+            run.close()
     stored, expected = integrity(database_url, run.sent, slack, opts.threads)
     stderr = bot.stderr_path.read_text()
     return DatabaseRun(name, setup_s, setup_kinds, run.steps, bot, stored, expected, stderr)

@@ -30,14 +30,11 @@ Run: python benchmarks/bench_slack_ack.py [--concurrency 50] [--workers 64]
 from __future__ import annotations
 
 import argparse
-import hashlib
-import hmac
 import math
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
@@ -50,14 +47,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `tests` is not installed
 
-from _bot import SIGNING_SECRET
+from _bot import fakes, signed, status_of
 from _bot import running_bot as serve
 from sqlalchemy import text
 
 from bot import render
 from bot.settings import Settings, normalize_database_url
 from bot.storage import Store, UsageTotals, make_engine
-from tests.fakes.claude_api import CacheSimulator, FakeClaude
+from tests.fakes.claude_api import FakeClaude
 from tests.fakes.slack_api import TEAM_ID, FakeSlack
 
 CHANNEL = "C0SALES"
@@ -107,11 +104,6 @@ def postgres_database(base: str) -> Iterator[str]:
         admin.dispose()
 
 
-def sign(body: str, timestamp: int) -> str:
-    base = f"v0:{timestamp}:{body}".encode()
-    return "v0=" + hmac.new(SIGNING_SECRET.encode(), base, hashlib.sha256).hexdigest()
-
-
 @dataclass(frozen=True)
 class Ack:
     status: int
@@ -137,28 +129,13 @@ def command_request(
         "response_url": response_url,
         "trigger_id": f"trigger.{user}",
     }
-    body = urllib.parse.urlencode(form)
-    timestamp = int(time.time())
-    return urllib.request.Request(
-        f"{bot_url}/slack/events",
-        data=body.encode(),
-        method="POST",
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Slack-Request-Timestamp": str(timestamp),
-            "X-Slack-Signature": sign(body, timestamp),
-        },
-    )
+    return signed(bot_url, urllib.parse.urlencode(form), "application/x-www-form-urlencoded")
 
 
 def send(request: urllib.request.Request) -> Ack:
     started = time.perf_counter()
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            response.read()
-            status = response.status
-    except urllib.error.HTTPError as exc:
-        status = exc.code
+        status = status_of(request)
     except OSError as exc:
         return Ack(0, (time.perf_counter() - started) * 1000, f"{type(exc).__name__}: {exc}")
     return Ack(status, (time.perf_counter() - started) * 1000)
@@ -255,58 +232,53 @@ class Result:
 
 
 def run(database_url: str, n: int, workers: int, latency: float) -> Result:
-    slack = FakeSlack().start()
-    claude = FakeClaude(
-        extraction_reply, latency, CacheSimulator(), model_suffix="-20251001"
-    ).start()
-    try:
-        with running_bot(slack, claude, database_url, workers) as (store, url):
-            response_url = slack.response_url("bench")
-            # Warm-up (excluded): imports, connection pools, the first prompt cache write.
-            warm_up = "Warm-up Co wants ticket routing, ~15M tickets/mo"
-            warm = send(command_request(url, response_url, "U0WARM", warm_up))
-            if warm.status != 200:
-                raise RuntimeError(f"the warm-up command got HTTP {warm.status} {warm.error}")
-            if wait_for_replies(slack, "Warm-up", 1, timeout=latency + 30).all_replies_s is None:
-                raise RuntimeError("the warm-up command got no reply in its thread")
-            served_before = len(claude.served)
-            since = datetime.now(UTC)
+    with (
+        fakes(extraction_reply, latency) as (slack, claude),
+        running_bot(slack, claude, database_url, workers) as (store, url),
+    ):
+        response_url = slack.response_url("bench")
+        # Warm-up (excluded): imports, connection pools, the first prompt cache write.
+        warm_up = "Warm-up Co wants ticket routing, ~15M tickets/mo"
+        warm = send(command_request(url, response_url, "U0WARM", warm_up))
+        if warm.status != 200:
+            raise RuntimeError(f"the warm-up command got HTTP {warm.status} {warm.error}")
+        if wait_for_replies(slack, "Warm-up", 1, timeout=latency + 30).all_replies_s is None:
+            raise RuntimeError("the warm-up command got no reply in its thread")
+        served_before = len(claude.served)
+        since = datetime.now(UTC)
 
-            barrier = threading.Barrier(n + 1, timeout=10)
-            acks: list[Ack] = []
-            lock = threading.Lock()
+        barrier = threading.Barrier(n + 1, timeout=10)
+        acks: list[Ack] = []
+        lock = threading.Lock()
 
-            requests = [
-                command_request(
-                    url,
-                    response_url,
-                    f"U{i:04d}",
-                    f"Acme {i} wants ticket routing, ~15M tickets/mo",
-                )
-                for i in range(n)
-            ]
+        requests = [
+            command_request(
+                url,
+                response_url,
+                f"U{i:04d}",
+                f"Acme {i} wants ticket routing, ~15M tickets/mo",
+            )
+            for i in range(n)
+        ]
 
-            def fire(i: int) -> None:
-                barrier.wait()
-                ack = send(requests[i])
-                with lock:
-                    acks.append(ack)
+        def fire(i: int) -> None:
+            barrier.wait()
+            ack = send(requests[i])
+            with lock:
+                acks.append(ack)
 
-            threads = [threading.Thread(target=fire, args=(i,), daemon=True) for i in range(n)]
-            for t in threads:
-                t.start()
-            barrier.wait()  # everyone sends from here: the clock starts with the first send
-            limit = math.ceil(n / workers) * latency + 30
-            timeline = wait_for_replies(slack, "Acme ", n, timeout=limit)
-            for t in threads:
-                t.join(timeout=15)
-            time.sleep(0.5)  # the last turns record their usage after posting
-            usage = store.usage.between(since, datetime.now(UTC) + timedelta(minutes=1))
-            refusals = sum(1 for c in slack.calls if not c.ok)
-            served = len(claude.served) - served_before
-    finally:
-        claude.stop()
-        slack.stop()
+        threads = [threading.Thread(target=fire, args=(i,), daemon=True) for i in range(n)]
+        for t in threads:
+            t.start()
+        barrier.wait()  # everyone sends from here: the clock starts with the first send
+        limit = math.ceil(n / workers) * latency + 30
+        timeline = wait_for_replies(slack, "Acme ", n, timeout=limit)
+        for t in threads:
+            t.join(timeout=15)
+        time.sleep(0.5)  # the last turns record their usage after posting
+        usage = store.usage.between(since, datetime.now(UTC) + timedelta(minutes=1))
+        refusals = sum(1 for c in slack.calls if not c.ok)
+        served = len(claude.served) - served_before
     with lock:
         acks = list(acks)
     acks += [Ack(0, math.nan, "no answer from the sender thread")] * (n - len(acks))

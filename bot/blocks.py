@@ -84,32 +84,29 @@ def validate_blocks(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return blocks
 
 
+def _check_length(what: str, text: str, limit: int) -> None:
+    if len(text) > limit:
+        raise RenderError(f"{what} is {len(text)} chars; Slack allows {limit}")
+
+
 def check_limits(block: dict[str, Any]) -> None:
     kind = block.get("type")
     text = (block.get("text") or {}).get("text", "")
-    if kind == "header" and len(text) > MAX_HEADER_TEXT:
-        raise RenderError(f"header text is {len(text)} chars; Slack allows {MAX_HEADER_TEXT}")
+    if kind == "header":
+        _check_length("header text", text, MAX_HEADER_TEXT)
     if kind == "section":
-        if len(text) > MAX_SECTION_TEXT:
-            raise RenderError(f"section text is {len(text)} chars; Slack allows {MAX_SECTION_TEXT}")
+        _check_length("section text", text, MAX_SECTION_TEXT)
         fields = block.get("fields") or []
         if len(fields) > MAX_FIELDS:
             raise RenderError(f"{len(fields)} fields; Slack allows {MAX_FIELDS}")
         for f in fields:
-            if len(f.get("text", "")) > MAX_FIELD_TEXT:
-                raise RenderError(
-                    f"a field is {len(f['text'])} chars; Slack allows {MAX_FIELD_TEXT}"
-                )
+            _check_length("a field", f.get("text", ""), MAX_FIELD_TEXT)
     if kind == "context":
         elements = block.get("elements", [])
         if len(elements) > MAX_CONTEXT_ELEMENTS:
             raise RenderError(f"context has more than {MAX_CONTEXT_ELEMENTS} elements")
         for element in elements:
-            if len(element.get("text", "")) > MAX_CONTEXT_TEXT:
-                raise RenderError(
-                    f"a context element is {len(element['text'])} chars; Slack allows "
-                    f"{MAX_CONTEXT_TEXT}"
-                )
+            _check_length("a context element", element.get("text", ""), MAX_CONTEXT_TEXT)
 
 
 # -- views (modals and the Home tab) and interactive elements ------------------------------------

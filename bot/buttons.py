@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from bot.blocks import MAX_BLOCKS
@@ -54,16 +54,7 @@ class VerdictRef:
 
     @property
     def value(self) -> str:
-        return json.dumps(
-            {
-                "v": VALUE_VERSION,
-                "team": self.team,
-                "channel": self.channel,
-                "thread_ts": self.thread_ts,
-                "decision": self.decision,
-            },
-            separators=(",", ":"),
-        )
+        return json.dumps({"v": VALUE_VERSION, **asdict(self)}, separators=(",", ":"))
 
     @classmethod
     def parse(cls, value: str) -> VerdictRef:
@@ -72,7 +63,7 @@ class VerdictRef:
             data = json.loads(value)
             if not isinstance(data, dict) or data.get("v") != VALUE_VERSION:
                 raise ValueError(f"not a verdict button's value: {value[:80]!r}")
-            parts = [data["team"], data["channel"], data["thread_ts"], data["decision"]]
+            parts = [data[f.name] for f in fields(cls)]
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise ValueError(f"not a verdict button's value: {value[:80]!r}") from exc
         if not all(isinstance(p, str) and p for p in parts[1:]) or not isinstance(parts[0], str):

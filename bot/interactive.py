@@ -24,7 +24,14 @@ from slack_sdk.errors import SlackClientError
 
 from bot import render
 from bot.buttons import VerdictRef, fingerprint, with_buttons
-from bot.click_replies import flip_reply, form_reply, no_thread_text, stale_note, summary_reply
+from bot.click_replies import (
+    Reply,
+    flip_reply,
+    form_reply,
+    no_thread_text,
+    stale_note,
+    summary_reply,
+)
 from bot.conversation import Conversation, Loaded
 from bot.home import home_facts, home_view
 from bot.slack_poster import SlackPoster
@@ -245,23 +252,27 @@ class SlackInteractions:
         *,
         threaded: bool = True,
     ) -> None:
-        ref = _ref(value)
-        if ref is not None:
-            self._views.submit(self._open_adjust, trigger_id, ref, user, clicked_ts, threaded)
+        self._on_verdict(
+            self._views, self._open_adjust, value, trigger_id, user, clicked_ts, threaded
+        )
 
     def post_flip(
         self, value: str, user: str, clicked_ts: str | None, *, threaded: bool = True
     ) -> None:
-        ref = _ref(value)
-        if ref is not None:
-            self._work.submit(self._post_flip, ref, user, clicked_ts, threaded)
+        self._on_verdict(self._work, self._post_flip, value, user, clicked_ts, threaded)
 
     def post_summary(
         self, value: str, user: str, clicked_ts: str | None, *, threaded: bool = True
     ) -> None:
+        self._on_verdict(self._work, self._post_summary, value, user, clicked_ts, threaded)
+
+    @staticmethod
+    def _on_verdict(pool: WorkPool, work: Callable[..., Any], value: str, *args: Any) -> None:
+        """`work(ref, *args)` on `pool` for the verdict a button's value names; a value this
+        bot didn't write is logged and dropped."""
         ref = _ref(value)
         if ref is not None:
-            self._work.submit(self._post_summary, ref, user, clicked_ts, threaded)
+            pool.submit(work, ref, *args)
 
     def submit_form(self, view: dict[str, Any], user: str) -> dict[str, str]:
         """Check a submitted *Adjust numbers* form: the inline errors to show (by block_id),
@@ -290,7 +301,7 @@ class SlackInteractions:
         if not errors and not read.errors:
             candidate = _with_values(loaded.known, read.values)
             decided = self.conversation.decide(candidate, loaded.prices)
-            if decided.decision is None:
+            if decided.problems:  # the form's facts must fit: nobody is there to ask
                 errors = errors_by_block(decided.problems, read.values)
         errors |= read.errors
         if errors:
@@ -331,8 +342,8 @@ class SlackInteractions:
 
     def _open_adjust(
         self,
-        trigger_id: str,
         ref: VerdictRef,
+        trigger_id: str,
         user: str,
         clicked_ts: str | None,
         threaded: bool = True,
@@ -373,21 +384,33 @@ class SlackInteractions:
     def _post_flip(
         self, ref: VerdictRef, user: str, clicked_ts: str | None, threaded: bool = True
     ) -> None:
-        answered = self._current_verdict(ref, user, clicked_ts, threaded)
-        if answered is not None:
-            decision, stale = answered
-            text, blocks = flip_reply(decision, user, stale)
-            self.poster.reply(ref.channel, ref.thread_ts if threaded else None, user, text, blocks)
+        def compose(decision: Decision, stale: str) -> Reply:
+            return flip_reply(decision, user, stale)
+
+        self._answer_click(ref, user, clicked_ts, threaded, post=self.poster.reply, compose=compose)
 
     def _post_summary(
         self, ref: VerdictRef, user: str, clicked_ts: str | None, threaded: bool = True
     ) -> None:
+        post = self.poster.ephemeral  # a summary to copy: only `user` sees it
+        self._answer_click(ref, user, clicked_ts, threaded, post=post, compose=summary_reply)
+
+    def _answer_click(
+        self,
+        ref: VerdictRef,
+        user: str,
+        clicked_ts: str | None,
+        threaded: bool,
+        *,
+        post: Callable[..., Any],
+        compose: Callable[[Decision, str], Reply],
+    ) -> None:
+        """The reply `compose(decision, stale)` makes of the thread's verdict as it is now,
+        sent by `post` (a reply in the thread, or one only `user` sees) where the click was."""
         answered = self._current_verdict(ref, user, clicked_ts, threaded)
         if answered is not None:
-            decision, stale = answered
-            text, blocks = summary_reply(decision, stale)
-            where = ref.thread_ts if threaded else None
-            self.poster.ephemeral(ref.channel, where, user, text, blocks)
+            text, blocks = compose(*answered)
+            post(ref.channel, ref.thread_ts if threaded else None, user, text, blocks)
 
     def _current_verdict(
         self, ref: VerdictRef, user: str, clicked_ts: str | None, threaded: bool

@@ -70,11 +70,9 @@ def _fine_tune(w: Words) -> list[str]:
             recommend,
         ]
     if w.latency:
-        limit = w.f.first_token_ms
-        within = f"within {limit:,} ms" if limit is not None else "fast enough"
         sentences = [
-            f"Only a fine-tuned model can return the first token {within}: frontier model APIs "
-            "can't answer that fast."
+            f"Only a fine-tuned model can return the first token {w.within_budget}: frontier "
+            "model APIs can't answer that fast."
         ]
         if b is not None and b.payback_months <= d.horizon_months:
             sentences.append(
@@ -224,22 +222,16 @@ def _rag(w: Words) -> list[str]:
 
 
 def _dataset(w: Words) -> list[str]:
-    d, b, f = w.d, w.b, w.f
-    ds = d.dataset
-    if ds is None:
+    b, lab = w.b, w.labelling
+    if lab is None:
         return ["A fine-tune needs more labeled examples than exist today."]
-    have = f.labeled_examples or 0
     sentences = [
-        f"Labelling the {ds.examples_needed:,} more examples a fine-tune needs would cost about "
-        f"{about(ds.human_labels_usd)} (at ${ds.per_example_usd:,.2f} each): there are "
-        f"{have:,} today, and it needs at least {have + ds.examples_needed:,}."
+        f"Labelling the {lab.needed:,} more examples a fine-tune needs would cost about "
+        f"{lab.cost} (at {lab.each} each): there are {lab.have:,} today, and it needs at least "
+        f"{lab.at_least:,}."
     ]
-    if ds.frontier_labels_usd is not None:
-        model = title(w.baseline_model) if w.baseline_model else "The prompted model"
-        sentences.append(
-            f"{model} already meets your target, so its own outputs could label them for about "
-            f"{about(ds.frontier_labels_usd)}, with a sample checked by hand."
-        )
+    if w.frontier_labels is not None:
+        sentences.append(f"{w.frontier_labels}, with a sample checked by hand.")
     if b is not None and math.isfinite(b.payback_months):
         sentences.append(
             f"Once the data exists, the fine-tune would pay back in {months(b.payback_months)} "

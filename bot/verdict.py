@@ -242,6 +242,20 @@ class Row:
     value: str
 
 
+@dataclass(frozen=True)
+class Labelling:
+    """Under build_dataset: the labeled examples there are, and what the missing ones cost."""
+
+    have: int
+    needed: int  # more than `have`
+    each: str  # per example: "$1.00"
+    cost: str  # all of them labelled by hand, rounded: "$700"
+
+    @property
+    def at_least(self) -> int:
+        return self.have + self.needed
+
+
 class Words:
     """Everything a verdict says, worded once, for both layouts."""
 
@@ -306,6 +320,12 @@ class Words:
     @cached_property
     def latency(self) -> bool:
         return Case.C3 in self.d.cases
+
+    @property
+    def within_budget(self) -> str:
+        """The first-token budget as a phrase: "within 80 ms", or "fast enough" if none is known."""
+        limit = self.f.first_token_ms
+        return f"within {limit:,} ms" if limit is not None else "fast enough"
 
     @cached_property
     def anti_pattern(self) -> bool:
@@ -527,11 +547,9 @@ class Words:
             f"{calls_today(b.monthly_calls)} calls"
         )
         if self.latency:
-            limit = self.f.first_token_ms
-            within = f"within {limit:,} ms" if limit is not None else "fast enough"
             lines = [
-                f"Frontier APIs can't answer {within}, so fine-tuning is the only path: the cost "
-                "is reported, not a gate."
+                f"Frontier APIs can't answer {self.within_budget}, so fine-tuning is the only "
+                "path: the cost is reported, not a gate."
             ]
             prompting = prompting[0].lower() + prompting[1:]
             if b.payback_months <= d.horizon_months:
@@ -622,24 +640,41 @@ class Words:
             )
         return lines + self._cheaper_lines()
 
-    def _dataset_lede(self) -> list[str]:
-        ds, f = self.d.dataset, self.f
+    @cached_property
+    def labelling(self) -> Labelling | None:
+        ds = self.d.dataset
         if ds is None:
+            return None
+        each = f"${ds.per_example_usd:,.2f}"
+        return Labelling(
+            self.f.labeled_examples or 0, ds.examples_needed, each, about(ds.human_labels_usd)
+        )
+
+    def _dataset_lede(self) -> list[str]:
+        lab, f = self.labelling, self.f
+        if lab is None:
             return []
-        have = f.labeled_examples or 0
         domain = f" ({f.domain.value.replace('_', ' ')})" if f.domain else ""
         lines = [
-            f"{have:,} labeled examples exist; a fine-tune needs at least "
-            f"{have + ds.examples_needed:,}. Labelling the other {ds.examples_needed:,} at "
-            f"${ds.per_example_usd:,.2f} each{domain} costs about {about(ds.human_labels_usd)}."
+            f"{lab.have:,} labeled examples exist; a fine-tune needs at least {lab.at_least:,}. "
+            f"Labelling the other {lab.needed:,} at {lab.each} each{domain} costs about {lab.cost}."
         ]
-        if ds.frontier_labels_usd is not None:
-            model = title(self.baseline_model) if self.baseline_model else "The prompted model"
-            lines.append(
-                f"{model} already meets your target, so its own outputs could label them for "
-                f"about {about(ds.frontier_labels_usd)}: check a sample by hand."
-            )
+        if self.frontier_labels is not None:
+            lines.append(f"{self.frontier_labels}: check a sample by hand.")
         return lines
+
+    @cached_property
+    def frontier_labels(self) -> str | None:
+        """What labelling the missing examples with the prompted model's own outputs would
+        cost, where it meets the target (a sentence without its end); else None."""
+        ds = self.d.dataset
+        if ds is None or ds.frontier_labels_usd is None:
+            return None
+        model = title(self.baseline_model) if self.baseline_model else "The prompted model"
+        return (
+            f"{model} already meets your target, so its own outputs could label them for about "
+            f"{about(ds.frontier_labels_usd)}"
+        )
 
     # -- what would have to be true --
 

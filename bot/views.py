@@ -26,7 +26,7 @@ from bot.wording import show_value
 from knowledge.assumptions import Assumptions
 from knowledge.decision import Decision
 from knowledge.errors import problems_from
-from knowledge.facts import Facts
+from knowledge.facts import Facts, Kind, about
 from knowledge.market import offered
 from knowledge.prices import PriceSheet
 
@@ -44,68 +44,72 @@ class NumberInput:
     name: str
     label: str
     unit: str  # "count", "percent", "dollars" or "ms"
+    minimum: int
     maximum: int
 
     @property
     def decimal(self) -> bool:
         return self.unit in ("percent", "dollars")
 
-    @property
-    def minimum(self) -> int:
-        return 1 if self.unit == "ms" else 0
+
+# How each kind of number is entered: quality in percent, money in dollars.
+_ENTERED_AS = {
+    Kind.rate: "count",
+    Kind.count: "count",
+    Kind.examples: "count",
+    Kind.quality: "percent",
+    Kind.share: "percent",
+    Kind.dollars: "dollars",
+    Kind.milliseconds: "ms",
+}
+_FACT_SCHEMAS: dict[str, Any] = Facts.model_json_schema()["properties"]
 
 
-SECTIONS: tuple[tuple[str, tuple[NumberInput | str, ...]], ...] = (
+def number_input(name: str) -> NumberInput:
+    """The input of a number fact: its form label, its unit, and the fact's own bounds (its
+    field's constraints) as entered (a share of 1 is 100 percent)."""
+    fact = about(name)
+    unit = _ENTERED_AS[fact.kind]
+    (number,) = (s for s in _FACT_SCHEMAS[name]["anyOf"] if s["type"] in ("integer", "number"))
+    scale = 100 if unit == "percent" else 1
+    low = number["minimum"] if "minimum" in number else number["exclusiveMinimum"] + 1
+    return NumberInput(name, fact.form, unit, int(low * scale), int(number["maximum"] * scale))
+
+
+# The form's sections, each a heading and its facts in order: numbers and the model select.
+LAYOUT: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "Volume and prompt",
         (
-            NumberInput("monthly_calls", "Monthly calls", "count", 10**13),
+            "monthly_calls",
             "frontier_model",
-            NumberInput("input_tokens", "Input tokens per call", "count", 10_000_000),
-            NumberInput("output_tokens", "Output tokens per call", "count", 10_000_000),
-            NumberInput(
-                "cached_prefix_tokens", "Fixed prompt prefix (tokens, cached)", "count", 10_000_000
-            ),
+            "input_tokens",
+            "output_tokens",
+            "cached_prefix_tokens",
         ),
     ),
-    (
-        "Quality and data",
-        (
-            NumberInput(
-                "baseline_quality", "Quality the prompted model scored (%)", "percent", 100
-            ),
-            NumberInput("target_quality", "Quality target (%)", "percent", 100),
-            NumberInput("labeled_examples", "Labeled examples", "count", 10**12),
-        ),
-    ),
-    (
-        "Latency and format",
-        (
-            NumberInput("first_token_ms", "First-token budget (ms)", "ms", 10**7),
-            NumberInput(
-                "format_failure_rate", "Outputs that break the format today (%)", "percent", 100
-            ),
-        ),
-    ),
-    (
-        "The fine-tune's cost",
-        (
-            NumberInput("build_cost_usd", "Build cost (USD)", "dollars", 10**12),
-            NumberInput("monthly_ops_usd", "Monthly ops (USD)", "dollars", 10**12),
-        ),
-    ),
+    ("Quality and data", ("baseline_quality", "target_quality", "labeled_examples")),
+    ("Latency and format", ("first_token_ms", "format_failure_rate")),
+    ("The fine-tune's cost", ("build_cost_usd", "monthly_ops_usd")),
+)
+SECTIONS: tuple[tuple[str, tuple[NumberInput | str, ...]], ...] = tuple(
+    (heading, tuple(n if n == "frontier_model" else number_input(n) for n in names))
+    for heading, names in LAYOUT
 )
 NUMBERS: dict[str, NumberInput] = {
     item.name: item for _, items in SECTIONS for item in items if isinstance(item, NumberInput)
 }
-# The yes/no facts, as a checkbox reads when ticked.
+# The yes/no facts, in the form's order, as a checkbox reads when ticked.
 FLAGS: dict[str, str] = {
-    "baseline_measured": "A prompted model was measured on it",
-    "batch_ok": "Results can wait a day (batch, half price)",
-    "strict_format": "Every output must match a strict format",
-    "format_schema": "The format fits a JSON schema",
-    "frontier_drift": "Frontier models get its terms wrong",
-    "on_device": "It must run on the device",
+    name: about(name).form
+    for name in (
+        "baseline_measured",
+        "batch_ok",
+        "strict_format",
+        "format_schema",
+        "frontier_drift",
+        "on_device",
+    )
 }
 FORM_FIELDS = frozenset({*NUMBERS, "frontier_model", *FLAGS})
 _ASSUMABLE = ("build_cost_usd", "monthly_ops_usd")  # shown even when the facts don't set them
@@ -388,7 +392,7 @@ def _model_input(
         "type": "input",
         "block_id": "frontier_model",
         "optional": True,
-        "label": _plain("Frontier model"),
+        "label": _plain(about("frontier_model").form),
         "element": element,
     }
     if facts.frontier_model is None:

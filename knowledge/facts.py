@@ -79,6 +79,9 @@ class About:
     yes: str | None = None  # a flag's words when true, if "<label>" would read badly
     no: str | None = None  # ... and when false, if "not <label>" would
     cue: str | None = None  # words a quote must contain to back a flag (a regex)
+    # How the *Adjust numbers* form labels its input (a flag's checkbox, as it reads ticked);
+    # "" for a fact the form doesn't show.
+    form: str = ""
     # How a known value reads on its own ({value} as shown, {label}, {unit}); flags read as
     # `yes`/`no`, or the label and "not <label>".
     reads: str = "{label} {value}"
@@ -142,19 +145,25 @@ class Facts(BaseModel):
             unit="calls/month",
             ask=Ask(2, "How many calls a month in production?", '"~15M a month", "500k a day"'),
             reads="{value} {unit}",
+            form="Monthly calls",
         ),
     ] = Field(None, description="Production calls per month.")
     input_tokens: Annotated[
         Tokens | None,
-        About(Kind.count, "input tokens", reads="{value} {label}"),
+        About(Kind.count, "input tokens", reads="{value} {label}", form="Input tokens per call"),
     ] = Field(None, description="Average input tokens per call.")
     output_tokens: Annotated[
         Tokens | None,
-        About(Kind.count, "output tokens", reads="{value} {label}"),
+        About(Kind.count, "output tokens", reads="{value} {label}", form="Output tokens per call"),
     ] = Field(None, description="Average output tokens per call.")
     cached_prefix_tokens: Annotated[
         Tokens | None,
-        About(Kind.count, "cached prompt tokens", reads="{value} {label}"),
+        About(
+            Kind.count,
+            "cached prompt tokens",
+            reads="{value} {label}",
+            form="Fixed prompt prefix (tokens, cached)",
+        ),
     ] = Field(
         None,
         description="Stable part of the prompt (instructions, examples) that prompt caching "
@@ -162,13 +171,14 @@ class Facts(BaseModel):
     )
     frontier_model: Annotated[
         Annotated[str, Field(max_length=200)] | None,
-        About(Kind.model, "frontier model"),
+        About(Kind.model, "frontier model", form="Frontier model"),
     ] = Field(None, description="Model id prompted today or would be (a key of the price sheet).")
     baseline_measured: Annotated[
         Flag | None,
         About(
             Kind.flag,
             "baseline measured",
+            form="A prompted model was measured on it",
             ask=Ask(
                 8,
                 "Has anyone measured a prompted frontier model on this?",
@@ -184,11 +194,21 @@ class Facts(BaseModel):
     )
     baseline_quality: Annotated[
         Share | None,
-        About(Kind.quality, "baseline quality", asked_with="baseline_measured"),
+        About(
+            Kind.quality,
+            "baseline quality",
+            asked_with="baseline_measured",
+            form="Quality the prompted model scored (%)",
+        ),
     ] = Field(None, description="That measured quality, 0-1.")
     target_quality: Annotated[
         Share | None,
-        About(Kind.quality, "target quality", asked_with="baseline_measured"),
+        About(
+            Kind.quality,
+            "target quality",
+            asked_with="baseline_measured",
+            form="Quality target (%)",
+        ),
     ] = Field(None, description="'Good enough' quality, 0-1.")
     labeled_examples: Annotated[
         Examples | None,
@@ -201,6 +221,7 @@ class Facts(BaseModel):
                 '"about 40k labeled tickets"',
             ),
             reads="{value} {label}",
+            form="Labeled examples",
         ),
     ] = Field(None, description="Labeled examples of correct output they have.")
     domain: Annotated[
@@ -224,6 +245,7 @@ class Facts(BaseModel):
         About(
             Kind.flag,
             "frontier models drift on its terms",
+            form="Frontier models get its terms wrong",
             asked_with="domain",
             cue=(
                 "term|vocab|jargon|code|wrong|mangl|drift|confus|halluc|mistak|miss|struggl|"
@@ -243,6 +265,7 @@ class Facts(BaseModel):
                 '"under 80 ms p95", "on the phone", or "no latency requirement"',
             ),
             reads="first token within {value}",
+            form="First-token budget (ms)",
         ),
     ] = Field(None, description="Required time to first token, in milliseconds.")
     on_device: Annotated[
@@ -250,6 +273,7 @@ class Facts(BaseModel):
         About(
             Kind.flag,
             "on device",
+            form="It must run on the device",
             asked_with="first_token_ms",
             cue=(
                 "device|phone|mobile|edge|offline|on.?prem|laptop|browser|embedded|local|cloud|"
@@ -264,6 +288,7 @@ class Facts(BaseModel):
         About(
             Kind.flag,
             "strict output format",
+            form="Every output must match a strict format",
             ask=Ask(
                 6,
                 "Must every output match a format exactly, and how often does it break today?",
@@ -279,13 +304,19 @@ class Facts(BaseModel):
     )
     format_failure_rate: Annotated[
         Share | None,
-        About(Kind.share, "format failure rate", asked_with="strict_format"),
+        About(
+            Kind.share,
+            "format failure rate",
+            asked_with="strict_format",
+            form="Outputs that break the format today (%)",
+        ),
     ] = Field(None, description="Share of frontier outputs that broke the format, 0-1.")
     batch_ok: Annotated[
         Flag | None,
         About(
             Kind.flag,
             "results can wait a day (batch)",
+            form="Results can wait a day (batch, half price)",
             ask=Ask(
                 5,
                 "Can results come back within a day, or is someone waiting on each answer?",
@@ -310,6 +341,7 @@ class Facts(BaseModel):
         About(
             Kind.flag,
             "format fits a JSON schema",
+            form="The format fits a JSON schema",
             ask=Ask(
                 7,
                 "Can the output format be written down as a JSON schema?",
@@ -344,11 +376,11 @@ class Facts(BaseModel):
     )
     build_cost_usd: Annotated[
         Dollars | None,
-        About(Kind.dollars, "build cost"),
+        About(Kind.dollars, "build cost", form="Build cost (USD)"),
     ] = Field(None, description="Overrides the computed build cost.")
     monthly_ops_usd: Annotated[
         Dollars | None,
-        About(Kind.dollars, "monthly ops"),
+        About(Kind.dollars, "monthly ops", form="Monthly ops (USD)"),
     ] = Field(None, description="Overrides the assumed monthly operational overhead.")
 
     @model_validator(mode="after")

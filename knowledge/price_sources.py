@@ -41,6 +41,7 @@ from knowledge.prices import (
     ModelPrice,
     PerTokenServing,
     ServingOption,
+    require_unique_ids,
 )
 
 LITELLM_LABEL = "LiteLLM model_prices_and_context_window.json"
@@ -317,11 +318,7 @@ class _Sheet(BaseModel):
 
     @model_validator(mode="after")
     def _usable(self) -> _Sheet:
-        seen: set[str] = set()
-        for option in self.finetune_serving:
-            if option.id in seen:
-                raise ValueError(f"finetune_serving: id {option.id!r} appears twice")
-            seen.add(option.id)
+        require_unique_ids(self.finetune_serving)
         if not self.models and not self.finetune_serving:
             raise ValueError("models: the sheet prices nothing (no models, no finetune_serving)")
         return self

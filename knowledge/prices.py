@@ -203,6 +203,15 @@ class DedicatedGpuServing(BaseModel):
 ServingOption = Annotated[PerTokenServing | DedicatedGpuServing, Field(discriminator="kind")]
 
 
+def require_unique_ids(options: list[ServingOption]) -> None:
+    """ValueError naming the first serving option id that appears twice."""
+    seen: set[str] = set()
+    for option in options:
+        if option.id in seen:
+            raise ValueError(f"finetune_serving: id {option.id!r} appears twice")
+        seen.add(option.id)
+
+
 class PriceSheet(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -213,11 +222,7 @@ class PriceSheet(BaseModel):
 
     @model_validator(mode="after")
     def _serving_ids_unique(self) -> PriceSheet:
-        seen: set[str] = set()
-        for option in self.finetune_serving:
-            if option.id in seen:
-                raise ValueError(f"finetune_serving: id {option.id!r} appears twice")
-            seen.add(option.id)
+        require_unique_ids(self.finetune_serving)
         if not self.models:
             raise ValueError("models: must list at least one model")
         for name, model in self.models.items():

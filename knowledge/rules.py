@@ -443,14 +443,24 @@ class _Procedure:
             )
             return self.decision(Verdict.prompt, "brand voice is a prompt job")
         if request is Request.improve_quality and facts.baseline_measured is not True:
-            self.gates[GateName.q1_baseline] = Gate.failed
-            self.gate_notes[GateName.q1_baseline] = "not measured yet"
-            self.reasons.append(
+            return self.unmeasured(
                 "improve-quality request with no measured baseline: a prompt or eval problem "
-                "70% of the time, fix those first"
+                "70% of the time, fix those first",
+                "quality is unmeasured",
             )
-            return self.decision(Verdict.measure_baseline, "quality is unmeasured")
         return None
+
+    def settle(self, name: GateName, state: Gate, *, note: str | None = None, reason: str) -> None:
+        """A gate's state, the note a reply shows beside it (if any), and the reason why."""
+        self.gates[name] = state
+        if note is not None:
+            self.gate_notes[name] = note
+        self.reasons.append(reason)
+
+    def unmeasured(self, reason: str, summary: str) -> Decision:
+        """Q1 fails for want of a measured baseline: measuring it comes first."""
+        self.settle(GateName.q1_baseline, Gate.failed, note="not measured yet", reason=reason)
+        return self.decision(Verdict.measure_baseline, summary)
 
     def unsettled_cases(self) -> list[str]:
         """Facts that must be asked before the cases are settled (empty when settled)."""
@@ -495,29 +505,30 @@ class _Procedure:
         f = self.facts
         # Q1: what does prompting the frontier model already give?
         if Case.C3 in holding:
-            self.gates[GateName.q1_baseline] = Gate.skipped
-            if self.facts.on_device:
-                self.gate_notes[GateName.q1_baseline] = (
-                    "skipped: on device, there is no API to measure"
-                )
-                self.reasons.append("Q1 skipped under C3: on device, there is no API to measure")
-            else:
-                self.gate_notes[GateName.q1_baseline] = (
-                    "skipped: frontier APIs can't meet the latency"
-                )
-                self.reasons.append("Q1 skipped under C3: frontier APIs can't meet the latency")
+            why = (
+                "on device, there is no API to measure"
+                if self.facts.on_device
+                else "frontier APIs can't meet the latency"
+            )
+            self.settle(
+                GateName.q1_baseline,
+                Gate.skipped,
+                note=f"skipped: {why}",
+                reason=f"Q1 skipped under C3: {why}",
+            )
         elif f.baseline_measured is None:
-            self.gates[GateName.q1_baseline] = Gate.unknown
-            self.reasons.append("Q1: has the prompted frontier model been measured? unknown")
+            self.settle(
+                GateName.q1_baseline,
+                Gate.unknown,
+                reason="Q1: has the prompted frontier model been measured? unknown",
+            )
             return self.decision(Verdict.need_info, "a few facts are missing", self.later_needs())
         elif f.baseline_measured is False:
-            self.gates[GateName.q1_baseline] = Gate.failed
-            self.gate_notes[GateName.q1_baseline] = "not measured yet"
-            self.reasons.append(
+            return self.unmeasured(
                 "Q1 fails: measure a well-prompted frontier model with caching first; the gap "
-                "to good enough is the budget for fine-tuning"
+                "to good enough is the budget for fine-tuning",
+                "the prompted baseline is unmeasured",
             )
-            return self.decision(Verdict.measure_baseline, "the prompted baseline is unmeasured")
         else:
             early = self.baseline_gap(holding)
             if early is not None:
@@ -535,8 +546,11 @@ class _Procedure:
         f = self.facts
         gap_only = set(holding) <= {Case.C2, Case.C4}
         if gap_only and (f.baseline_quality is None or f.target_quality is None):
-            self.gates[GateName.q1_baseline] = Gate.unknown
-            self.reasons.append("Q1: measured and target quality are needed for C2/C4")
+            self.settle(
+                GateName.q1_baseline,
+                Gate.unknown,
+                reason="Q1: measured and target quality are needed for C2/C4",
+            )
             return self.decision(
                 Verdict.need_info, "quality figures are missing", self.later_needs()
             )
@@ -546,18 +560,22 @@ class _Procedure:
             and f.target_quality is not None
             and f.baseline_quality >= f.target_quality
         ):
-            self.gates[GateName.q1_baseline] = Gate.failed
-            self.gate_notes[GateName.q1_baseline] = (
-                f"{_share(f.baseline_quality)} already meets the {_share(f.target_quality)} target"
-            )
-            self.reasons.append(
-                "Q1: the prompted frontier model already meets the target, so there "
-                "is no quality gap for fine-tuning to buy"
+            self.settle(
+                GateName.q1_baseline,
+                Gate.failed,
+                note=f"{_share(f.baseline_quality)} already meets the {_share(f.target_quality)} "
+                "target",
+                reason="Q1: the prompted frontier model already meets the target, so there "
+                "is no quality gap for fine-tuning to buy",
             )
             return self.decision(Verdict.prompt, "no quality gap to buy")
-        self.gates[GateName.q1_baseline] = Gate.passed
-        self.gate_notes[GateName.q1_baseline] = _baseline_note(f)
-        self.reasons.append(f"Q1 passes: baseline measured ({self.gate_notes['q1_baseline']})")
+        note = _baseline_note(f)
+        self.settle(
+            GateName.q1_baseline,
+            Gate.passed,
+            note=note,
+            reason=f"Q1 passes: baseline measured ({note})",
+        )
         return None
 
     def cheaper_unmeasured(self) -> Decision | None:
@@ -583,39 +601,45 @@ class _Procedure:
             return None
         self.measure_models = [p.model for p in moot]
         first = moot[0]
-        self.gates[GateName.q1_baseline] = Gate.failed
-        self.gate_notes[GateName.q1_baseline] = (
-            f"measure {', '.join(model_title(p) for p in self.measure_models)} first"
-        )
         bar = _share(self.facts.baseline_quality) if self.facts.baseline_quality else "the bar"
-        self.reasons.append(
-            f"Q1: measure {first.model} first: if it reaches {bar}, prompting it costs "
+        self.settle(
+            GateName.q1_baseline,
+            Gate.failed,
+            note=f"measure {', '.join(model_title(p) for p in self.measure_models)} first",
+            reason=f"Q1: measure {first.model} first: if it reaches {bar}, prompting it costs "
             f"{_money(first.monthly_cost)} a month"
             f"{' in batch' if first.mode is Mode.batch else ''} and the fine-tune never pays "
             f"back within {horizon:g} months; if it doesn't, the fine-tune pays back in "
-            f"{_months(m.payback_months)} against {m.frontier_model}"
+            f"{_months(m.payback_months)} against {m.frontier_model}",
         )
         return self.decision(Verdict.measure_baseline, f"measure {model_title(first.model)} first")
 
     def labeled_data(self) -> Decision | None:
         f, a = self.facts, self.a
         if f.labeled_examples is None:
-            self.gates[GateName.q2_data] = Gate.unknown
-            self.reasons.append("Q2: how many labeled examples exist? unknown")
+            self.settle(
+                GateName.q2_data,
+                Gate.unknown,
+                reason="Q2: how many labeled examples exist? unknown",
+            )
             return self.decision(Verdict.need_info, "labeled data is unknown", ["labeled_examples"])
         floor = a.min_labeled_examples
         if f.labeled_examples < floor:
-            self.gates[GateName.q2_data] = Gate.failed
-            self.gate_notes[GateName.q2_data] = f"{f.labeled_examples:,} < {floor:,}"
-            self.reasons.append(
-                f"Q2 fails: {f.labeled_examples:,} labeled examples < {floor:,}; building the "
-                "training set is a different project and comes first"
+            self.settle(
+                GateName.q2_data,
+                Gate.failed,
+                note=f"{f.labeled_examples:,} < {floor:,}",
+                reason=f"Q2 fails: {f.labeled_examples:,} labeled examples < {floor:,}; building "
+                "the training set is a different project and comes first",
             )
             self.dataset = self._dataset_cost(floor - f.labeled_examples)
             return self.decision(Verdict.build_dataset, "too few labeled examples")
-        self.gates[GateName.q2_data] = Gate.passed
-        self.gate_notes[GateName.q2_data] = f"{f.labeled_examples:,} ≥ {floor:,}"
-        self.reasons.append(f"Q2 passes: {f.labeled_examples:,} labeled examples ≥ {floor:,}")
+        self.settle(
+            GateName.q2_data,
+            Gate.passed,
+            note=f"{f.labeled_examples:,} ≥ {floor:,}",
+            reason=f"Q2 passes: {f.labeled_examples:,} labeled examples ≥ {floor:,}",
+        )
         return None
 
     def _dataset_cost(self, needed: int) -> DatasetCost:
@@ -642,11 +666,12 @@ class _Procedure:
     def volume(self, holding: list[Case]) -> Decision:
         """Q3: does the volume pay back the build (against the competitor)?"""
         if self.facts.on_device:
-            self.gates[GateName.q3_volume] = Gate.skipped
-            self.gate_notes[GateName.q3_volume] = "skipped: on device, there is nothing to compare"
-            self.reasons.append(
-                "Q3 skipped on device: no cloud serving and no frontier API to compare with; "
-                "fine-tuning a small model is the only path"
+            self.settle(
+                GateName.q3_volume,
+                Gate.skipped,
+                note="skipped: on device, there is nothing to compare",
+                reason="Q3 skipped on device: no cloud serving and no frontier API to compare "
+                "with; fine-tuning a small model is the only path",
             )
             return self.decision(Verdict.fine_tune, "only a small model runs on the device")
         m = self.math

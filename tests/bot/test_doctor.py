@@ -2,24 +2,18 @@
 
 import datetime as dt
 
-import pytest
-
 from bot.cli import main
 from bot.doctor import report, run_checks
 from bot.settings import Settings, get_settings
 from bot.storage import create_schema, make_engine
-from tests.fakes.slack_api import FakeSlack
+from tests.fakes import harness
 
 TOKEN = "xoxb-1-2-doctorsecret"
 SECRET = "0123456789abcdef0123456789abcdef"
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
 
 
-@pytest.fixture
-def slack():
-    fake = FakeSlack().start()
-    yield fake
-    fake.stop()
+slack = harness.fake_slack  # the fixture: the fake Slack Web API, running
 
 
 def settings_for(slack, database_url, **overrides) -> Settings:

@@ -139,19 +139,6 @@ def test_every_verdict_opens_with_its_headline_and_number(name, prices, assumpti
     assert render.verdict_fallback_text(decision) == f"Verdict: {HEADLINES[name]}"
 
 
-def test_measure_first_says_what_each_outcome_means(prices, assumptions):
-    text = render.verdict_text(decision_for("acme-ticket-routing", prices, assumptions))
-    assert (
-        "If Claude Haiku 5.5 reaches 91%, what Haiku 4.5 scored, prompting it costs $975 a month "
-        "and the fine-tune never pays back. If it doesn't, the fine-tune pays back in 3.6 months "
-        "against Haiku 4.5."
-    ) in text
-    assert (
-        "What would have to be true against Haiku 4.5: pays back within 12 months from 6.4M "
-        "calls a month (today 15M). At today's volume the build must cost under $91,000."
-    ) in text
-
-
 def test_what_would_have_to_be_true_is_in_the_blocks_too(prices, assumptions):
     blocks = render.verdict_blocks(decision_for("payments-fraud-tagging", prices, assumptions))
     texts = "\n".join(section_texts(blocks))
@@ -172,12 +159,53 @@ def test_no_thresholds_where_the_request_or_no_case_decides(name, prices, assump
     assert "pays back within" not in text
 
 
-def test_dead_zones_are_named_when_today_is_below_them(prices, assumptions):
-    text = render.verdict_text(decision_for("acme-haiku-5-5-measured", prices, assumptions))
-    assert (
-        "What would have to be true: would pay back within 12 months from 86M calls a month "
-        "(today 15M), except between 91M and 94M, where one more GPU eats the savings."
-    ) in text
+@pytest.mark.parametrize(
+    ("name", "sentences"),
+    [
+        pytest.param(
+            "acme-ticket-routing",
+            (
+                "If Claude Haiku 5.5 reaches 91%, what Haiku 4.5 scored, prompting it costs $975 a "
+                "month and the fine-tune never pays back. If it doesn't, the fine-tune pays back "
+                "in 3.6 months against Haiku 4.5.",
+                "What would have to be true against Haiku 4.5: pays back within 12 months from "
+                "6.4M calls a month (today 15M). At today's volume the build must cost under "
+                "$91,000.",
+            ),
+            id="measure-first-says-what-each-outcome-means",
+        ),
+        pytest.param(
+            "acme-haiku-5-5-measured",
+            (
+                "What would have to be true: would pay back within 12 months from 86M calls a "
+                "month (today 15M), except between 91M and 94M, where one more GPU eats the "
+                "savings.",
+            ),
+            id="dead-zones-are-named-when-today-is-below-them",
+        ),
+        pytest.param(
+            "icd10-build-dataset",
+            (
+                "300 labeled examples exist; a fine-tune needs at least 1,000. Labelling the "
+                "other 700 at $1.00 each (medical) costs about $700.",
+            ),
+            id="build-dataset-prices-the-missing-examples",
+        ),
+        pytest.param(
+            "acme-batch",
+            (
+                "Prompting Claude Haiku 4.5 in batch: $0.33 per 1,000 calls · $4,875 a month",
+                "Claude Haiku 5.5 (measure it first): $487 a month in batch ($975 realtime)",
+                "(busy GPU time only)",
+            ),
+            id="batch-is-marked-in-the-math-and-the-alternatives",
+        ),
+    ],
+)
+def test_the_verdict_text_says(name, sentences, prices, assumptions):
+    text = render.verdict_text(decision_for(name, prices, assumptions))
+    for sentence in sentences:
+        assert sentence in text
 
 
 # -- warnings stand out, in every format ---------------------------------------------------------
@@ -222,21 +250,6 @@ def test_on_device_has_no_cloud_serving_and_no_claude_price(prices, assumptions)
     assert "$37,500" in text
     for word in ("Ways of prompting", "Prompting Claude", "per 1,000 calls", "plan serving"):
         assert word not in text
-
-
-def test_build_dataset_prices_the_missing_examples(prices, assumptions):
-    text = render.verdict_text(decision_for("icd10-build-dataset", prices, assumptions))
-    assert (
-        "300 labeled examples exist; a fine-tune needs at least 1,000. Labelling the other 700 "
-        "at $1.00 each (medical) costs about $700."
-    ) in text
-
-
-def test_batch_is_marked_in_the_math_and_the_alternatives(prices, assumptions):
-    text = render.verdict_text(decision_for("acme-batch", prices, assumptions))
-    assert "Prompting Claude Haiku 4.5 in batch: $0.33 per 1,000 calls · $4,875 a month" in text
-    assert "Claude Haiku 5.5 (measure it first): $487 a month in batch ($975 realtime)" in text
-    assert "(busy GPU time only)" in text
 
 
 # -- words for people ---------------------------------------------------------------------------

@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator
 
-import pytest
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
 
 from bot.slack_identity import EVENT_BOT_USER, SlackIdentity
-from tests.fakes.slack_api import BOT_ID, BOT_USER_ID, TEAM_ID, FakeSlack
+from tests.fakes import harness
+from tests.fakes.slack_api import BOT_ID, BOT_USER_ID, TEAM_ID
 
 TOKEN = "xoxb-test-token"
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    fake = FakeSlack().start()
-    yield fake
-    fake.stop()
+slack = harness.fake_slack  # the fixture: the fake Slack Web API, running
 
 
 def dead_url() -> str:

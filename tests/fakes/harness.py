@@ -54,6 +54,32 @@ def sign(body: str, timestamp: int, secret: str = SIGNING_SECRET) -> str:
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
+def slack_request(
+    url: str,
+    body: str,
+    content_type: str,
+    *,
+    secret: str = SIGNING_SECRET,
+    timestamp: int | None = None,
+    signature: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> urllib.request.Request:
+    """A POST to the bot's `/slack/events` as Slack sends it: signed with `secret` at
+    `timestamp` (now by default), or carrying `signature` instead."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    return urllib.request.Request(
+        f"{url}/slack/events",
+        data=body.encode(),
+        method="POST",
+        headers={
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": str(timestamp),
+            "X-Slack-Signature": signature or sign(body, timestamp, secret),
+            **(headers or {}),
+        },
+    )
+
+
 @dataclass
 class Answer:
     status: int
@@ -87,17 +113,8 @@ class Bot:
         signature: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> Answer:
-        timestamp = int(time.time()) if timestamp is None else timestamp
-        request = urllib.request.Request(
-            f"{self.url}/slack/events",
-            data=body.encode(),
-            method="POST",
-            headers={
-                "Content-Type": content_type,
-                "X-Slack-Request-Timestamp": str(timestamp),
-                "X-Slack-Signature": signature or sign(body, timestamp),
-                **(headers or {}),
-            },
+        request = slack_request(
+            self.url, body, content_type, timestamp=timestamp, signature=signature, headers=headers
         )
         started = time.perf_counter()
         try:
@@ -159,18 +176,14 @@ class Bot:
         channel: str = CHANNEL,
         user: str = USER,
     ) -> tuple[str, dict[str, Any]]:
-        ts = ts or self.next_ts()
-        event = {
-            "type": "app_mention",
-            "user": user,
-            "text": f"<@{BOT_USER_ID}> {text}",
-            "ts": ts,
-            "channel": channel,
-            "event_ts": ts,
-        }
-        if thread_ts:
-            event["thread_ts"] = thread_ts
-        return ts, event
+        return self._message_event(
+            "app_mention",
+            f"<@{BOT_USER_ID}> {text}",
+            ts=ts,
+            thread_ts=thread_ts,
+            channel=channel,
+            user=user,
+        )
 
     def message(
         self,
@@ -183,16 +196,46 @@ class Bot:
         channel_type: str = "channel",
         **extra: Any,
     ) -> tuple[str, dict[str, Any]]:
+        return self._message_event(
+            "message",
+            text,
+            ts=ts,
+            thread_ts=thread_ts,
+            channel=channel,
+            user=user,
+            channel_type=channel_type,
+            **extra,
+        )
+
+    def mention_in_thread(self, text: str, thread_ts: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A mention of the bot in a thread, as Slack delivers it: twice, as an `app_mention`
+        event and as a `message` event of the same message (one ts)."""
+        ts, as_mention = self.mention(text, thread_ts=thread_ts)
+        _, as_message = self.message(as_mention["text"], thread_ts=thread_ts, ts=ts)
+        return as_mention, as_message
+
+    def _message_event(
+        self,
+        kind: str,
+        text: str,
+        *,
+        ts: str | None,
+        thread_ts: str | None,
+        channel: str,
+        user: str,
+        **fields: Any,
+    ) -> tuple[str, dict[str, Any]]:
+        """A message event of this type (a new ts unless given), in `thread_ts`'s thread if
+        that is given; its ts, and the event."""
         ts = ts or self.next_ts()
         event = {
-            "type": "message",
+            "type": kind,
             "user": user,
             "text": text,
             "ts": ts,
             "channel": channel,
-            "channel_type": channel_type,
             "event_ts": ts,
-            **extra,
+            **fields,
         }
         if thread_ts:
             event["thread_ts"] = thread_ts
@@ -201,6 +244,14 @@ class Bot:
     def say(self, text: str, thread_ts: str) -> str:
         """A human reply in a thread, delivered the way Slack does, and waited for."""
         ts, event = self.message(text, thread_ts=thread_ts)
+        assert self.event(event).status == 200
+        self.wait()
+        return ts
+
+    def open_thread(self, text: str) -> str:
+        """A mention that opens a thread, delivered the way Slack does, and waited for; the
+        thread's ts."""
+        ts, event = self.mention(text)
         assert self.event(event).status == 200
         self.wait()
         return ts
@@ -219,6 +270,22 @@ class Bot:
         body = urllib.parse.urlencode({"payload": json.dumps(payload)})
         return self.post(body, "application/x-www-form-urlencoded", **kw)
 
+    def interaction(
+        self, kind: str, user: str = USER, trigger: str | None = None, **fields: Any
+    ) -> Answer:
+        """An interactive payload of type `kind` from `user` in the fake workspace, with a
+        fresh trigger_id unless `trigger` is given, and these other fields."""
+        return self.interactive(
+            {
+                "type": kind,
+                "team": {"id": TEAM_ID, "domain": "fake"},
+                "user": {"id": user, "username": "sam", "team_id": TEAM_ID},
+                "api_app_id": "A0FTSCOPE",
+                "trigger_id": trigger or self.trigger(),
+                **fields,
+            }
+        )
+
     def click(
         self,
         button: dict[str, Any],
@@ -230,33 +297,29 @@ class Bot:
         trigger: str | None = None,
     ) -> Answer:
         """A click on a button (a block element, as the bot posted it) of a message."""
-        return self.interactive(
-            {
-                "type": "block_actions",
-                "team": {"id": TEAM_ID, "domain": "fake"},
-                "user": {"id": user, "username": "sam", "team_id": TEAM_ID},
-                "api_app_id": "A0FTSCOPE",
-                "trigger_id": trigger or self.trigger(),
-                "container": {
-                    "type": "message",
-                    "message_ts": message_ts,
-                    "channel_id": channel,
-                    "is_ephemeral": False,
-                    "thread_ts": thread_ts,
-                },
-                "channel": {"id": channel, "name": "sales"},
-                "message": {"type": "message", "ts": message_ts, "thread_ts": thread_ts},
-                "actions": [
-                    {
-                        "type": "button",
-                        "block_id": "b",
-                        "action_id": button["action_id"],
-                        "text": button["text"],
-                        "value": button.get("value", ""),
-                        "action_ts": f"{time.time():.6f}",
-                    }
-                ],
-            }
+        return self.interaction(
+            "block_actions",
+            user,
+            trigger,
+            container={
+                "type": "message",
+                "message_ts": message_ts,
+                "channel_id": channel,
+                "is_ephemeral": False,
+                "thread_ts": thread_ts,
+            },
+            channel={"id": channel, "name": "sales"},
+            message={"type": "message", "ts": message_ts, "thread_ts": thread_ts},
+            actions=[
+                {
+                    "type": "button",
+                    "block_id": "b",
+                    "action_id": button["action_id"],
+                    "text": button["text"],
+                    "value": button.get("value", ""),
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
         )
 
     def submit(
@@ -268,16 +331,11 @@ class Bot:
         response_urls: list[dict[str, Any]] | None = None,
     ) -> Answer:
         """A modal submitted with these input values (`state.values`, as `filled` builds)."""
-        return self.interactive(
-            {
-                "type": "view_submission",
-                "team": {"id": TEAM_ID, "domain": "fake"},
-                "user": {"id": user, "username": "sam", "team_id": TEAM_ID},
-                "api_app_id": "A0FTSCOPE",
-                "trigger_id": self.trigger(),
-                "view": {"id": "V0FAKE", **view, "state": {"values": values}},
-                "response_urls": response_urls or [],
-            }
+        return self.interaction(
+            "view_submission",
+            user,
+            view={"id": "V0FAKE", **view, "state": {"values": values}},
+            response_urls=response_urls or [],
         )
 
     def home_opened(self, user: str = USER, tab: str = "home") -> Answer:

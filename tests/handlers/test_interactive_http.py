@@ -387,9 +387,7 @@ def test_a_reinstalled_workspace_is_answered_again_by_a_new_process(start_bot, c
     uninstall(bot)
     stop(bot)
     restarted = start_bot()  # started after the uninstall, with a token that works
-    ts, event = restarted.mention(FIRST)
-    assert restarted.event(event).status == 200
-    restarted.wait()
+    ts = restarted.open_thread(FIRST)
     assert [p["thread_ts"] for p in restarted.slack.posts()] == [ts]
     assert not restarted.store.workspaces.is_revoked(TEAM_ID)
 
@@ -410,58 +408,39 @@ def test_app_rate_limited_is_logged_and_the_bot_backs_off(start_bot, claude, cap
         answer = bot.post(body, "application/json")
     assert answer.status == 200
     assert "rate-limited this app's events" in caplog.text
-    ts, event = bot.mention(FIRST)
-    bot.event(event)
-    bot.wait()
+    ts = bot.open_thread(FIRST)
     assert [p["thread_ts"] for p in bot.slack.posts()] == [ts]  # answered
     assert bot.slack.calls_to("reactions.add") == []  # without the cosmetic calls
 
 
+def from_sam(kind: str, **fields: object) -> dict:
+    """An interactive payload of this type from USER in the fake workspace."""
+    return {"type": kind, "team": {"id": TEAM_ID}, "user": {"id": USER}, **fields}
+
+
 UNHANDLED = {
-    "a-button-of-another-app": {
-        "type": "block_actions",
-        "team": {"id": TEAM_ID},
-        "user": {"id": USER},
-        "trigger_id": "t",
-        "actions": [{"type": "button", "action_id": "someone_elses", "value": "x"}],
-    },
-    "a-closed-modal": {
-        "type": "view_closed",
-        "team": {"id": TEAM_ID},
-        "user": {"id": USER},
-        "view": {"id": "V1", "type": "modal", "callback_id": "ftscope_adjust_form"},
-    },
-    "a-shortcut": {
-        "type": "shortcut",
-        "team": {"id": TEAM_ID},
-        "user": {"id": USER},
-        "callback_id": "scope",
-        "trigger_id": "t",
-    },
-    "a-message-shortcut": {
-        "type": "message_action",
-        "team": {"id": TEAM_ID},
-        "user": {"id": USER},
-        "channel": {"id": CHANNEL},
-        "callback_id": "scope_message",
-        "trigger_id": "t",
-        "message": {"ts": "1.0", "text": "hi"},
-    },
-    "a-menu's-options": {
-        "type": "block_suggestion",
-        "team": {"id": TEAM_ID},
-        "user": {"id": USER},
-        "action_id": "menu",
-        "block_id": "b",
-        "value": "x",
-    },
+    "a-button-of-another-app": from_sam(
+        "block_actions",
+        trigger_id="t",
+        actions=[{"type": "button", "action_id": "someone_elses", "value": "x"}],
+    ),
+    "a-closed-modal": from_sam(
+        "view_closed", view={"id": "V1", "type": "modal", "callback_id": "ftscope_adjust_form"}
+    ),
+    "a-shortcut": from_sam("shortcut", callback_id="scope", trigger_id="t"),
+    "a-message-shortcut": from_sam(
+        "message_action",
+        channel={"id": CHANNEL},
+        callback_id="scope_message",
+        trigger_id="t",
+        message={"ts": "1.0", "text": "hi"},
+    ),
+    "a-menu's-options": from_sam("block_suggestion", action_id="menu", block_id="b", value="x"),
     "an-unknown-type": {"type": "something_new", "team": {"id": TEAM_ID}},
-    "a-submission-of-another-modal": {
-        "type": "view_submission",
-        "team": {"id": TEAM_ID},
-        "user": {"id": USER},
-        "view": {"id": "V1", "type": "modal", "callback_id": "not_ours", "state": {"values": {}}},
-    },
+    "a-submission-of-another-modal": from_sam(
+        "view_submission",
+        view={"id": "V1", "type": "modal", "callback_id": "not_ours", "state": {"values": {}}},
+    ),
 }
 
 

@@ -73,26 +73,16 @@ CURRENT_CHAT_MODELS = (
     "claude-opus-4-5",
 )
 INVITATION_ONLY = ("claude-mythos-5", "claude-mythos-5-1", "claude-mythos-5-2")
-# Claude 4.7 and later (and the Mythos/Fable line) count ~30% more tokens for the same text
-NEWER_TOKENIZER = (
-    "claude-haiku-5-5",
-    "claude-sonnet-5-5",
-    "claude-opus-5-5",
-    "claude-fable-5-2",
-    "claude-fable-5-1",
-    "claude-fable-5",
-    "claude-opus-5",
-    "claude-sonnet-5",
-    "claude-opus-4-8",
-    "claude-opus-4-7",
-    *INVITATION_ONLY,
-)
 OLDER_TOKENIZER = (
     "claude-haiku-4-5",
     "claude-sonnet-4-5",
     "claude-opus-4-5",
     "claude-sonnet-4-6",
     "claude-opus-4-6",
+)
+# Claude 4.7 and later (and the Mythos/Fable line) count ~30% more tokens for the same text
+NEWER_TOKENIZER = tuple(
+    name for name in (*CURRENT_CHAT_MODELS, *INVITATION_ONLY) if name not in OLDER_TOKENIZER
 )
 
 

@@ -74,9 +74,7 @@ def test_each_claude_failure_keeps_the_facts_and_the_next_message_resumes(start_
     bot = start_bot(claude_max_retries=1, offline_fallback=False)
     script(claude)
     for failure, (make, calls) in FAILURES.items():
-        ts, mention = bot.mention(FIRST)
-        bot.event(mention)
-        bot.wait()
+        ts = bot.open_thread(FIRST)
         claude.failures.extend(make() for _ in range(calls))
 
         bot.say(ANSWER, ts)
@@ -123,9 +121,7 @@ def test_every_malformed_answer_is_an_outage_and_the_next_good_turn_reads_them_a
 ):
     bot = start_bot(offline_fallback=False)
     script(claude)
-    ts, mention = bot.mention(FIRST)
-    bot.event(mention)
-    bot.wait()
+    ts = bot.open_thread(FIRST)
     said = []
     for name, answer in MALFORMED.items():
         text, stop = (answer, "end_turn") if isinstance(answer, str) else answer
@@ -149,9 +145,7 @@ def test_every_malformed_answer_is_an_outage_and_the_next_good_turn_reads_them_a
 def test_an_overload_that_clears_on_the_retry_is_invisible_to_the_user(start_bot, claude):
     bot = start_bot()
     script(claude)
-    ts, mention = bot.mention(FIRST)
-    bot.event(mention)
-    bot.wait()
+    ts = bot.open_thread(FIRST)
     claude.failures.append(claude_error(529, "overloaded_error", **{"retry-after-ms": "1"}))
     bot.say(ANSWER, ts)
     replies = bot.slack.replies_in(ts)
@@ -165,9 +159,7 @@ def test_a_long_retry_after_from_claude_is_not_waited_out_past_the_turn(start_bo
     """A 429 asking for a minute: the user hears about the outage now, not in a minute."""
     bot = start_bot(claude_timeout_s=5, offline_fallback=False)
     script(claude)
-    ts, mention = bot.mention(FIRST)
-    bot.event(mention)
-    bot.wait()
+    ts = bot.open_thread(FIRST)
     claude.failures.append(claude_error(429, "rate_limit_error", **{"retry-after": "60"}))
     started = time.monotonic()
     bot.say(ANSWER, ts)
@@ -184,9 +176,7 @@ def test_in_reduced_mode_a_failed_turn_is_read_offline_and_claude_reads_it_again
     reader, marked as reduced mode, and once Claude answers again it reads that message too."""
     bot = start_bot()
     script(claude)
-    ts, mention = bot.mention(FIRST)
-    bot.event(mention)
-    bot.wait()
+    ts = bot.open_thread(FIRST)
     claude.failures.extend(FAILURES["529"][0]() for _ in range(RETRIED))
 
     bot.say(ANSWER, ts)

@@ -237,9 +237,7 @@ def verdict_of(bot, facts: dict[str, Any]) -> str:
 def decided_thread(bot, claude) -> tuple[str, Any]:
     """The Acme thread, decided (ACME_VERDICT), as each hostile message finds it."""
     script(claude)
-    ts, mention = bot.mention(FIRST)
-    bot.event(mention)
-    bot.wait()
+    ts = bot.open_thread(FIRST)
     bot.say(ANSWER, ts)
     thread = thread_of(bot, ts)
     assert thread.last_verdict == ACME_VERDICT and len(bot.slack.replies_in(ts)) == 2

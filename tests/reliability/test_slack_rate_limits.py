@@ -28,9 +28,7 @@ def statuses(bot, method: str) -> list[int]:
 def test_a_rate_limited_verdict_is_posted_once_after_the_wait_slack_asked_for(start_bot, claude):
     bot = start_bot()
     script(claude)
-    ts, mention = bot.mention(FIRST)
-    bot.event(mention)
-    bot.wait()
+    ts = bot.open_thread(FIRST)
     bot.slack.rate_limit("chat.postMessage", retry_after=1)
 
     _, answer = bot.message(ANSWER, thread_ts=ts)
@@ -56,10 +54,8 @@ def test_a_rate_limited_verdict_is_posted_once_after_the_wait_slack_asked_for(st
 def test_two_rate_limits_in_a_row_still_post_the_reply_once(start_bot, claude):
     bot = start_bot()
     script(claude)
-    ts, mention = bot.mention(FIRST)
     bot.slack.rate_limit("chat.postMessage", retry_after=0, times=2)
-    bot.event(mention)
-    bot.wait()
+    ts = bot.open_thread(FIRST)
     assert statuses(bot, "chat.postMessage") == [429, 429, 200]
     assert len(bot.slack.replies_in(ts)) == 1
     assert thread_of(bot, ts).facts["monthly_calls"] == 15_000_000
