@@ -15,6 +15,7 @@ import statistics
 import time
 
 from bot.evals import Floors, evaluate, load_suite
+from bot.extraction import ExtractRequest
 from bot.offline import OfflineExtractor
 from knowledge import Facts
 from knowledge.quantities import _quantities
@@ -43,7 +44,7 @@ def read_times_ms(messages: list[str], repeat: int) -> list[float]:
         for message in messages:
             _quantities.cache_clear()
             start = time.perf_counter()
-            extractor.extract([], message, known, [])
+            extractor.extract(ExtractRequest(message, known))
             times.append((time.perf_counter() - start) * 1000)
     return sorted(times)
 

@@ -31,11 +31,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `tests` is not i
 from bot import render
 from bot.claude import ClaudeClient
 from bot.conversation import Conversation, Turn
-from bot.extraction import Extraction, Usage
-from bot.prompt import Exchange, estimated_tokens, system_prompt
+from bot.extraction import Extraction, ExtractRequest, Usage
+from bot.prompt import estimated_tokens, system_prompt
 from bot.settings import DEFAULT_CLAUDE_MODEL
 from bot.storage import Store, create_schema, make_engine
-from knowledge import Facts, PriceSheet, load_assumptions, load_price_sheet
+from knowledge import PriceSheet, load_assumptions, load_price_sheet
 from tests.fakes import acme
 from tests.fakes.claude_api import CacheSimulator, FakeClaude, newest_user_text
 
@@ -69,15 +69,8 @@ class RecordingExtractor:
         self.client = client
         self.usages: list[Usage] = []
 
-    def extract(
-        self,
-        history: list[Exchange],
-        message: str,
-        known: Facts,
-        still_needed: list[str],
-        **options: Any,  # e.g. the turn's remaining budget_s: passed on as given
-    ) -> Extraction:
-        extraction = self.client.extract(history, message, known, still_needed, **options)
+    def extract(self, request: ExtractRequest) -> Extraction:
+        extraction = self.client.extract(request)
         assert extraction.usage is not None
         self.usages.append(extraction.usage)
         return extraction

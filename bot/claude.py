@@ -9,9 +9,15 @@ from typing import Any
 import anthropic
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from bot.extraction import Extraction, ExtractorUnavailable, ModelScore, Usage, reply_updates
-from bot.prompt import Exchange, build_request
-from knowledge.facts import Facts
+from bot.extraction import (
+    Extraction,
+    ExtractorUnavailable,
+    ExtractRequest,
+    ModelScore,
+    Usage,
+    reply_updates,
+)
+from bot.prompt import build_request
 from knowledge.intents import Intent, MessageIntent, Topic
 from knowledge.provenance import Update
 
@@ -74,17 +80,12 @@ class ClaudeClient:
             api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0
         )
 
-    def extract(
-        self,
-        history: list[Exchange],
-        message: str,
-        known: Facts,
-        still_needed: list[str],
-        *,
-        budget_s: float | None = None,
-    ) -> Extraction:
-        request = build_request(self.model, history, message, known, still_needed)
+    def extract(self, asked: ExtractRequest) -> Extraction:
+        request = build_request(
+            self.model, asked.history, asked.message, asked.known, asked.still_needed
+        )
         started = time.monotonic()
+        budget_s = asked.budget_s
         limit = self.timeout_s if budget_s is None else min(self.timeout_s, budget_s)
         deadline = started + limit
         attempt = 0
@@ -121,7 +122,7 @@ class ClaudeClient:
         updates = reply_updates(
             [Update(u.field, u.value, u.quote) for u in reply.updates],
             [ModelScore(s.model, str(s.quality), s.quote) for s in reply.other_baselines],
-            known,
+            asked.known,
         )
         return Extraction(updates, reply.question, text, usage, intent=_intent(reply))
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.extraction import Extraction, Extractor, ExtractorUnavailable, Usage
+from bot.extraction import Extraction, Extractor, ExtractorUnavailable, ExtractRequest, Usage
 from bot.offline import is_offline_read
 from bot.outcome import Change, Outcome, OutcomeKind
 from bot.prompt import Exchange
@@ -447,11 +447,13 @@ class Conversation:
         sent_text = _joined(pending)
         try:
             extraction = self.extractor.extract(
-                _history(loaded.messages, skip_offline=self._rereads_offline),
-                sent_text,
-                settled,
-                needed,
-                budget_s=budget_s,
+                ExtractRequest(
+                    sent_text,
+                    settled,
+                    needed,
+                    _history(loaded.messages, skip_offline=self._rereads_offline),
+                    budget_s,
+                )
             )
             return sent_text, extraction, rereading
         except ExtractorUnavailable as exc:
@@ -461,7 +463,7 @@ class Conversation:
         # Reduced mode: only what nobody has read, so Claude's re-reads stay Claude's to do.
         sent_text = _joined(_unread(loaded.messages, pending[-1].slack_ts))
         try:
-            extraction = self.fallback.extract([], sent_text, settled, needed)
+            extraction = self.fallback.extract(ExtractRequest(sent_text, settled, needed))
         except Exception:  # the outage reply then, with the facts kept
             log.exception("thread %s: the offline reader failed too", loaded.thread.id)
             return None

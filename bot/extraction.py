@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.prompt import Exchange
@@ -108,17 +108,18 @@ def _model_meant(name: str, quote: str, thread_model: str | None) -> str:
     return model
 
 
+@dataclass(frozen=True)
+class ExtractRequest:
+    """What an extractor reads for one turn: the newest message(s), with the thread so far."""
+
+    message: str
+    known: Facts = field(default_factory=Facts)  # the facts so far
+    still_needed: list[str] = field(default_factory=list)  # what the bot asked for
+    history: list[Exchange] = field(default_factory=list)  # earlier turns, for the cache
+    budget_s: float | None = None  # seconds left: answer or raise ExtractorUnavailable by then
+
+
 class Extractor(Protocol):
     """Reads the newest message of a thread into fact updates, with the words each came from."""
 
-    def extract(
-        self,
-        history: list[Exchange],
-        message: str,
-        known: Facts,
-        still_needed: list[str],
-        *,
-        budget_s: float | None = None,
-    ) -> Extraction:
-        """`budget_s`: seconds left for this turn; answer or raise ExtractorUnavailable by then."""
-        ...
+    def extract(self, request: ExtractRequest) -> Extraction: ...

@@ -10,9 +10,7 @@ from __future__ import annotations
 import json
 from typing import Literal
 
-from bot.extraction import Extraction
-from bot.prompt import Exchange
-from knowledge.facts import Facts
+from bot.extraction import Extraction, ExtractRequest
 from knowledge.reader import read_message
 
 READER = "offline"
@@ -27,21 +25,13 @@ class OfflineExtractor:
     def __init__(self, why: ReducedWhy = "no_key") -> None:
         self.why = why
 
-    def extract(
-        self,
-        history: list[Exchange],
-        message: str,
-        known: Facts,
-        still_needed: list[str],
-        *,
-        budget_s: float | None = None,
-    ) -> Extraction:
+    def extract(self, request: ExtractRequest) -> Extraction:
         # The earlier messages: what a bare correction ("oops meant 2M") restates is there.
         reading = read_message(
-            message,
-            asked=still_needed,
-            known=known.known(),
-            earlier=[exchange.user_text for exchange in history],
+            request.message,
+            asked=request.still_needed,
+            known=request.known.known(),
+            earlier=[exchange.user_text for exchange in request.history],
         )
         raw = {
             "reader": READER,

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from bot.claude import ClaudeClient, ClaudeUnavailable
-from bot.extraction import ModelScore, reply_updates
+from bot.extraction import ExtractRequest, ModelScore, reply_updates
 from bot.prompt import Exchange, build_request, estimated_tokens, output_schema, system_prompt
 from knowledge import Facts
 from knowledge.provenance import Update, check_updates
@@ -57,7 +57,9 @@ def test_extracts_updates_and_records_usage(httpx2_mock, client):
     route = httpx2_mock.post(f"{API}/v1/messages").respond(
         200, json=message_body(json.dumps(REPLY), write=4500)
     )
-    result = client.extract([], "Acme: ticket routing, ~15M tickets/mo", Facts(), ["task_type"])
+    result = client.extract(
+        ExtractRequest("Acme: ticket routing, ~15M tickets/mo", Facts(), ["task_type"])
+    )
 
     assert [u.field for u in result.updates] == ["task_type", "monthly_calls"]
     assert result.usage.cache_creation_input_tokens == 4500
@@ -71,12 +73,14 @@ def test_cache_markers_and_stable_prefix_across_turns(httpx2_mock, client):
     route = httpx2_mock.post(f"{API}/v1/messages").respond(
         200, json=message_body(json.dumps(REPLY))
     )
-    first = client.extract([], "first message", Facts(), [])
+    first = client.extract(ExtractRequest("first message"))
     client.extract(
-        [Exchange("first message", first.raw_text)],
-        "second message",
-        Facts(task_type="classification"),
-        ["monthly_calls"],
+        ExtractRequest(
+            "second message",
+            Facts(task_type="classification"),
+            ["monthly_calls"],
+            [Exchange("first message", first.raw_text)],
+        )
     )
     turn1, turn2 = sent(route, 0), sent(route, 1)
 
@@ -121,7 +125,7 @@ def test_errors_become_claude_unavailable(httpx2_mock, client, status, error_typ
         headers={"retry-after-ms": "1"},
     )
     with pytest.raises(ClaudeUnavailable, match=expected):
-        client.extract([], "hello", Facts(), [])
+        client.extract(ExtractRequest("hello"))
     assert route.call_count == 2  # one retry, then give up: a chat turn can't wait longer
 
 
@@ -136,7 +140,7 @@ def test_a_retry_that_succeeds_is_transparent(httpx2_mock, client):
             httpx.Response(200, json=message_body(json.dumps(REPLY))),
         ]
     )
-    assert client.extract([], "hello", Facts(), []).question
+    assert client.extract(ExtractRequest("hello")).question
 
 
 def test_timeout_becomes_claude_unavailable(httpx2_mock, client):
@@ -145,20 +149,20 @@ def test_timeout_becomes_claude_unavailable(httpx2_mock, client):
 
     httpx2_mock.post(f"{API}/v1/messages").mock(side_effect=timeout)
     with pytest.raises(ClaudeUnavailable, match="timed out"):
-        client.extract([], "hello", Facts(), [])
+        client.extract(ExtractRequest("hello"))
 
 
 def test_malformed_output_becomes_claude_unavailable(httpx2_mock, client):
     httpx2_mock.post(f"{API}/v1/messages").respond(200, json=message_body("Sure! fine-tune it."))
     with pytest.raises(ClaudeUnavailable, match="not the agreed JSON"):
-        client.extract([], "hello", Facts(), [])
+        client.extract(ExtractRequest("hello"))
 
 
 def test_usage_cost_comes_from_the_price_sheet(prices, httpx2_mock, client):
     httpx2_mock.post(f"{API}/v1/messages").respond(
         200, json=message_body(json.dumps(REPLY), read=4400)
     )
-    usage = client.extract([], "hello", Facts(), []).usage
+    usage = client.extract(ExtractRequest("hello")).usage
     expected = 120 * 1e-6 + 4400 * 1e-7 + 60 * 5e-6
     assert usage.cost_usd(prices) == pytest.approx(expected)
 
@@ -172,7 +176,7 @@ def test_a_retry_that_cannot_finish_within_the_turn_is_not_started(httpx2_mock):
     )
     started = time.monotonic()
     with pytest.raises(ClaudeUnavailable, match="429"):
-        client.extract([], "hello", Facts(), [])
+        client.extract(ExtractRequest("hello"))
     assert route.call_count == 1 and time.monotonic() - started < 1
 
 
@@ -184,7 +188,7 @@ def test_the_turn_budget_caps_the_call(httpx2_mock):
         headers={"retry-after": "2"},
     )
     with pytest.raises(ClaudeUnavailable):
-        client.extract([], "hello", Facts(), [], budget_s=2.5)  # a 2 s wait leaves too little
+        client.extract(ExtractRequest("hello", budget_s=2.5))  # a 2 s wait leaves too little
     assert route.call_count == 1
 
 
@@ -262,7 +266,7 @@ def test_claudes_scores_become_updates_model_by_model(httpx2_mock, client):
     }
     httpx2_mock.post(f"{API}/v1/messages").respond(200, json=message_body(json.dumps(reply)))
     known = Facts(frontier_model="claude-haiku-4-5")
-    result = client.extract([], "...", known, [])
+    result = client.extract(ExtractRequest("...", known))
     assert [(u.field, u.value, u.model) for u in result.updates] == [
         ("batch_ok", "true", None),
         ("other_baselines", "0.91", "claude-haiku-5-5"),

@@ -40,7 +40,8 @@ class ScriptedExtractor:
         self.sent: list[tuple[list, str]] = []
         self.down = False
 
-    def extract(self, history, message, known, still_needed, *, budget_s=None):
+    def extract(self, request):
+        history, message = request.history, request.message
         self.sent.append((history, message))
         if self.down:
             raise ExtractorUnavailable("Claude is rate-limiting us (429)")

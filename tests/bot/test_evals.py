@@ -235,10 +235,10 @@ def test_a_new_fact_below_its_own_floor_fails_the_run(tmp_path):
 
 def test_a_conversation_that_raises_fails_the_run_whatever_the_averages(tmp_path):
     class Broken(OfflineExtractor):
-        def extract(self, history, message, known, still_needed, *, budget_s=None):
-            if "Beta" in message:
+        def extract(self, request):
+            if "Beta" in request.message:
                 raise RuntimeError("boom")
-            return super().extract(history, message, known, still_needed, budget_s=budget_s)
+            return super().extract(request)
 
     cases = evals.load_suite([suite(tmp_path, ACME, MISLABELED)])
     report = evals.evaluate(cases, Broken, evals.Floors(0.0, 0.0, 0.0), "offline")
