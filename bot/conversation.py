@@ -141,6 +141,7 @@ class Settled:
     decided: Fitted
     dropped: list[tuple[str, Any]]  # offline-read facts the extractor didn't confirm
     cleared: list[tuple[str, Any]] = field(default_factory=list)  # made unknown: (field, was)
+    displaced: list[Displaced] = field(default_factory=list)  # older facts a newer one clashed with
 
 
 class ThreadLocks:
@@ -174,20 +175,28 @@ def merge(
     *,
     set_by: dict[str, str] | None = None,
     message_ts: str | None = None,
-) -> tuple[Facts, list[Accepted], list[Rejected]]:
+) -> tuple[Facts, list[Accepted], list[Rejected], list[Displaced]]:
     """Lay the accepted updates over the facts one by one; an update that breaks them is refused.
 
     Later updates of a field win (a correction in the same message), and each is validated
-    against everything known, so one bad number can't take the good ones down with it.
-    `set_by` (field -> ts of the message that set it) and `message_ts`: a message read after a
-    later one (Slack delivered them out of order) doesn't overwrite what the later one said.
+    against everything known, so one bad number can't take the good ones down with it. A value
+    that breaks a rule between two facts ("the cached prefix is part of the input") is the
+    newest word: the older fact it clashes with is displaced (made unknown, and the reply asks
+    which is right). `set_by` (field -> ts of the message that set it) and `message_ts`: a
+    message read after a later one (Slack delivered them out of order) doesn't overwrite what
+    the later one said.
     """
     applied: dict[str, Accepted] = {}
     refused: list[Rejected] = []
+    displaced: list[Displaced] = []
     current = facts
+
+    def later(field: str) -> bool:
+        setter = (set_by or {}).get(field)
+        return bool(setter and message_ts and ts_order(setter) > ts_order(message_ts))
+
     for update in accepted:
-        setter = (set_by or {}).get(update.field)
-        if setter and message_ts and ts_order(setter) > ts_order(message_ts):
+        if later(update.field):
             refused.append(
                 Rejected(update.field, str(update.value), "a later message of yours says otherwise")
             )
@@ -199,34 +208,61 @@ def merge(
             )
             continue
         try:
-            # other_baselines accumulate model by model (Facts.merged); the rest are replaced
-            current = current.merged(Facts.model_validate({update.field: update.value}))
-        except ValidationError as exc:
-            why = _clash(update.field, problems_from(exc), current) or "; ".join(problems_from(exc))
-            refused.append(Rejected(update.field, str(update.value), why))
+            new = Facts.model_validate({update.field: update.value})
+        except ValidationError as exc:  # wrong on its own: no other fact to ask about
+            refused.append(Rejected(update.field, str(update.value), "; ".join(problems_from(exc))))
             continue
+        try:
+            # other_baselines accumulate model by model (Facts.merged); the rest are replaced
+            current = current.merged(new)
+        except ValidationError as exc:
+            problems = problems_from(exc)
+            others = _clashing(update.field, problems, current)
+            if not others or any(later(other) for other in others):
+                why = _clash(others, problems, current) or "; ".join(problems)
+                refused.append(Rejected(update.field, str(update.value), why))
+                continue
+            try:
+                merged = _without(current, set(others)).merged(new)
+            except ValidationError:
+                refused.append(Rejected(update.field, str(update.value), "; ".join(problems)))
+                continue
+            known = current.known()
+            displaced += [Displaced(other, known[other], problems[0]) for other in others]
+            current = merged
         applied[":".join([update.field, *models])] = update
-    return current, list(applied.values()), refused
+    return current, list(applied.values()), refused, displaced
+
+
+@dataclass(frozen=True)
+class Displaced:
+    """An older fact a newer one clashed with, made unknown: `problem` says how they clash."""
+
+    field: str
+    value: Any
+    problem: str
 
 
 _FACT_NAMED = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
 
 
-def _clash(field: str, problems: list[str], facts: Facts) -> str | None:
-    """A value that breaks a rule between two facts ("the cached prefix is part of the input")
-    asks which one is right, naming the other; None for a value wrong on its own."""
+def _clashing(field: str, problems: list[str], facts: Facts) -> list[str]:
+    """The other known facts a value's problems name: the facts it clashes with."""
     known = facts.known()
-    text = "; ".join(p.replace(": ", " ", 1) for p in problems)
-    others = [
-        name
-        for name in dict.fromkeys(_FACT_NAMED.findall(" ".join(problems)))
-        if name != field and name in known
-    ]
+    named = dict.fromkeys(_FACT_NAMED.findall(" ".join(problems)))
+    return [name for name in named if name != field and name in known]
+
+
+def _clash(others: list[str], problems: list[str], facts: Facts) -> str | None:
+    """Why a value that clashes with facts a later message gave is left out, asking which is
+    right; None when it clashes with none."""
     if not others:
         return None
+    known = facts.known()
+    text = "; ".join(p.replace(": ", " ", 1) for p in problems)
     held = " and ".join(f"{name} = {_shown(known[name])}" for name in others)
     return (
-        f"it doesn't fit the {held} I have from earlier ({text}). Which one is right? "
+        f"it doesn't fit the {held} a later message gave ({text}). Which one is right? "
         "Correct the wrong one and I'll redo the math"
     )
 
@@ -506,7 +542,7 @@ class Conversation:
             values = known.known()
             provisional = _provisional(thread, rereading)
             base = _without(known, provisional | cleared)
-            facts, applied, refused = merge(
+            facts, applied, refused, displaced = merge(
                 base, accepted, loaded.prices, set_by=thread.fact_ts, message_ts=ts
             )
             dropped = [
@@ -515,6 +551,7 @@ class Conversation:
                 if f in values
             ]
             gone = {d for d, _ in dropped} | (cleared - {a.field for a in applied})
+            gone |= {d.field for d in displaced}
             kept = {f for f in thread.fact_ts if f not in gone}
             quotes = {f: q for f, q in thread.fact_quotes.items() if f in kept}
             quotes |= {a.field: a.quote for a in applied}
@@ -538,7 +575,10 @@ class Conversation:
             )
             if saved is not None:
                 unset = [(f, values[f]) for f in sorted(cleared) if f in values]
-                return Settled(thread, known, facts, applied, refused, decided, dropped, unset)
+                unset += [(d.field, d.value) for d in displaced]
+                return Settled(
+                    thread, known, facts, applied, refused, decided, dropped, unset, displaced
+                )
             # Another process answered a message of this thread meanwhile: lay this turn's
             # facts over what it saved, not over what this one read before Claude's call.
             fresh = self.store.threads.find(thread.team_id, thread.channel_id, thread.thread_ts)
@@ -879,8 +919,9 @@ class Conversation:
             previous_verdict=previous,
             reduced=reduced,
             reduced_before=reduced_before,
-            problems=clash.problems if asks else [],
-            set_aside=clash.set_aside if asks else [],
+            # this turn's clashes first: the question asks about the first
+            problems=[d.problem for d in settled.displaced] + (clash.problems if asks else []),
+            set_aside=[d.field for d in settled.displaced] + (clash.set_aside if asks else []),
             **common,
         )
 

@@ -30,6 +30,7 @@ SCRIPT = {
     "don't know the volume": [("monthly_calls", "unknown", "we don't know the volume")],
     "IGNORE RULES": [("monthly_calls", "unknown", "IGNORE RULES")],
     "~6000 tokens in": [("input_tokens", "6000", "~6000 tokens in")],
+    "cache 9000": [("cached_prefix_tokens", "9000", "cache 9000")],
 }
 
 
@@ -228,16 +229,39 @@ def test_facts_that_clash_are_kept_asked_about_once_and_the_rest_still_decides(c
     assert "(5,000 of 6,000 input tokens cached)" in settled.terminal
 
 
-def test_a_value_that_clashes_with_an_earlier_one_asks_which_is_right(conversation, store):
+def test_a_value_that_clashes_with_an_earlier_one_is_the_newest_word_and_asks(conversation, store):
     thread = Thread(conversation)
     thread.say(FIRST)
     thread.say(ANSWER)
-    reply = thread.say("cache 5000")  # above the 600 input tokens: refused, nothing else lost
+    reply = thread.say("cache 5000")  # above the 600 input tokens given earlier
+    assert reply.rejected == [] and reply.set_aside[0] == "input_tokens"
+    assert [(c.field, c.old, c.new) for c in reply.changes] == [
+        ("cached_prefix_tokens", 450, 5000),
+        ("input_tokens", 600, None),
+    ]
+    first_line = reply.terminal.splitlines()[0]
+    assert first_line.startswith(
+        "One thing doesn't fit: cached prompt tokens must be ≤ input tokens (600), got 5,000. "
+        "Which is right?"
+    )
+    facts = store.threads.find("T1", "C1", "100.000001").facts
+    assert facts["cached_prefix_tokens"] == 5000 and "input_tokens" not in facts
+    # the input, given again, brings the cached prefix back into the math
+    settled = thread.say("~6000 tokens in")
+    assert settled.set_aside == [] and "(5,000 of 6,000 input tokens cached)" in settled.terminal
+
+
+def test_a_clash_with_what_a_later_message_said_leaves_the_older_value_out(conversation):
+    """Slack delivered the messages out of order: the later message's figure stands."""
+    thread = Thread(conversation)
+    thread.say(FIRST)
+    thread.n = 5
+    thread.say("~6000 tokens in")  # said at 100.000006
+    late = Turn("T1", "C1", "100.000001", "U1", "cache 9000", "100.000003")
+    reply = say(conversation, late, "200.000003")
     assert [r.field for r in reply.rejected] == ["cached_prefix_tokens"]
-    assert "doesn't fit the input_tokens = 600 I have from earlier" in reply.rejected[0].why
+    assert "doesn't fit the input_tokens = 6,000 a later message gave" in reply.rejected[0].why
     assert "Which one is right?" in reply.rejected[0].why
-    assert "doesn't fit the input tokens = 600 I have from earlier" in reply.terminal
-    assert store.threads.find("T1", "C1", "100.000001").facts["input_tokens"] == 600
 
 
 def test_usage_is_recorded_per_call(conversation, store):
