@@ -169,19 +169,16 @@ def redecide(
 
 
 def retirements(
-    store: Store,
+    named: Counter[str],
     sheet: PriceSheet,
     bot_model: str,
     today: dt.date,
     since: dt.date | None = None,
 ) -> list[Retirement]:
-    """Models named by stored threads, or the bot's own, that retire soon or left the sheet;
-    and any model of the sheet that retired since the last digest (`since`, else a week ago),
-    which the sheet keeps, priced as its successor, though no thread names it yet."""
-    named: Counter[str] = Counter()
-    for thread in store.threads.with_facts():
-        if thread.frontier_model and thread.status != "closed":
-            named[thread.frontier_model] += 1
+    """Models named by stored threads (`named`: how many open threads name each), or the bot's
+    own, that retire soon or left the sheet; and any model of the sheet that retired since the
+    last digest (`since`, else a week ago), which the sheet keeps, priced as its successor,
+    though no thread names it yet."""
     found = []
     for model in sorted(set(named) | {bot_model}):
         # a pinned snapshot ("claude-haiku-4-5-20251001") is priced as its alias
@@ -233,7 +230,10 @@ def build_digest(
     flips: list[Flip] = []
     decisions: dict[int, tuple[dt.datetime, Decision]] = {}
     redecided = 0
-    for thread in store.threads.with_facts():
+    named: Counter[str] = Counter()  # the models open threads name (`retirements`)
+    for thread in store.threads.with_facts():  # read once: every thread with facts
+        if thread.frontier_model and thread.status != "closed":
+            named[thread.frontier_model] += 1
         try:
             decision, flip = redecide(thread, sheet, assumptions, previous=moved, today=day)
         except Exception:  # one broken row must not take the week's digest down
@@ -255,7 +255,7 @@ def build_digest(
         sources=sources,
         sheet=sheet,
         flips=flips,
-        retirements=retirements(store, sheet, bot_model, day, since),
+        retirements=retirements(named, sheet, bot_model, day, since),
         usage=usage,
         redecided=redecided,
         decisions=decisions,

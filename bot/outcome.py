@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.extraction import Usage
 from knowledge import Decision, Facts, Verdict
-from knowledge.intents import Topic
-from knowledge.provenance import Accepted, Rejected
+
+if TYPE_CHECKING:  # annotations only: a digest renders outcomes without the message readers
+    from bot.extraction import Usage
+    from knowledge.intents import Topic
+    from knowledge.provenance import Accepted, Rejected
 
 
 class OutcomeKind(StrEnum):

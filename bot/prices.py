@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx2
 from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 
@@ -56,43 +55,52 @@ def read_location(location: str, timeout_s: float = FETCH_TIMEOUT_S) -> SourceRe
         else:
             text = Path(location).expanduser().read_text(encoding="utf-8")
         data = read_source_text(text, location)
-    except httpx2.TimeoutException:
-        return SourceRead(location, problem=f"timed out after {timeout_s:g} s")
-    except httpx2.HTTPStatusError as exc:
-        return SourceRead(location, problem=f"HTTP {exc.response.status_code}")
-    except httpx2.HTTPError as exc:
-        return SourceRead(location, problem=f"unreachable ({type(exc).__name__})")
     except OSError as exc:
         return SourceRead(location, problem=f"can't read it ({exc.strerror or exc})")
     except UnicodeDecodeError:
         return SourceRead(location, problem="not UTF-8 text")
-    except SourceTooBig as exc:
+    except Unreadable as exc:
         return SourceRead(location, problem=str(exc))
     except InputError as exc:
         return SourceRead(location, problem="; ".join(exc.problems[:5]))
     return SourceRead(location, data=data)
 
 
-class SourceTooBig(ValueError):
+class Unreadable(ValueError):
+    """A source that gave no text to read; the message is the problem, as reported."""
+
+
+class SourceTooBig(Unreadable):
     pass
 
 
 def _fetch(url: str, timeout_s: float) -> str:
-    """The body of `url`, within `timeout_s` in all and MAX_SOURCE_BYTES: httpx's own timeout
-    is per read, so a server trickling bytes would otherwise hold the refresh open forever."""
+    """The body of `url`, within `timeout_s` in all and MAX_SOURCE_BYTES (httpx's own timeout
+    is per read, so a server trickling bytes would otherwise hold the refresh open forever);
+    else Unreadable, saying why. HTTP is imported here, for a URL source only: reading files,
+    or the stored sheet (`ftscope decide`), doesn't load it."""
+    import httpx2  # noqa: PLC0415
+
     deadline = time.monotonic() + timeout_s
     chunks: list[bytes] = []
     size = 0
-    with httpx2.stream("GET", url, timeout=timeout_s, follow_redirects=True) as response:
-        response.raise_for_status()
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > MAX_SOURCE_BYTES:
-                raise SourceTooBig(f"more than {MAX_SOURCE_BYTES:,} bytes: not a price sheet")
-            if time.monotonic() > deadline:
-                raise httpx2.ReadTimeout("the whole download took too long")
-            chunks.append(chunk)
-        encoding = response.encoding or "utf-8"
+    try:
+        with httpx2.stream("GET", url, timeout=timeout_s, follow_redirects=True) as response:
+            response.raise_for_status()
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > MAX_SOURCE_BYTES:
+                    raise SourceTooBig(f"more than {MAX_SOURCE_BYTES:,} bytes: not a price sheet")
+                if time.monotonic() > deadline:
+                    raise httpx2.ReadTimeout("the whole download took too long")
+                chunks.append(chunk)
+            encoding = response.encoding or "utf-8"
+    except httpx2.TimeoutException:
+        raise Unreadable(f"timed out after {timeout_s:g} s") from None
+    except httpx2.HTTPStatusError as exc:
+        raise Unreadable(f"HTTP {exc.response.status_code}") from None
+    except httpx2.HTTPError as exc:
+        raise Unreadable(f"unreachable ({type(exc).__name__})") from None
     return b"".join(chunks).decode(encoding)
 
 
@@ -124,9 +132,10 @@ def refresh_prices(
     """
     today = today or dt.datetime.now(dt.UTC).date()
     previous = store.price_sheets.latest()
-    base = current_sheet(store)
+    shipped = load_price_sheet()  # the base before the first refresh, and the models it knows
+    base = _sheet_in_use(previous, shipped)
     reads = [read_location(location, timeout_s) for location in sources or DEFAULT_SOURCES]
-    merged = merge_sources(base, reads, today, max_factor, known=load_price_sheet().models)
+    merged = merge_sources(base, reads, today, max_factor, known=shipped.models)
     if log_failures:
         for outcome in merged.failed:
             log.warning("price source %s skipped: %s", outcome.name, outcome.problem)
@@ -297,14 +306,19 @@ def sheet_of(version: PriceSheetVersion) -> PriceSheet:
 def current_sheet(store: Store) -> PriceSheet:
     """The newest stored version, or the shipped sheet before the first refresh (or when the
     stored one no longer validates: a newer code version may be stricter)."""
-    latest = store.price_sheets.latest()
-    if latest is None:
-        return load_price_sheet()
-    try:
-        return sheet_of(latest)
-    except InputError:
-        log.exception("stored price sheet #%s is invalid; using the shipped sheet", latest.id)
-        return load_price_sheet()
+    return _sheet_in_use(store.price_sheets.latest())
+
+
+def _sheet_in_use(
+    latest: PriceSheetVersion | None, shipped: PriceSheet | None = None
+) -> PriceSheet:
+    """`current_sheet` given the newest version, and the shipped sheet if already loaded."""
+    if latest is not None:
+        try:
+            return sheet_of(latest)
+        except InputError:
+            log.exception("stored price sheet #%s is invalid; using the shipped sheet", latest.id)
+    return shipped if shipped is not None else load_price_sheet()
 
 
 def stored_sheet(database_url: str) -> PriceSheet | None:

@@ -5,23 +5,24 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.cli.common import Commands
+from bot.cli.common import Commands, add_command
 from bot.settings import checked_database_url
 
 
 def register(commands: Commands) -> None:
-    parser = commands.add_parser(
+    parser = add_command(
+        commands,
         "chat",
-        help="the scoping conversation in a terminal, without Slack",
-        description="Talk to the bot in a terminal, as in a Slack thread. With ANTHROPIC_API_KEY "
-        "Claude reads your messages; without it, the offline reader (patterns and keywords).",
+        cmd_chat,
+        "the scoping conversation in a terminal, without Slack",
+        "Talk to the bot in a terminal, as in a Slack thread. With ANTHROPIC_API_KEY Claude reads "
+        "your messages; without it, the offline reader (patterns and keywords).",
     )
     parser.add_argument(
         "--database",
         default="sqlite://",
         help="where to keep the conversation (default: in memory, gone on exit)",
     )
-    parser.set_defaults(handler=cmd_chat)
 
 
 def cmd_chat(args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeAlias
 
 from bot.settings import ConfigError, database_url_setting, get_settings
@@ -17,6 +18,22 @@ EXIT_INTERRUPTED = 130  # Ctrl-C: what a shell reports for a command SIGINT ende
 
 # What `add_subparsers()` returns: each command module's `register` adds its parser to it.
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+# What runs a command: its parsed arguments in, its exit code out (`bot.cli.main` calls it).
+Handler: TypeAlias = Callable[[argparse.Namespace], int]
+
+
+def add_command(
+    commands: Commands,
+    name: str,
+    handler: Handler,
+    summary: str,
+    description: str | None = None,
+) -> argparse.ArgumentParser:
+    """The parser of the command `name`, run by `handler`, for its module to add its arguments
+    to: `summary` is its line in the list of commands, `description` the top of its `--help`."""
+    parser = commands.add_parser(name, help=summary, description=description)
+    parser.set_defaults(handler=handler)
+    return parser
 
 
 def open_store() -> Store:

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import argparse
 
-from bot.cli.common import Commands
+from bot.cli.common import Commands, add_command
 from bot.settings import get_settings
 
 
 def register(commands: Commands) -> None:
     parser = commands.add_parser("db", help="the database schema")
     actions = parser.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    upgrade = actions.add_parser(
+    upgrade = add_command(
+        actions,
         "upgrade",
-        help="create or upgrade the schema of DATABASE_URL (Alembic migrations)",
-        description="Create or upgrade the database schema. Run it before starting a new "
+        cmd_db_upgrade,
+        "create or upgrade the schema of DATABASE_URL (Alembic migrations)",
+        "Create or upgrade the database schema. Run it before starting a new "
         "version against PostgreSQL (Fly's release command); SQLite is upgraded at start.",
     )
     upgrade.add_argument("revision", nargs="?", default="head", help="default: the newest")
-    upgrade.set_defaults(handler=cmd_db_upgrade)
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:

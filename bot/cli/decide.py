@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
-from bot.cli.common import EXIT_BAD_INPUT, Commands
+from bot.cli.common import EXIT_BAD_INPUT, Commands, add_command
 from bot.settings import (
     ConfigError,
     check_database_url,
@@ -36,10 +36,12 @@ DATABASE_TIMEOUT_S = 2.0
 
 
 def register(commands: Commands) -> None:
-    parser = commands.add_parser(
+    parser = add_command(
+        commands,
         "decide",
-        help="facts JSON in, verdict out (no Slack, no Claude)",
-        description="Read workload facts (JSON or YAML, a file or '-' for stdin) and print the "
+        cmd_decide,
+        "facts JSON in, verdict out (no Slack, no Claude)",
+        "Read workload facts (JSON or YAML, a file or '-' for stdin) and print the "
         "verdict of the playbook's rules and breakeven math.",
     )
     parser.add_argument(
@@ -74,7 +76,7 @@ def register(commands: Commands) -> None:
         metavar="PNG",
         help="also draw the breakeven chart to this PNG file (its alt text goes to stderr)",
     )
-    parser.set_defaults(handler=cmd_decide, usage=parser.format_help)
+    parser.set_defaults(usage=parser.format_help)  # `ftscope decide` alone, at a terminal
 
 
 def cmd_decide(args: argparse.Namespace) -> int:

@@ -5,21 +5,22 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from bot.cli.common import Commands, digest_job
+from bot.cli.common import Commands, add_command, digest_job
 
 
 def register(commands: Commands) -> None:
-    parser = commands.add_parser(
+    parser = add_command(
+        commands,
         "digest",
-        help="the weekly pricing digest: print it, or post it now",
-        description="Build the pricing digest from the stored sheets and threads.",
+        cmd_digest,
+        "the weekly pricing digest: print it, or post it now",
+        "Build the pricing digest from the stored sheets and threads.",
     )
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--dry-run", action="store_true", help="print it as text; change nothing")
     mode.add_argument(
         "--post", action="store_true", help="refresh prices and post it to FTSCOPE_DIGEST_CHANNEL"
     )
-    parser.set_defaults(handler=cmd_digest)
 
 
 def cmd_digest(args: argparse.Namespace) -> int:

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import argparse
 
-from bot.cli.common import EXIT_FAILED, Commands
+from bot.cli.common import EXIT_FAILED, Commands, add_command
 from bot.settings import get_settings
 
 
 def register(commands: Commands) -> None:
-    parser = commands.add_parser(
+    add_command(
+        commands,
         "doctor",
-        help="check the configuration and say what to fix",
-        description="Check the tokens (and that Slack accepts the bot token), the database and "
+        cmd_doctor,
+        "check the configuration and say what to fix",
+        "Check the tokens (and that Slack accepts the bot token), the database and "
         "its schema, the price sheet's age, the Claude model and the weekly digest's settings. "
         "Exit 1 if something must be fixed before the bot can run.",
     )
-    parser.set_defaults(handler=cmd_doctor)
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli.common import EXIT_FAILED, Commands
+from bot.cli.common import EXIT_FAILED, Commands, add_command
 from bot.settings import ConfigError, get_settings
 
 if TYPE_CHECKING:
@@ -20,10 +19,12 @@ EVAL_FLOORS = {"verdict_accuracy": 0.93, "precision": 0.97, "recall": 0.93}
 
 
 def register(commands: Commands) -> None:
-    parser = commands.add_parser(
+    parser = add_command(
+        commands,
         "eval",
-        help="measure fact extraction on the labeled conversations",
-        description="Run labeled scoping conversations through the bot's conversation code and "
+        cmd_eval,
+        "measure fact extraction on the labeled conversations",
+        "Run labeled scoping conversations through the bot's conversation code and "
         "print per-field precision and recall, verdict accuracy and the conversations that "
         "differ. Offline by default; --live uses Claude (ANTHROPIC_API_KEY) and adds the token "
         "bill. Exit 1 below a floor, 2 for a broken suite or setting.",
@@ -49,10 +50,11 @@ def register(commands: Commands) -> None:
             metavar="SHARE",
             help=f"exit 1 below this {name.replace('_', ' ')} (default {default})",
         )
-    parser.set_defaults(handler=cmd_eval)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    import logging  # noqa: PLC0415 - not at the top: `ftscope --help` imports this module
+
     # the conversation and its storage; Claude only with --live
     from bot import evals  # noqa: PLC0415
     from bot.intent_eval import intent_eval  # noqa: PLC0415

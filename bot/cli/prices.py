@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bot.cli.common import EXIT_FAILED, Commands, digest_job, open_store
+from bot.cli.common import EXIT_FAILED, Commands, add_command, digest_job, open_store
 from bot.cli.decide import sheet_in_use
 from bot.settings import decide_settings
 
@@ -19,9 +19,8 @@ def register(commands: Commands) -> None:
 
 
 def register_show(actions: Commands) -> None:
-    show = actions.add_parser("show", help="the price sheet in use, as a table")
+    show = add_command(actions, "show", cmd_prices_show, "the price sheet in use, as a table")
     show.add_argument("--prices", type=Path, help="a price sheet file instead of the shipped one")
-    show.set_defaults(handler=cmd_prices_show)
 
 
 def cmd_prices_show(args: argparse.Namespace) -> int:
@@ -33,10 +32,12 @@ def cmd_prices_show(args: argparse.Namespace) -> int:
 
 
 def register_refresh(actions: Commands) -> None:
-    refresh = actions.add_parser(
+    refresh = add_command(
+        actions,
         "refresh",
-        help="read the price sources now and store a new version if a price changed",
-        description="Read every price source (FTSCOPE_PRICE_SOURCES, or --source), keep the "
+        cmd_prices_refresh,
+        "read the price sources now and store a new version if a price changed",
+        "Read every price source (FTSCOPE_PRICE_SOURCES, or --source), keep the "
         "bad ones out, and store the merged sheet if a price changed. Exit 1 if a source failed.",
     )
     refresh.add_argument(
@@ -51,7 +52,6 @@ def register_refresh(actions: Commands) -> None:
         help="refuse a source whose price moved more than this factor (default "
         "FTSCOPE_PRICE_MAX_FACTOR, 5)",
     )
-    refresh.set_defaults(handler=cmd_prices_refresh)
 
 
 def cmd_prices_refresh(args: argparse.Namespace) -> int:
@@ -69,9 +69,8 @@ def cmd_prices_refresh(args: argparse.Namespace) -> int:
 
 
 def register_history(actions: Commands) -> None:
-    history = actions.add_parser("history", help="the stored price sheet versions")
+    history = add_command(actions, "history", cmd_prices_history, "the stored price sheet versions")
     history.add_argument("--limit", type=int, default=20)
-    history.set_defaults(handler=cmd_prices_history)
 
 
 def cmd_prices_history(args: argparse.Namespace) -> int:

@@ -5,21 +5,22 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.cli.common import Commands
+from bot.cli.common import Commands, add_command
 from bot.settings import get_settings
 
 
 def register(commands: Commands) -> None:
-    parser = commands.add_parser(
+    parser = add_command(
+        commands,
         "serve",
-        help="run the Slack bot (HTTP, or Socket Mode when SLACK_APP_TOKEN is set)",
-        description="Run the Slack bot. HTTP mode serves Slack's events, commands and "
+        cmd_serve,
+        "run the Slack bot (HTTP, or Socket Mode when SLACK_APP_TOKEN is set)",
+        "Run the Slack bot. HTTP mode serves Slack's events, commands and "
         "interactivity at /slack/events and a health check at /healthz; with SLACK_APP_TOKEN "
         "set it connects over Socket Mode instead.",
     )
     parser.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
     parser.add_argument("--host", default="0.0.0.0", help="interface to bind (default 0.0.0.0)")
-    parser.set_defaults(handler=cmd_serve)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

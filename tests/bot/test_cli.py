@@ -367,19 +367,18 @@ def test_no_file_and_a_terminal_prints_the_usage(tmp_path):
     assert "FILE|-" in done.stderr and "--today" in done.stderr
 
 
-def test_decide_json_loads_no_database_settings_or_templates(tmp_path):
-    """Start-up is most of `ftscope decide`'s time: the JSON path loads the engine only."""
+def loaded(tmp_path, argv, modules, env) -> subprocess.CompletedProcess[str]:
+    """`ftscope ARGV` run in a Python of its own, as `main`: its stdout says the exit code and
+    which of `modules` the command imported ("0 []": none)."""
     probe = (
         "import contextlib, io, sys\n"
         "from bot.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
-        f"    code = main(['decide', {str(ACME)!r}])\n"
-        "heavy = ('sqlalchemy', 'pydantic_settings', 'dotenv', 'jinja2', 'slack_sdk', 'httpx2')\n"
-        "print(code, sorted(m for m in heavy if m in sys.modules))\n"
+        "    code = main(sys.argv[1:])\n"
+        f"print(code, sorted(m for m in {tuple(modules)!r} if m in sys.modules))\n"
     )
-    env = {k: v for k, v in os.environ.items() if k.upper() != "DATABASE_URL"}
-    done = subprocess.run(
-        [sys.executable, "-c", probe],
+    return subprocess.run(
+        [sys.executable, "-c", probe, *argv],
         capture_output=True,
         text=True,
         check=False,
@@ -387,6 +386,42 @@ def test_decide_json_loads_no_database_settings_or_templates(tmp_path):
         env=env,
         cwd=tmp_path,
     )
+
+
+def test_decide_json_loads_no_database_settings_or_templates(tmp_path):
+    """Start-up is most of `ftscope decide`'s time: the JSON path loads the engine only."""
+    heavy = ("sqlalchemy", "pydantic_settings", "dotenv", "jinja2", "slack_sdk", "httpx2")
+    env = {k: v for k, v in os.environ.items() if k.upper() != "DATABASE_URL"}
+    done = loaded(tmp_path, ["decide", str(ACME)], heavy, env)
+    assert done.stdout == "0 []\n", done.stderr
+
+
+# What each command that reads the database must not import, its schema current: the bot and
+# Alembic never; `prices history` none of the engine, templates, HTTP or pydantic-settings; and
+# no command HTTP unless a price source is a URL (bot/prices.py imports it to fetch one).
+NOT_LOADED = {
+    "prices history": ("knowledge", "yaml", "jinja2", "pydantic_settings", "bot.prices"),
+    "decide": ("jinja2", "pydantic_settings"),
+    "digest --dry-run": (
+        "apscheduler",
+        "bot.scheduler",
+        "bot.conversation",
+        "matplotlib",
+        "knowledge.reader",
+    ),
+}
+NEVER_LOADED = ("httpx2", "alembic", "slack_sdk", "slack_bolt", "anthropic")
+
+
+@pytest.mark.parametrize("command", list(NOT_LOADED))
+def test_database_commands_load_only_what_they_use(tmp_path, command):
+    argv = {"decide": ["decide", str(ACME)]}.get(command, command.split())
+    env = {k: v for k, v in os.environ.items() if k.upper() != "DATABASE_URL"}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'ftscope.db'}"
+    env["FTSCOPE_PRICE_SOURCES"] = str(ROOT / "knowledge" / "prices.yaml")  # a file, not a URL
+    unwanted = (*NEVER_LOADED, *NOT_LOADED[command])
+    assert loaded(tmp_path, ["prices", "history"], (), env).returncode == 0  # creates the schema
+    done = loaded(tmp_path, argv, unwanted, env)
     assert done.stdout == "0 []\n", done.stderr
 
 
