@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.storage import ScopingThread, Store, UsageTotals
-from knowledge import Assumptions, Decision, Facts, InputError, PriceSheet, Verdict, decide
+from knowledge import Assumptions, Decision, Facts, PriceSheet, Verdict
+from knowledge.clashes import decide_setting_aside
 from knowledge.refresh import PriceChange, SourceOutcome, price_changes
 
 if TYPE_CHECKING:
@@ -134,16 +135,22 @@ def redecide(
     """
     try:
         facts = Facts.model_validate(thread.facts)
-        decision = decide(facts, sheet, assumptions, today=today)
-    except (InputError, ValueError) as exc:  # e.g. its model is gone from the sheet
+    except ValueError as exc:
         log.info("thread %s can't be re-decided: %s", thread.id, exc)
+        return None, None
+    # As the conversation decides: facts that clash (or a model the sheet doesn't list) are
+    # left out and the rest decides, so the stored verdict is the one the thread would show.
+    now = decide_setting_aside(facts, sheet, assumptions, today=today)
+    decision = now.decision
+    if decision is None:
+        log.info("thread %s can't be re-decided: %s", thread.id, "; ".join(now.problems))
         return None, None
     if previous is None or previous is sheet:
         return decision, None
-    try:
-        before = decide(facts, previous, assumptions, today=today)
-    except (InputError, ValueError) as exc:
-        log.info("thread %s can't be decided on the previous sheet: %s", thread.id, exc)
+    then = decide_setting_aside(facts, previous, assumptions, today=today)
+    before = then.decision
+    if before is None or then.set_aside != now.set_aside:  # not the same facts decided
+        log.info("thread %s can't be compared with the previous sheet", thread.id)
         return decision, None
     old_payback, new_payback = _payback(before), _payback(decision)
     flipped = (

@@ -203,6 +203,19 @@ def test_an_engine_upgrade_is_not_a_flip(store, prices, assumptions):
     assert kept.last_verdict == "fine_tune" and kept.last_decision["thresholds"] is not None
 
 
+def test_a_thread_whose_facts_clash_is_re_decided_as_the_thread_shows_it(
+    store, prices, assumptions
+):
+    """The conversation decides such a thread with the clashing fact left out; so does the
+    digest, instead of skipping it: its flips are still found."""
+    clashing = {k: v for k, v in ACME.items() if k != "input_tokens"}
+    clashing["cached_prefix_tokens"] = 5000  # above the input the task type assumes
+    thread = start_thread(store, "T1", "C1", "1.0", "U1")
+    store.threads.save_state(thread.id, clashing, None, None, "open")
+    digest = digest_of(store, cheaper_haiku(prices), prices, assumptions)
+    assert thread.id in digest.decisions and digest.redecided == 1
+
+
 def test_a_decision_stored_on_another_date_is_not_a_flip(store, prices, assumptions):
     # decided while Sonnet 4.5 was on sale; re-decided after it retired (priced as Sonnet 5.5)
     sonnet = dict(ACME, other_baselines=None, baseline_measured=False)
