@@ -218,7 +218,8 @@ def merge(
         except ValidationError as exc:
             problems = problems_from(exc)
             others = _clashing(update.field, problems, current)
-            if not others or any(later(other) for other in others):
+            said_now = {a.field for a in applied.values()}  # the same message: neither is newer
+            if not others or any(later(o) or o in said_now for o in others):
                 why = _clash(others, problems, current) or "; ".join(problems)
                 refused.append(Rejected(update.field, str(update.value), why))
                 continue
@@ -254,15 +255,15 @@ def _clashing(field: str, problems: list[str], facts: Facts) -> list[str]:
 
 
 def _clash(others: list[str], problems: list[str], facts: Facts) -> str | None:
-    """Why a value that clashes with facts a later message gave is left out, asking which is
-    right; None when it clashes with none."""
+    """Why a value that clashes with facts the same or a later message gave is left out,
+    asking which is right; None when it clashes with none."""
     if not others:
         return None
     known = facts.known()
     text = "; ".join(p.replace(": ", " ", 1) for p in problems)
     held = " and ".join(f"{name} = {_shown(known[name])}" for name in others)
     return (
-        f"it doesn't fit the {held} a later message gave ({text}). Which one is right? "
+        f"it doesn't fit the {held} I have ({text}). Which one is right? "
         "Correct the wrong one and I'll redo the math"
     )
 

@@ -30,7 +30,6 @@ from knowledge import (
     InputError,
     PriceSheet,
     Verdict,
-    decide,
     facts_from,
     load_assumptions,
     load_price_sheet,
@@ -273,12 +272,9 @@ def run_case(conversation: Conversation, case: Case, number: int) -> CaseResult:
         thread = conversation.store.threads.find("eval", "evals", thread_ts)
         assert thread is not None
         result.facts = dict(thread.facts)
-        try:
-            facts = Facts.model_validate(thread.facts)
-            decision = decide(facts, case.prices, case.assumptions, today=conversation.today)
-            result.verdict = decision.verdict.value
-        except InputError:
-            result.verdict = "problem"
+        # The verdict the thread shows: facts that clash left out, as the conversation decides.
+        decision = conversation.decide(Facts.model_validate(thread.facts), case.prices).decision
+        result.verdict = decision.verdict.value if decision is not None else "problem"
     except Exception as exc:  # one broken case is reported, not the end of the run
         result.error = f"{type(exc).__name__}: {exc}"
     return result

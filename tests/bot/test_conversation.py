@@ -31,6 +31,10 @@ SCRIPT = {
     "IGNORE RULES": [("monthly_calls", "unknown", "IGNORE RULES")],
     "~6000 tokens in": [("input_tokens", "6000", "~6000 tokens in")],
     "cache 9000": [("cached_prefix_tokens", "9000", "cache 9000")],
+    "800 in, cache 2000": [
+        ("input_tokens", "800", "800 in"),
+        ("cached_prefix_tokens", "2000", "cache 2000"),
+    ],
 }
 
 
@@ -251,6 +255,17 @@ def test_a_value_that_clashes_with_an_earlier_one_is_the_newest_word_and_asks(co
     assert settled.set_aside == [] and "(5,000 of 6,000 input tokens cached)" in settled.terminal
 
 
+def test_two_figures_of_one_message_that_clash_keep_the_first_and_ask(conversation, store):
+    """Neither is newer: the message's first figure stands, the other is left out, asked about."""
+    thread = Thread(conversation)
+    thread.say(FIRST)
+    reply = thread.say("800 in, cache 2000")
+    assert [r.field for r in reply.rejected] == ["cached_prefix_tokens"]
+    assert "doesn't fit the input_tokens = 800 I have" in reply.rejected[0].why
+    facts = store.threads.find("T1", "C1", "100.000001").facts
+    assert facts["input_tokens"] == 800 and "cached_prefix_tokens" not in facts
+
+
 def test_a_clash_with_what_a_later_message_said_leaves_the_older_value_out(conversation):
     """Slack delivered the messages out of order: the later message's figure stands."""
     thread = Thread(conversation)
@@ -260,7 +275,7 @@ def test_a_clash_with_what_a_later_message_said_leaves_the_older_value_out(conve
     late = Turn("T1", "C1", "100.000001", "U1", "cache 9000", "100.000003")
     reply = say(conversation, late, "200.000003")
     assert [r.field for r in reply.rejected] == ["cached_prefix_tokens"]
-    assert "doesn't fit the input_tokens = 6,000 a later message gave" in reply.rejected[0].why
+    assert "doesn't fit the input_tokens = 6,000 I have" in reply.rejected[0].why
     assert "Which one is right?" in reply.rejected[0].why
 
 
