@@ -42,7 +42,7 @@ FACT_WORDS: tuple[tuple[str, str], ...] = (
     ("first_token_ms", r"latency|first token|ttft|response time"),
     ("frontier_model", r"(?:which|what) model|model they(?:'re| are)? (?:use|on)"),
     ("batch_ok", r"batch(?:ed|ing)?|overnight|real.?time"),
-    ("on_device", r"on.?device|on.?prem|edge|(?:the|a) (?:phone|laptop|tablet)|mobile"),
+    ("on_device", r"on.?device|on.?prem|edge|phones?|laptops?|tablets?|mobile"),
     ("format_schema", r"schema"),
     ("domain", r"domain|industry"),
     ("build_cost_usd", r"build cost|build budget"),
@@ -59,16 +59,80 @@ NOT_KNOWN = re.compile(
         r"\b(?:don'?t|do not|doesn'?t|does not|didn'?t) (?:\w+ ){0,2}?(?:know|remember|recall)\b",
         r"\b(?:unknown|tbd|tba|unclear|unsure|uncertain|dunno|idk)\b",
         r"\bnot (?:\w+ )?(?:sure|certain|known|clear)\b",
+        r"\b(?:isn'?t|aren'?t|wasn'?t) (?:\w+ )?(?:sure|certain|known|clear)\b",
         r"\bno (?:idea|clue)\b",
         r"\b(?:nobody|no one|no-one) knows\b",
         r"\bcan'?t (?:tell|say)\b",
     ),
     re.IGNORECASE,
 )
+# Whose not knowing it is: nobody named ("not sure about the volume"), the speaker, the client;
+# not someone in the workload ("their agents can't tell which tickets…", "the model doesn't know
+# the domain"), whose not knowing is no news about a fact.
+_WHO = re.compile(
+    r"^(?:(?:so|but|and|also|honestly|tbh|well|hmm+|actually|sorry|ok(?:ay)?|yeah|right|still|"
+    r"oh|ah|um|uh)\W+)*"
+    r"(?:(?:we|i|they|you|nobody|no one|no-one|(?:the |our |their )?(?:client|customer|buyer|"
+    r"prospect|team|champion)s?)(?:'re|'m|'s| are| am| is)?(?: \w+ly| still| just| even| yet)*)?"
+    r"\W*$",
+    re.IGNORECASE,
+)
+# Words that may stand between the not knowing and the fact: "not sure about the", "no idea how
+# big the", "don't know if they", "nobody knows if it can be".
+_BETWEEN = re.compile(
+    r"(?:\W+(?:about|of|on|re|regarding|what|which|how|many|much|big|large|long|often|fast|the|"
+    r"their|its|our|your|this|that|exact|exactly|real|actual|current|yet|really|actually|if|"
+    r"whether|or|they|it|we|is|are|was|were|be|been|can|could|will|would|has|have|had|ever|"
+    r"anyone|someone|somebody|do|does|did|done|ran|run|an|a|it's|they're|gonna|going|to|any|"
+    r"final|precise|"
+    r"rough|ly))*\W+",
+    re.IGNORECASE,
+)
+# After a fact: "volume unknown", "labels: unknown", "the target is TBD", "volume - no idea".
+_IS_UNKNOWN = re.compile(
+    r"(?:\s*(?:is|are|'s|was|:|-|–|=|still|currently|yet|tbh|honestly|so far|for now|atm))*\s*"
+    r"(?:unknown|tbd|tba|unclear|not known|not clear|not sure|unsure|uncertain|no idea|no clue)\b",
+    re.IGNORECASE,
+)
+_AND_ANOTHER = re.compile(r"\W*(?:,|/|\bor\b|\band\b|\bnor\b)\W*(?:the |their )?", re.IGNORECASE)
 
 
-def _names_fact(words: str, field: str) -> bool:
-    return any(f == field and pattern.search(words) for f, pattern in _NAMED)
+def _fact_at(text: str, at: int) -> tuple[str, int] | None:
+    """The fact whose words start at `at` (the most specific first), and where they end."""
+    for field, pattern in _NAMED:
+        m = pattern.match(text, at)
+        if m is not None:
+            return field, m.end()
+    return None
+
+
+def _facts_after(clause: str, at: int) -> list[str]:
+    """The facts named right after the not knowing, with only small words between ("not sure
+    about the volume or the latency")."""
+    between = _BETWEEN.match(clause, at)
+    found = _fact_at(clause, between.end() if between else at)
+    fields: list[str] = []
+    while found is not None:
+        fields.append(found[0])
+        more = _AND_ANOTHER.match(clause, found[1])
+        found = _fact_at(clause, more.end()) if more else None
+    return fields
+
+
+def _facts_before(clause: str, start: int, end: int) -> list[str]:
+    """The facts named right before a "… is unknown" that ends at `end` ("volume: no idea",
+    "the target is TBD")."""
+    fields = []
+    for field, pattern in _NAMED:
+        for m in pattern.finditer(clause, 0, start):
+            said = _IS_UNKNOWN.match(clause, m.end())
+            if said is not None and said.end() == end:
+                fields.append(field)
+    return fields
+
+
+def _names_fact(quote: str, field: str) -> bool:
+    return field in {u.field for u in read_unknowns(quote, set())}
 
 
 @dataclass(frozen=True)
@@ -112,12 +176,11 @@ def read_unknowns(message: str, stated: set[str]) -> list[Update]:
     for m in NOT_KNOWN.finditer(message):
         span = clause_span_at(message, m.start(), m.end())
         clause = span.text(message)
-        claimed: list[tuple[int, int]] = []  # "input tokens" names the input, not the volume
-        for field, pattern in _NAMED:
-            for named in pattern.finditer(clause):
-                if any(s < named.end() and named.start() < e for s, e in claimed):
-                    continue
-                claimed.append((named.start(), named.end()))
-                if field not in stated and field not in read:
-                    read[field] = Update(field, UNKNOWN, clause)
+        start, end = m.start() - span.start, m.end() - span.start
+        fields = _facts_before(clause, start, end)
+        if _WHO.match(clause[:start]):
+            fields += _facts_after(clause, end)
+        for field in fields:
+            if field not in stated and field not in read:
+                read[field] = Update(field, UNKNOWN, clause)
     return list(read.values())

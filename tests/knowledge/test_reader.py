@@ -491,6 +491,21 @@ def test_a_correction_passes_provenance():
         ("they don't have labeled data", set()),
         ("need to check the volume with them", set()),
         ("the volume is 15M a month", set()),
+        ("the client isn't sure about the volume", {"monthly_calls"}),
+        ("volume is still unknown", {"monthly_calls"}),
+        # someone in the workload not knowing something is no news about a fact
+        ("I'm not sure what the buyer wants beyond cheaper calls.", set()),
+        ("It's unclear to the agents which tickets are urgent.", set()),
+        ("Their agents can't tell which tickets need escalation", set()),
+        ("the CFO is unsure about calls with us", set()),
+        ("Their users don't know which answers are wrong", set()),
+        ("can't tell the difference between the outputs", set()),
+        ("they don't remember who wrote the instructions", set()),
+        ("The bot says it doesn't know when the context is missing", set()),
+        ("The model doesn't know the domain well", set()),
+        ("we ran an eval, not sure it was a good one", set()),
+        ("their volume is huge, I don't know how they cope", set()),
+        ("tickets come in overnight, nobody knows why", set()),
     ],
 )
 def test_a_fact_nobody_knows_is_read_as_unknown(message, unknown):
