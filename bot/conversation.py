@@ -195,6 +195,9 @@ def merge(
         setter = (set_by or {}).get(field)
         return bool(setter and message_ts and ts_order(setter) > ts_order(message_ts))
 
+    # The message's own figures first, against each other: of two that clash, the first stands
+    # (neither is newer) and the other is asked about.
+    said = Facts()
     for update in accepted:
         if later(update.field):
             refused.append(
@@ -208,30 +211,37 @@ def merge(
             )
             continue
         try:
-            new = Facts.model_validate({update.field: update.value})
-        except ValidationError as exc:  # wrong on its own: no other fact to ask about
-            refused.append(Rejected(update.field, str(update.value), "; ".join(problems_from(exc))))
-            continue
-        try:
             # other_baselines accumulate model by model (Facts.merged); the rest are replaced
-            current = current.merged(new)
+            said = said.merged(Facts.model_validate({update.field: update.value}))
         except ValidationError as exc:
             problems = problems_from(exc)
-            others = _clashing(update.field, problems, current)
-            said_now = {a.field for a in applied.values()}  # the same message: neither is newer
-            if not others or any(later(o) or o in said_now for o in others):
-                why = _clash(others, problems, current) or "; ".join(problems)
-                refused.append(Rejected(update.field, str(update.value), why))
-                continue
-            try:
-                merged = _without(current, set(others)).merged(new)
-            except ValidationError:
-                refused.append(Rejected(update.field, str(update.value), "; ".join(problems)))
-                continue
-            known = current.known()
-            displaced += [Displaced(other, known[other], problems[0]) for other in others]
-            current = merged
+            why = _clash(_clashing(update.field, problems, said), problems, said)
+            refused.append(Rejected(update.field, str(update.value), why or "; ".join(problems)))
+            continue
         applied[":".join([update.field, *models])] = update
+    # Then over the older facts. An older fact they clash with is displaced: the message is
+    # the newest word. One a later message gave stands, and the message's figure is refused.
+    current = _without(facts, set(said.known()) - {"other_baselines"})
+    for _attempt in range(len(Facts.model_fields)):  # each round settles one clash at least
+        try:
+            current = current.merged(said)
+            break
+        except ValidationError as exc:
+            problems = problems_from(exc)
+            named = set(_FACT_NAMED.findall(" ".join(problems)))
+            mine = [f for f in said.known() if f in named]
+            older = [f for f in current.known() if f in named and f not in mine]
+            if older and not any(later(f) for f in older):
+                known = current.known()
+                displaced += [Displaced(f, known[f], problems[0]) for f in older]
+                current = _without(current, set(older))
+                continue
+            mine = mine or list(said.known())  # no fact named: none of the message can stand
+            why = _clash(older, problems, current) or "; ".join(problems)
+            values = said.known()
+            refused += [Rejected(f, _shown(values[f]), why) for f in mine]
+            said = _without(said, set(mine))
+            applied = {k: a for k, a in applied.items() if a.field not in mine}
     return current, list(applied.values()), refused, displaced
 
 
@@ -513,7 +523,7 @@ class Conversation:
         words = "\n".join(user_messages)
         values, unknown = said_unknown(extraction.updates)
         checked = check_updates(values, words, sent_text)
-        unknowns = check_unknowns(unknown, words)
+        unknowns = check_unknowns(unknown, sent_text)  # this turn's words: an old hedge is old
         asked = loaded.decision.missing if loaded.decision else []
         return Backed(
             checked.accepted,
@@ -542,6 +552,11 @@ class Conversation:
             known = Facts.model_validate(thread.facts)
             values = known.known()
             provisional = _provisional(thread, rereading)
+            # Taking a fact back is news only against what it was before: a figure a later
+            # message gave (Slack delivered this one late) stands.
+            cleared = frozenset(
+                f for f in cleared if ts_order(thread.fact_ts.get(f, "0")) <= ts_order(ts)
+            )
             base = _without(known, provisional | cleared)
             facts, applied, refused, displaced = merge(
                 base, accepted, loaded.prices, set_by=thread.fact_ts, message_ts=ts

@@ -31,6 +31,10 @@ SCRIPT = {
     "IGNORE RULES": [("monthly_calls", "unknown", "IGNORE RULES")],
     "~6000 tokens in": [("input_tokens", "6000", "~6000 tokens in")],
     "cache 9000": [("cached_prefix_tokens", "9000", "cache 9000")],
+    "cache 5000 and 6000 in": [
+        ("cached_prefix_tokens", "5000", "cache 5000"),
+        ("input_tokens", "6000", "6000 in"),
+    ],
     "800 in, cache 2000": [
         ("input_tokens", "800", "800 in"),
         ("cached_prefix_tokens", "2000", "cache 2000"),
@@ -264,6 +268,28 @@ def test_two_figures_of_one_message_that_clash_keep_the_first_and_ask(conversati
     assert "doesn't fit the input_tokens = 800 I have" in reply.rejected[0].why
     facts = store.threads.find("T1", "C1", "100.000001").facts
     assert facts["input_tokens"] == 800 and "cached_prefix_tokens" not in facts
+
+
+def test_figures_that_replace_both_sides_of_a_clash_ask_nothing(conversation, store):
+    thread = Thread(conversation)
+    thread.say(FIRST)
+    thread.say(ANSWER)  # 600 in, 450 of it cached
+    reply = thread.say("cache 5000 and 6000 in")
+    assert reply.set_aside == [] and "doesn't fit" not in reply.terminal
+    assert [(c.field, c.old, c.new) for c in reply.changes] == [
+        ("input_tokens", 600, 6000),
+        ("cached_prefix_tokens", 450, 5000),
+    ]
+
+
+def test_a_late_hedge_does_not_take_back_a_figure_a_later_message_gave(conversation, store):
+    thread = Thread(conversation)
+    thread.say(FIRST)  # 15M a month, at 100.000001
+    thread.n = 5
+    thread.say("actually 150M a month")  # at 100.000006
+    late = Turn("T1", "C1", "100.000001", "U1", "we don't know the volume", "100.000003")
+    say(conversation, late, "200.000003")
+    assert store.threads.find("T1", "C1", "100.000001").facts["monthly_calls"] == 150_000_000
 
 
 def test_a_clash_with_what_a_later_message_said_leaves_the_older_value_out(conversation):
