@@ -29,6 +29,7 @@ from bot.outcome import Change, Outcome, OutcomeKind
 from bot.prompt import Exchange
 from bot.storage import MessageRead, ScopingThread, Store, ThreadMessage, ThreadStatus
 from bot.storage.database import utcnow
+from bot.storage.threads import ts_order
 from knowledge import Assumptions, Decision, Facts, PriceSheet, Verdict
 from knowledge.clashes import Fitted, decide_setting_aside
 from knowledge.crosscheck import unconfirmed
@@ -58,11 +59,6 @@ _INVISIBLE = dict.fromkeys(
 def clean_text(text: str) -> str:
     """A message as the bot reads and stores it: Unicode-normalised, nothing invisible."""
     return unicodedata.normalize("NFC", text.translate(_INVISIBLE))
-
-
-def ts_order(ts: str) -> tuple[int, ...]:
-    """Slack timestamps in time order ("1700000000.000123"), whatever their digit counts."""
-    return tuple(int(part) for part in ts.split(".") if part.isdigit())
 
 
 @dataclass(frozen=True)
@@ -597,7 +593,7 @@ class Conversation:
                 )
             # Another process answered a message of this thread meanwhile: lay this turn's
             # facts over what it saved, not over what this one read before Claude's call.
-            fresh = self.store.threads.find(thread.team_id, thread.channel_id, thread.thread_ts)
+            fresh = self.store.threads.get(thread.id)  # this workload, even if closed since
             assert fresh is not None and fresh.id is not None
             thread = fresh
         raise RuntimeError(f"thread {thread.id}: kept changing while this turn saved")
@@ -715,11 +711,16 @@ class Conversation:
         fresh = self.store.threads.start_workload(thread_id, turn.ts, turn.user)
         started = self.load(turn)
         workload = {"workload": fresh.workload, "previous_decision": loaded.decision}
+        unread = False  # Claude couldn't read the description: the next message reads it too
         if workload_described(turn.text):
-            return dataclasses.replace(self._read_facts(started, turn), **workload)
+            read = self._read_facts(started, turn)
+            if read.kind in _READ_AS_FACTS:
+                return dataclasses.replace(read, **workload)
+            unread = read.kind in (OutcomeKind.outage, OutcomeKind.busy)
         assert fresh.id is not None
-        handled = {"handled": Intent.command.value, "command": Command.new_workload.value}
-        self.store.threads.mark_read(fresh.id, MessageRead(turn.ts, None, json.dumps(handled)))
+        if not unread:
+            handled = {"handled": Intent.command.value, "command": Command.new_workload.value}
+            self.store.threads.mark_read(fresh.id, MessageRead(turn.ts, None, json.dumps(handled)))
         return Outcome(
             OutcomeKind.new_workload, decision=started.decision, **_unchanged(started), **workload
         )
@@ -1023,6 +1024,13 @@ def _new_request(text: str, known: Facts) -> bool:
     return bool(described) and any(getattr(known, field) is not None for field in described)
 
 
+# What reading a message as facts answers with; anything else (a question, talk) after "new
+# workload:" is no description of it.
+_READ_AS_FACTS = frozenset(
+    {OutcomeKind.question, OutcomeKind.verdict, OutcomeKind.unchanged, OutcomeKind.problem}
+)
+
+
 def _unchanged(loaded: Loaded) -> dict[str, Any]:
     """The fields of an outcome that leaves the thread's facts as they were."""
     assert loaded.thread.id is not None
@@ -1101,5 +1109,6 @@ def _joined(messages: list[ThreadMessage]) -> str:
 def _up_to(messages: list[ThreadMessage], newest_ts: str) -> list[ThreadMessage]:
     """The user's messages up to this turn's: later ones, already stored, wait their turn."""
     users = [m for m in messages if m.role == "user"]
-    end = next(i for i, m in enumerate(users) if m.slack_ts == newest_ts)
+    at = (i for i, m in enumerate(users) if m.slack_ts == newest_ts)
+    end = next(at, len(users) - 1)  # moved on to a new workload: all of this one's
     return users[: end + 1]

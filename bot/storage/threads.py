@@ -31,6 +31,11 @@ def _thread_key(team_id: str, channel_id: str, thread_ts: str) -> tuple[Any, ...
     )
 
 
+def ts_order(ts: str) -> tuple[int, ...]:
+    """Slack timestamps in time order ("1700000000.000123"), whatever their digit counts."""
+    return tuple(int(part) for part in ts.split(".") if part.isdigit())
+
+
 def _newest(team_id: str, channel_id: str, thread_ts: str) -> Any:
     return (
         select(ScopingThread)
@@ -46,6 +51,10 @@ class Threads:
     def __init__(self, db: Database, events: ProcessedEvents) -> None:
         self.db = db
         self.events = events
+
+    def get(self, thread_id: int) -> ScopingThread | None:
+        with self.db.session() as session:
+            return session.get(ScopingThread, thread_id)
 
     def find(self, team_id: str, channel_id: str, thread_ts: str) -> ScopingThread | None:
         """The Slack thread's current workload (its newest), or None if the bot scopes none."""
@@ -89,10 +98,15 @@ class Threads:
             )
             session.add(fresh)
             session.flush()
-            message = self._user_message(session, thread_id, slack_ts)
-            if message is not None:
-                message.thread_id = fresh.id  # type: ignore[assignment]
-                session.add(message)
+            # The message that asked, and any the thread got after it before this ran.
+            for message in session.exec(
+                select(ThreadMessage).where(
+                    ThreadMessage.thread_id == thread_id, ThreadMessage.role == MessageRole.user
+                )
+            ):
+                if ts_order(message.slack_ts) >= ts_order(slack_ts):
+                    message.thread_id = fresh.id  # type: ignore[assignment]
+                    session.add(message)
             session.commit()
             return fresh
 

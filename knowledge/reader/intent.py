@@ -109,7 +109,7 @@ _COMMANDS: tuple[tuple[Command, str], ...] = (
         any_of(
             r"(?:(?:start|open|do|scope|begin) )?(?:a |an )?(?:new|another|different|second|"
             r"next|separate) (?:workload|use ?case)(?: (?:for (?:them|this client|the same "
-            r"client)|please))?(?:\s*[:-].*)?",
+            r"client)|please))?(?:\s*[:\-–—].*)?",
         ),
     ),
     (

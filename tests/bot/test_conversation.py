@@ -152,6 +152,20 @@ def test_a_new_workload_is_scoped_apart_in_the_same_thread(conversation, store, 
     assert store.threads.workloads("T1", "C1", "100.000001")[0].facts == kept.facts
 
 
+def test_a_message_sent_before_new_workload_was_answered_goes_with_the_new_one(
+    conversation, store, extractor
+):
+    thread = Thread(conversation)
+    thread.say(FIRST)
+    command = Turn("T1", "C1", "100.000001", "U1", "new workload", "100.000002")
+    follow_up = Turn("T1", "C1", "100.000001", "U1", "cache 5000", "100.000003")
+    assert conversation.admit(command) and conversation.admit(follow_up)  # both stored first
+    assert conversation.answer(command).workload == 2
+    reply = conversation.answer(follow_up)
+    assert reply.thread_id == store.threads.find("T1", "C1", "100.000001").id
+    assert store.threads.find("T1", "C1", "100.000001").facts == {"cached_prefix_tokens": 5000}
+
+
 def test_a_new_workload_described_after_the_command_starts_with_those_facts(conversation, store):
     thread = Thread(conversation)
     thread.say(FIRST)

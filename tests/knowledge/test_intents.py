@@ -53,6 +53,10 @@ def command(which: Command) -> MessageIntent:
         ("show facts", command(Command.show_facts)),
         ("undo", command(Command.undo)),
         ("new workload", command(Command.new_workload)),
+        (
+            "new workload — Globex wants invoice extraction, 2M calls a month",
+            command(Command.new_workload),
+        ),
         ("summary for the client", command(Command.client_summary)),
         ("help", command(Command.help)),
         # chatter: thanks, talk between people, someone else spoken to
