@@ -59,6 +59,11 @@ def _migrating(engine: Engine) -> Iterator[Connection]:
             connection.commit()
         try:
             with connection.begin():
+                if sqlite:
+                    # A write lock before the version is read: a second process migrating at
+                    # the same time waits (busy_timeout), then finds the schema current. The
+                    # driver would otherwise run DDL outside any transaction.
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
                 yield connection
                 if sqlite:
                     dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()

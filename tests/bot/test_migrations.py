@@ -1,5 +1,7 @@
 """The schema comes from the migrations, on SQLite and PostgreSQL, and matches the models."""
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 import pytest
@@ -114,3 +116,23 @@ def test_threads_with_messages_upgrade_to_workloads_and_keep_everything(engine, 
     assert second.workload == 2 and store.threads.find("T1", "C1", "1.0").id == second.id
     assert [m.text for m in store.threads.messages(second.id)] == ["15M tickets a month"]
     assert store.threads.messages(thread_id) == []  # the message that asked for it moved
+
+
+def test_processes_that_upgrade_one_sqlite_file_at_once_all_succeed(tmp_path):
+    """Every command upgrades SQLite at start: two started together must not trip each other
+    (the second waits for the first's write lock, then finds the schema current)."""
+    url = f"sqlite:///{tmp_path / 'ftscope.db'}"
+    code = (
+        "from bot.migrate import upgrade; from bot.storage import make_engine; "
+        f"upgrade(make_engine({url!r}))"
+    )
+    runs = [
+        subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    failures = [err for run in runs if (err := run.communicate(timeout=60)[1]) and run.returncode]
+    assert failures == []
+    engine = make_engine(url)
+    assert current_revision(engine) == head_revision()
+    assert set(inspect(engine).get_table_names()) == TABLES
+    engine.dispose()
