@@ -34,6 +34,7 @@ from knowledge import Assumptions, Decision, Facts, PriceSheet, Verdict
 from knowledge.clashes import Fitted, decide_setting_aside
 from knowledge.crosscheck import unconfirmed
 from knowledge.errors import problems_from
+from knowledge.facts import facts_named
 from knowledge.intents import Command, Intent
 from knowledge.provenance import Accepted, Rejected, check_updates
 from knowledge.reader.intent import read_intent, read_what_if, workload_described
@@ -224,7 +225,7 @@ def merge(
             break
         except ValidationError as exc:
             problems = problems_from(exc)
-            named = set(_FACT_NAMED.findall(" ".join(problems)))
+            named = set(facts_named(" ".join(problems)))
             mine = [f for f in said.known() if f in named]
             older = [f for f in current.known() if f in named and f not in mine]
             if older and not any(later(f) for f in older):
@@ -250,14 +251,10 @@ class Displaced:
     problem: str
 
 
-_FACT_NAMED = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
-
-
 def _clashing(field: str, problems: list[str], facts: Facts) -> list[str]:
     """The other known facts a value's problems name: the facts it clashes with."""
     known = facts.known()
-    named = dict.fromkeys(_FACT_NAMED.findall(" ".join(problems)))
-    return [name for name in named if name != field and name in known]
+    return [name for name in facts_named(" ".join(problems)) if name != field and name in known]
 
 
 def _clash(others: list[str], problems: list[str], facts: Facts) -> str | None:

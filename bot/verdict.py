@@ -25,7 +25,7 @@ from bot.blocks import MAX_HEADER_TEXT, mrkdwn_escape, truncate, validate_blocks
 from bot.wording import FIELD_LABELS, Question, questions_for
 from knowledge.billing import Mode, Priced
 from knowledge.decision import GATE_NAMES, Case, Decision, Gate, GateName, Verdict
-from knowledge.facts import Facts, Request
+from knowledge.facts import FACT_NAME, Facts, Request
 from knowledge.market import model_title
 
 _FACT_NAMES = frozenset(Facts.model_fields)
@@ -39,13 +39,10 @@ def field_label(name: str) -> str:
     return FIELD_LABELS.get(name) or name.replace("_", " ").strip()
 
 
-_FACT_NAME = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
-
-
 def plain_fields(text: str) -> str:
     """The engine's messages ("must be ≤ input_tokens") with facts named as people say them
     ("must be ≤ input tokens")."""
-    return _FACT_NAME.sub(
+    return FACT_NAME.sub(
         lambda m: field_label(m.group(0)) if m.group(0) in _FACT_NAMES else m.group(0), text
     )
 
@@ -204,7 +201,6 @@ def short_source(source: str, limit: int = SOURCE_CHARS) -> str:
 _DEFAULTED_TOKENS = re.compile(r"^(input|output)_tokens defaulted to ([\d,]+) for (\w+)$")
 _DEFAULTED_MODEL = re.compile(r"^frontier_model defaulted to (\S+)$")
 _NO_PREFIX = re.compile(r"^cached_prefix_tokens assumed 0\b")
-_FIELD_NAME = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
 
 
 def assumption_lines(assumptions: Iterable[str]) -> list[str]:
@@ -225,7 +221,7 @@ def assumption_lines(assumptions: Iterable[str]) -> list[str]:
         elif _NO_PREFIX.match(line):
             lines.append("no cached prompt prefix (no fixed instructions or examples given)")
         else:
-            lines.append(human(_FIELD_NAME.sub(lambda m: field_label(m.group(0)), line)))
+            lines.append(human(FACT_NAME.sub(lambda m: field_label(m.group(0)), line)))
     if tokens:
         given = " / ".join(f"{tokens[k]} {k}" for k in ("input", "output") if k in tokens)
         typical = task.replace("_", " ")

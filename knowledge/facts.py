@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, get_args
@@ -409,6 +410,13 @@ class Facts(BaseModel):
 
 
 FACT_FIELDS: tuple[str, ...] = tuple(Facts.model_fields)
+# A name in snake case, as the engine's messages name facts ("must be ≤ input_tokens").
+FACT_NAME = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
+
+
+def facts_named(text: str) -> list[str]:
+    """The facts a message names, each once, in the order it names them."""
+    return [name for name in dict.fromkeys(FACT_NAME.findall(text)) if name in Facts.model_fields]
 
 
 def facts_from(data: object, name: str = "facts") -> Facts:
