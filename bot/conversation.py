@@ -30,6 +30,7 @@ from bot.prompt import Exchange
 from bot.storage import MessageRead, ScopingThread, Store, ThreadMessage, ThreadStatus
 from bot.storage.database import utcnow
 from bot.storage.threads import ts_order
+from bot.wording import show_value
 from knowledge import Assumptions, Decision, Facts, PriceSheet, Verdict
 from knowledge.clashes import Fitted, decide_setting_aside
 from knowledge.crosscheck import unconfirmed
@@ -173,10 +174,11 @@ def merge(
     set_by: dict[str, str] | None = None,
     message_ts: str | None = None,
 ) -> tuple[Facts, list[Accepted], list[Rejected], list[Displaced]]:
-    """Lay the accepted updates over the facts one by one; an update that breaks them is refused.
+    """Lay the accepted updates over the facts: first the message's own, one by one, then over
+    the older facts. An update that breaks them is refused alone.
 
-    Later updates of a field win (a correction in the same message), and each is validated
-    against everything known, so one bad number can't take the good ones down with it. A value
+    Later updates of a field win (a correction in the same message), and each is validated,
+    so one bad number can't take the good ones down with it. A value
     that breaks a rule between two facts ("the cached prefix is part of the input") is the
     newest word: the older fact it clashes with is displaced (made unknown, and the reply asks
     which is right). `set_by` (field -> ts of the message that set it) and `message_ts`: a
@@ -186,7 +188,6 @@ def merge(
     applied: dict[str, Accepted] = {}
     refused: list[Rejected] = []
     displaced: list[Displaced] = []
-    current = facts
 
     def later(field: str) -> bool:
         setter = (set_by or {}).get(field)
@@ -236,7 +237,7 @@ def merge(
             mine = mine or list(said.known())  # no fact named: none of the message can stand
             why = _clash(older, problems, current) or "; ".join(problems)
             values = said.known()
-            refused += [Rejected(f, _shown(values[f]), why) for f in mine]
+            refused += [Rejected(f, show_value(f, values[f]), why) for f in mine]
             said = _without(said, set(mine))
             applied = {k: a for k, a in applied.items() if a.field not in mine}
     return current, list(applied.values()), refused, displaced
@@ -264,15 +265,11 @@ def _clash(others: list[str], problems: list[str], facts: Facts) -> str | None:
         return None
     known = facts.known()
     text = "; ".join(p.replace(": ", " ", 1) for p in problems)
-    held = " and ".join(f"{name} = {_shown(known[name])}" for name in others)
+    held = " and ".join(f"{name} = {show_value(name, known[name])}" for name in others)
     return (
         f"it doesn't fit the {held} I have ({text}). Which one is right? "
         "Correct the wrong one and I'll redo the math"
     )
-
-
-def _shown(value: Any) -> str:
-    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
 
 
 def _models_named(update: Accepted) -> list[str]:
