@@ -12,7 +12,7 @@ from knowledge.intents import MessageIntent
 from knowledge.prices import PriceSheet
 from knowledge.provenance import Update
 from knowledge.reader.model import family_of, mentions, model_named
-from knowledge.reader.unknowns import UNKNOWN
+from knowledge.reader.unknowns import is_unknown
 
 
 class ExtractorUnavailable(RuntimeError):
@@ -76,7 +76,7 @@ def reply_updates(
     read: list[Update] = []
     frontier = known.frontier_model
     for update in updates:
-        if update.value.strip().casefold() == UNKNOWN:  # nobody knows it: no model to name
+        if is_unknown(update):  # nobody knows it: no model to name
             read.append(update)
         elif update.field == "frontier_model":
             frontier = _model_meant(update.value, update.quote, frontier)

@@ -18,6 +18,7 @@ __all__ = [
     "UNKNOWN",
     "Unknowns",
     "check_unknowns",
+    "is_unknown",
     "read_unknowns",
     "said_unknown",
 ]
@@ -144,9 +145,14 @@ class Unknowns:
     rejected: list[Rejected]
 
 
+def is_unknown(update: Update) -> bool:
+    """The update says nobody knows the fact (its value is `UNKNOWN`)."""
+    return update.value.strip().casefold() == UNKNOWN
+
+
 def said_unknown(updates: list[Update]) -> tuple[list[Update], list[Update]]:
     """The updates that give a value, and those that say nobody knows the fact."""
-    unknown = [u for u in updates if u.value.strip().casefold() == UNKNOWN]
+    unknown = [u for u in updates if is_unknown(u)]
     return [u for u in updates if u not in unknown], unknown
 
 
