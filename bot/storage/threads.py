@@ -61,17 +61,6 @@ class Threads:
         with self.db.session() as session:
             return session.exec(_newest(team_id, channel_id, thread_ts)).first()
 
-    def workloads(self, team_id: str, channel_id: str, thread_ts: str) -> list[ScopingThread]:
-        """Every workload the Slack thread scoped, the first first."""
-        with self.db.session() as session:
-            return list(
-                session.exec(
-                    select(ScopingThread)
-                    .where(*_thread_key(team_id, channel_id, thread_ts))
-                    .order_by(ScopingThread.workload)  # type: ignore[arg-type]
-                )
-            )
-
     def start_workload(self, thread_id: int, slack_ts: str, user_id: str) -> ScopingThread:
         """Close the workload and open the Slack thread's next one, with no facts, in one
         transaction; the user message at `slack_ts` (the one that asked for it) moves to the

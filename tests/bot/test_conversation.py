@@ -18,7 +18,7 @@ from knowledge import Facts
 from knowledge.provenance import Accepted, Checked, Update
 from tests.fakes import acme
 from tests.fakes.acme import ANSWER, FIRST
-from tests.fakes.threads import say, worded
+from tests.fakes.threads import say, worded, workloads
 
 # check_golden by the name tests/bot/test_reduced_mode.py imports it from here
 from tests.golden_files import check_golden_blocks as check_golden
@@ -145,7 +145,7 @@ def test_a_new_workload_is_scoped_apart_in_the_same_thread(conversation, store, 
     assert "Workload 2 of this thread" in reply.text and "Measure Claude Haiku 5.5 first" in (
         reply.text
     )
-    kept, current = store.threads.workloads("T1", "C1", "100.000001")
+    kept, current = workloads(store, "T1", "C1", "100.000001")
     assert kept.status == "closed" and kept.last_verdict == first.decision.verdict.value
     assert kept.facts["monthly_calls"] == 15_000_000 and current.facts == {}
     # the next message scopes the new workload, and Claude is sent none of the first one's
@@ -153,7 +153,7 @@ def test_a_new_workload_is_scoped_apart_in_the_same_thread(conversation, store, 
     history, sent = extractor.sent[-1]
     assert history == [] and sent == "cache 5000"
     assert store.threads.find("T1", "C1", "100.000001").facts == {"cached_prefix_tokens": 5000}
-    assert store.threads.workloads("T1", "C1", "100.000001")[0].facts == kept.facts
+    assert workloads(store, "T1", "C1", "100.000001")[0].facts == kept.facts
 
 
 def test_a_message_sent_before_new_workload_was_answered_goes_with_the_new_one(

@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from typing import Any
 
+from sqlmodel import select
+
 from bot import render
 from bot.conversation import Conversation, Turn
 from bot.outcome import Outcome
@@ -70,3 +72,20 @@ def say(conversation: Conversation, turn: Turn, reply_ts: str | None = None) -> 
     if reply_ts is not None:
         conversation.record_reply(outcome, reply_ts, said.text)
     return said
+
+
+def workloads(store: Store, team_id: str, channel_id: str, thread_ts: str) -> list[ScopingThread]:
+    """Every workload a Slack thread scoped, the first first (the bot only ever needs the
+    newest: `Threads.find`)."""
+    with store.db.session() as session:
+        return list(
+            session.exec(
+                select(ScopingThread)
+                .where(
+                    ScopingThread.team_id == team_id,
+                    ScopingThread.channel_id == channel_id,
+                    ScopingThread.thread_ts == thread_ts,
+                )
+                .order_by(ScopingThread.workload)  # type: ignore[arg-type]
+            )
+        )

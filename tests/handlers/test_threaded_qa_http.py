@@ -7,6 +7,7 @@ import pytest
 
 from tests.fakes.acme import ANSWER, FIRST, script_acme
 from tests.fakes.harness import BOT_USER_ID, CHANNEL, TEAM_ID
+from tests.fakes.threads import workloads
 
 
 def text_of(post: dict) -> str:
@@ -309,7 +310,7 @@ def test_a_new_workload_in_the_thread_is_kept_apart_from_the_first(decided, clau
     bot.say("new workload: Globex pulls totals out of 2M invoices a month", thread_ts)
     reply = text_of(bot.slack.replies_in(thread_ts)[-1])
     assert "(Workload 2 of this thread: the one before is set aside as it was.)" in reply
-    first, second = bot.store.threads.workloads(TEAM_ID, CHANNEL, thread_ts)
+    first, second = workloads(bot.store, TEAM_ID, CHANNEL, thread_ts)
     assert first.status == "closed" and first.facts["monthly_calls"] == 15_000_000
     assert second.facts["monthly_calls"] == 2_000_000
     assert "Globex" in claude.newest_texts()[-1]
