@@ -1,9 +1,9 @@
 """The buttons under a verdict in Slack, and what each button carries.
 
-A button's `value` names the thread (team, channel, thread ts) and fingerprints the decision the
-verdict was rendered from, so a click on an old verdict (a later reply superseded it, or the
-weekly digest re-decided the thread under new prices) is recognised: the click then acts on the
-thread as it stands, and says so.
+A button's `value` names the thread (team, channel, thread ts), the workload of it the verdict
+was for, and a fingerprint of the decision the verdict was rendered from, so a click on an old
+verdict (a later reply superseded it, or the weekly digest re-decided the thread under new
+prices) is recognised: the click then acts on that workload as it stands, and says so.
 
 `ftscope decide --format blocks` has no thread and so no buttons: they are added by the Slack
 edge when it posts a reply (`with_buttons`).
@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from bot.blocks import MAX_BLOCKS
@@ -29,7 +29,8 @@ SUMMARY = "ftscope_summary"
 NEW_SCOPING = "ftscope_new_scoping"  # on the Home tab
 VERDICT_ACTIONS = (ADJUST, FLIP, SUMMARY)
 ACTIONS_BLOCK_ID = "ftscope_verdict_actions"
-VALUE_VERSION = 1
+VALUE_VERSION = 2
+_READABLE_VERSIONS = (1, VALUE_VERSION)  # a version-1 button is still in old messages
 
 # The replies that show a verdict, and so get its buttons.
 _SHOWS_VERDICT = frozenset({OutcomeKind.verdict, OutcomeKind.unchanged})
@@ -45,12 +46,17 @@ def fingerprint(decision: Decision) -> str:
 
 @dataclass(frozen=True)
 class VerdictRef:
-    """A verdict as a button knows it: its thread, and the decision it showed."""
+    """A verdict as a button knows it: its thread, the workload of it the verdict was for, and
+    the decision it showed."""
 
     team: str
     channel: str
     thread_ts: str
     decision: str  # `fingerprint` of the decision the verdict was rendered from
+    # The workload's id: after "new workload", the thread's earlier verdicts keep acting on
+    # their own workload. None in a version-1 value (written before workloads): the thread's
+    # current workload, as then.
+    workload_id: int | None = None
 
     @property
     def value(self) -> str:
@@ -61,14 +67,22 @@ class VerdictRef:
         """A button's value read back; ValueError for one this code didn't write."""
         try:
             data = json.loads(value)
-            if not isinstance(data, dict) or data.get("v") != VALUE_VERSION:
+            version = data.get("v") if isinstance(data, dict) else None
+            if version not in _READABLE_VERSIONS:
                 raise ValueError(f"not a verdict button's value: {value[:80]!r}")
-            parts = [data[f.name] for f in fields(cls)]
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            team, channel, thread_ts = data["team"], data["channel"], data["thread_ts"]
+            decision = data["decision"]
+            workload_id = data["workload_id"] if version == VALUE_VERSION else None
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"not a verdict button's value: {value[:80]!r}") from exc
-        if not all(isinstance(p, str) and p for p in parts[1:]) or not isinstance(parts[0], str):
+        names = (channel, thread_ts, decision)
+        if not (
+            isinstance(team, str)
+            and all(isinstance(p, str) and p for p in names)
+            and (workload_id is None or _is_id(workload_id))
+        ):
             raise ValueError(f"not a verdict button's value: {value[:80]!r}")
-        return cls(*parts)
+        return cls(team, channel, thread_ts, decision, workload_id)
 
     @property
     def thread_key(self) -> str:
@@ -76,6 +90,10 @@ class VerdictRef:
 
     def is_current(self, decision: Decision | None) -> bool:
         return decision is not None and fingerprint(decision) == self.decision
+
+
+def _is_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def _button(action_id: str, text: str, value: str, style: str | None = None) -> dict[str, Any]:
@@ -124,5 +142,5 @@ def with_buttons(
     if len(blocks) >= MAX_BLOCKS:  # the verdict itself matters more than its buttons
         log.warning("verdict in %s/%s has no room for its buttons", channel, thread_ts)
         return blocks
-    ref = VerdictRef(team, channel, thread_ts, fingerprint(outcome.decision))
+    ref = VerdictRef(team, channel, thread_ts, fingerprint(outcome.decision), outcome.thread_id)
     return [*blocks, actions_block(ref)]

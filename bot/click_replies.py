@@ -11,7 +11,7 @@ from typing import Any
 from bot.blocks import mrkdwn_escape, truncate, validate_blocks
 from bot.conversation import Loaded, ts_order
 from bot.outcome import Outcome, OutcomeKind
-from bot.storage import MessageRole
+from bot.storage import MessageRole, ThreadStatus
 from bot.summary import client_summary
 from bot.verdict import blocks as verdict_blocks
 from bot.verdict import field_label, flip, headline, plain_fields, title, verdict_title
@@ -30,24 +30,34 @@ def _context(markdown: str) -> dict[str, Any]:
 
 
 def stale_note(loaded: Loaded, current: bool, clicked_ts: str | None) -> str:
-    """Why a clicked verdict is out of date ("" when it isn't): a later reply replaced it, or
-    the thread was re-decided since (the weekly digest under new prices, or a form)."""
-    if current:
-        return ""
-    now = headline(loaded.decision) if loaded.decision is not None else "no verdict yet"
-    later = clicked_ts is not None and any(
-        m.role == MessageRole.bot and ts_order(m.slack_ts) > ts_order(clicked_ts)
-        for m in loaded.messages
-    )
-    why = (
-        "a later reply in the thread replaced it"
-        if later
-        else "the thread was re-decided since it was posted (prices or facts moved)"
-    )
-    return (
-        f"The verdict you clicked is out of date: {why}. This is the thread as it stands now: "
-        f"{now}."
-    )
+    """What to know of the clicked verdict before its answer ("" when nothing): it is of a
+    workload the thread has set aside ("new workload"), or it is out of date (a later reply
+    replaced it, or the thread was re-decided since: the weekly digest under new prices, or a
+    form)."""
+    notes = []
+    aside = loaded.thread.workload if loaded.thread.status == ThreadStatus.closed else None
+    if aside is not None:
+        notes.append(
+            f"This verdict is for workload {aside} of this thread, set aside when the next one "
+            f"began: this is about workload {aside}, not the one the thread scopes now."
+        )
+    if not current:
+        now = headline(loaded.decision) if loaded.decision is not None else "no verdict yet"
+        later = clicked_ts is not None and any(
+            m.role == MessageRole.bot and ts_order(m.slack_ts) > ts_order(clicked_ts)
+            for m in loaded.messages
+        )
+        why = (
+            "a later reply in the thread replaced it"
+            if later
+            else "the thread was re-decided since it was posted (prices or facts moved)"
+        )
+        what = f"workload {aside}" if aside is not None else "the thread"
+        notes.append(
+            f"The verdict you clicked is out of date: {why}. This is {what} as it stands now: "
+            f"{now}."
+        )
+    return " ".join(notes)
 
 
 def flip_reply(decision: Decision, user: str, stale: str = "") -> Reply:
@@ -107,6 +117,11 @@ def form_reply(outcome: Outcome, changes: list[FormChange], user: str, moved: bo
         and previous is not decision.verdict
     ):
         first += f" *Verdict changed: {previous.label} → {verdict_title(decision)}.*"
+    if outcome.earlier_workload is not None:
+        first = (
+            f"_(Workload {outcome.earlier_workload} of this thread, set aside when the next one "
+            f"began: the thread's current workload is as it was.)_ {first}"
+        )
     lines = [first]
     for rejected in outcome.rejected:
         value = title(rejected.value) if rejected.field == "frontier_model" else rejected.value

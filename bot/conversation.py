@@ -390,7 +390,9 @@ class Conversation:
         are withdrawn (unless a later message gave them too). None when the bot never read
         that message, or a deleted one had given no fact."""
         with self._locks.hold(turn.thread_key):
-            loaded = self.load_thread(turn.team, turn.channel, turn.thread_ts)
+            # The workload the message was read into: an earlier one's, after "new workload".
+            holding = self.store.threads.holding(turn.team, turn.channel, turn.thread_ts, turn.ts)
+            loaded = self._loaded(holding)
             if loaded is None or loaded.thread.id is None:
                 return None
             said = {f for f, ts in loaded.thread.fact_ts.items() if ts == turn.ts}
@@ -399,7 +401,7 @@ class Conversation:
             text = "" if deleted else turn.text
             if not self.store.threads.revise_message(loaded.thread.id, turn.ts, text):
                 return None
-            loaded = self.load_thread(turn.team, turn.channel, turn.thread_ts)
+            loaded = self._loaded(self.store.threads.get(loaded.thread.id))
             assert loaded is not None
             if deleted:
                 read = MessageRead(turn.ts, None, json.dumps({"handled": "deleted"}))
@@ -407,7 +409,15 @@ class Conversation:
                 outcome = self._outcome(settled, [])
             else:
                 outcome = self._read_facts(loaded, turn, withdrawn=frozenset(said))
-            return dataclasses.replace(outcome, revised="deleted" if deleted else "edited")
+                # What the edited text still says as before is no news: only what moved.
+                before = outcome.before.known()
+                learned = [a for a in outcome.learned if before.get(a.field) != a.value]
+                outcome = dataclasses.replace(outcome, learned=learned)
+            return dataclasses.replace(
+                outcome,
+                revised="deleted" if deleted else "edited",
+                earlier_workload=_set_aside_number(loaded.thread),
+            )
 
     def record_reply(self, outcome: Outcome, slack_ts: str, text: str) -> None:
         """Keep a reply Slack accepted (`text`: what it said), and the verdict the user has
@@ -430,9 +440,14 @@ class Conversation:
             raise LookupError(f"turn {turn.message_key} was not admitted")
         return loaded
 
-    def load_thread(self, team: str, channel: str, thread_ts: str) -> Loaded | None:
-        """A scoping thread as it stands; None if the bot doesn't scope that thread."""
-        thread = self.store.threads.find(team, channel, thread_ts)
+    def load_thread(
+        self, team: str, channel: str, thread_ts: str, workload_id: int | None = None
+    ) -> Loaded | None:
+        """A scoping thread as it stands (`workload_id`: that workload of it, not its
+        current one); None if the bot doesn't scope that thread (or has no such workload)."""
+        return self._loaded(self.store.threads.find(team, channel, thread_ts, workload_id))
+
+    def _loaded(self, thread: ScopingThread | None) -> Loaded | None:
         if thread is None or thread.id is None:
             return None
         known = Facts.model_validate(thread.facts)
@@ -448,13 +463,15 @@ class Conversation:
         values: dict[str, Any],
         *,
         said: str,
+        workload_id: int | None = None,
     ) -> Outcome:
         """Set facts without a message to read (a form's numbers, a what-if the user keeps):
         each value replaces the fact's, None makes it unknown. `said`: where the values came
-        from, kept as their quote ("in the form, by <@U1>"). LookupError for a thread the bot
-        doesn't scope."""
+        from, kept as their quote ("in the form, by <@U1>"). `workload_id`: that workload of
+        the thread (a form opened from an earlier workload's verdict), not its current one.
+        LookupError for a thread the bot doesn't scope."""
         with self._locks.hold(f"{team}:{channel}:{thread_ts}"):
-            loaded = self.load_thread(team, channel, thread_ts)
+            loaded = self.load_thread(team, channel, thread_ts, workload_id)
             if loaded is None:
                 raise LookupError(f"no scoping thread {team}:{channel}:{thread_ts}")
             return self._amend(loaded, values, said=said)
@@ -467,7 +484,8 @@ class Conversation:
         newest = max((float(m.slack_ts) for m in loaded.messages), default=0.0)
         now_ts = f"{max(time.time(), newest) + 0.000001:.6f}"
         settled = self.settle(loaded, now_ts, accepted, None, cleared=cleared)
-        return self._outcome(settled, settled.refused)
+        outcome = self._outcome(settled, settled.refused)
+        return dataclasses.replace(outcome, earlier_workload=_set_aside_number(loaded.thread))
 
     def extract(
         self, loaded: Loaded, turn: Turn, *, budget_s: float
@@ -565,13 +583,12 @@ class Conversation:
             set_by |= {a.field: ts for a in applied}
             decided = self.decide(facts, loaded.prices)
             decision = decided.decision
-            reached = decision is not None and decision.verdict is not Verdict.need_info
             saved = self.store.threads.save_state(
                 thread.id,
                 facts.known(),
                 decision.to_json() if decision else thread.last_decision,
                 decision.verdict.value if decision else thread.last_verdict,
-                ThreadStatus.decided if reached else ThreadStatus.open,
+                _status(thread, decision),
                 fact_quotes=quotes,
                 fact_ts=set_by,
                 read=read,
@@ -728,13 +745,12 @@ class Conversation:
         facts = Facts.model_validate(previous.get("facts") or {})
         decided = self.decide(facts, loaded.prices)
         decision = decided.decision
-        reached = decision is not None and decision.verdict is not Verdict.need_info
         saved = self.store.threads.save_state(
             thread.id or 0,
             facts.known(),
             decision.to_json() if decision else thread.last_decision,
             decision.verdict.value if decision else thread.last_verdict,
-            ThreadStatus.decided if reached else ThreadStatus.open,
+            _status(thread, decision),
             fact_quotes=previous.get("fact_quotes") or {},
             fact_ts=previous.get("fact_ts") or {},
             expect_updated_at=thread.updated_at,
@@ -1034,6 +1050,20 @@ def _unchanged(loaded: Loaded) -> dict[str, Any]:
         "after": loaded.known,
         "quotes": dict(loaded.thread.fact_quotes),
     }
+
+
+def _status(thread: ScopingThread, decision: Decision | None) -> ThreadStatus:
+    """A workload's status once its facts are saved: one set aside ("new workload") stays
+    closed when a form or an edit changes it, so it never becomes the thread's open one."""
+    if thread.status == ThreadStatus.closed:
+        return ThreadStatus.closed
+    reached = decision is not None and decision.verdict is not Verdict.need_info
+    return ThreadStatus.decided if reached else ThreadStatus.open
+
+
+def _set_aside_number(thread: ScopingThread) -> int | None:
+    """The workload's number if the Slack thread has moved on from it ("new workload")."""
+    return thread.workload if thread.status == ThreadStatus.closed else None
 
 
 def _state_of(thread: ScopingThread) -> dict[str, Any]:

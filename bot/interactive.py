@@ -10,6 +10,7 @@ form, the Home tab) runs on another (`ftscope-click`). Charts are drawn one at a
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import json
@@ -292,7 +293,7 @@ class SlackInteractions:
                 "You didn't change anything in the form, so the verdict stands.",
             )
             return {}
-        loaded = self.conversation.load_thread(ref.team, ref.channel, ref.thread_ts)
+        loaded = self._load(ref)
         if loaded is None:
             return {next(iter(read.values or read.errors)): no_thread_text()}
         # Every problem at once: a value that isn't a number, and those that don't fit the
@@ -338,7 +339,7 @@ class SlackInteractions:
     # -- the work --------------------------------------------------------------------------
 
     def _load(self, ref: VerdictRef) -> Loaded | None:
-        return self.conversation.load_thread(ref.team, ref.channel, ref.thread_ts)
+        return self.conversation.load_thread(ref.team, ref.channel, ref.thread_ts, ref.workload_id)
 
     def _open_adjust(
         self,
@@ -358,7 +359,7 @@ class SlackInteractions:
         # is open is told apart from one made before the click.
         now = fingerprint(loaded.decision) if loaded.decision is not None else NO_DECISION
         view = build_adjust_view(
-            VerdictRef(ref.team, ref.channel, ref.thread_ts, now),
+            dataclasses.replace(ref, decision=now),
             loaded.known,
             loaded.decision,
             loaded.prices,
@@ -428,7 +429,12 @@ class SlackInteractions:
         ref = read.state.ref
         try:
             outcome = self.conversation.amend(
-                ref.team, ref.channel, ref.thread_ts, read.values, said=f"in the form, by <@{user}>"
+                ref.team,
+                ref.channel,
+                ref.thread_ts,
+                read.values,
+                said=f"in the form, by <@{user}>",
+                workload_id=ref.workload_id,
             )
         except LookupError:
             self.poster.tell_user(ref.channel, ref.thread_ts, user, no_thread_text())

@@ -73,6 +73,9 @@ class Outcome:
     # before it kept this decision.
     workload: int | None = None
     previous_decision: Decision | None = None
+    # The turn (an edit, a form) changed workload number `earlier_workload`, which the Slack
+    # thread has since set aside for a later one.
+    earlier_workload: int | None = None
     topic: Topic | None = None  # what an `answer` is about
     quotes: dict[str, str] = field(default_factory=dict)  # fact -> the words it came from
     usage: Usage | None = None  # the extractor's call this turn, if it made one

@@ -250,6 +250,7 @@ class TurnContext:
     revised: str | None = None  # the reply is to a message "edited" or "deleted" in Slack
     routed: str | None = None  # a DM message that "continued" the open scoping or began a "new" one
     workload: int | None = None  # the turn began the Slack thread's workload of this number
+    earlier_workload: int | None = None  # the turn changed this set-aside workload
     unknown_now: frozenset[str] = frozenset()  # facts this turn was told nobody knows
 
     def __post_init__(self) -> None:
@@ -277,6 +278,7 @@ class TurnContext:
             revised=outcome.revised,
             routed=outcome.routed,
             workload=outcome.workload,
+            earlier_workload=outcome.earlier_workload,
             unknown_now=frozenset(c.field for c in outcome.changes if c.new is None),
         )
 

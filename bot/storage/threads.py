@@ -56,10 +56,38 @@ class Threads:
         with self.db.session() as session:
             return session.get(ScopingThread, thread_id)
 
-    def find(self, team_id: str, channel_id: str, thread_ts: str) -> ScopingThread | None:
-        """The Slack thread's current workload (its newest), or None if the bot scopes none."""
+    def find(
+        self, team_id: str, channel_id: str, thread_ts: str, workload_id: int | None = None
+    ) -> ScopingThread | None:
+        """The Slack thread's current workload (its newest), or None if the bot scopes none.
+
+        `workload_id`: that workload instead (a verdict's buttons name the one they were
+        posted under); None if it isn't one of this Slack thread's.
+        """
         with self.db.session() as session:
-            return session.exec(_newest(team_id, channel_id, thread_ts)).first()
+            if workload_id is None:
+                return session.exec(_newest(team_id, channel_id, thread_ts)).first()
+            return session.exec(
+                select(ScopingThread).where(
+                    ScopingThread.id == workload_id, *_thread_key(team_id, channel_id, thread_ts)
+                )
+            ).first()
+
+    def holding(
+        self, team_id: str, channel_id: str, thread_ts: str, slack_ts: str
+    ) -> ScopingThread | None:
+        """The workload of the Slack thread that holds the user message at `slack_ts` (an
+        edited message may be an earlier workload's); None if no workload holds it."""
+        with self.db.session() as session:
+            return session.exec(
+                select(ScopingThread)
+                .join(ThreadMessage, ThreadMessage.thread_id == ScopingThread.id)  # type: ignore[arg-type]
+                .where(
+                    *_thread_key(team_id, channel_id, thread_ts),
+                    ThreadMessage.slack_ts == slack_ts,
+                    ThreadMessage.role == MessageRole.user,
+                )
+            ).first()
 
     def start_workload(self, thread_id: int, slack_ts: str, user_id: str) -> ScopingThread:
         """Close the workload and open the Slack thread's next one, with no facts, in one

@@ -21,18 +21,23 @@ from bot.outcome import Outcome, OutcomeKind
 from knowledge import Facts
 from tests.bot.test_render import GOLDEN, check_golden, decided, decision_for
 
-REF = VerdictRef("T0001", "C0SALES", "1700000000.000001", "0123456789abcdef")
+REF = VerdictRef("T0001", "C0SALES", "1700000000.000001", "0123456789abcdef", 7)
 
 
 def outcome(kind, decision):
     return Outcome(kind, 1, Facts(), decision.facts if decision else Facts(), decision=decision)
 
 
-def test_a_value_names_the_thread_and_the_decision_and_reads_back():
+def test_a_value_names_the_thread_its_workload_and_the_decision_and_reads_back():
     value = REF.value
     assert len(value) < 200  # Slack allows 2,000
-    assert VerdictRef.parse(value) == REF
+    assert VerdictRef.parse(value) == REF and VerdictRef.parse(value).workload_id == 7
     assert REF.thread_key == "T0001:C0SALES:1700000000.000001"
+
+
+def test_a_button_posted_before_workloads_still_works_on_the_threads_current_workload():
+    old = '{"v":1,"team":"T1","channel":"C1","thread_ts":"1.0","decision":"0123456789abcdef"}'
+    assert VerdictRef.parse(old) == VerdictRef("T1", "C1", "1.0", "0123456789abcdef", None)
 
 
 @pytest.mark.parametrize(
@@ -41,11 +46,29 @@ def test_a_value_names_the_thread_and_the_decision_and_reads_back():
         "",
         "nope",
         "[]",
-        '{"v": 2, "team": "T", "channel": "C", "thread_ts": "1", "decision": "d"}',
+        '{"v": 3, "team": "T", "channel": "C", "thread_ts": "1", "decision": "d"}',
         '{"v": 1, "team": "T", "channel": "", "thread_ts": "1", "decision": "d"}',
         '{"v": 1, "team": "T", "channel": "C"}',
+        '{"v": 2, "team": "T", "channel": "C", "thread_ts": "1", "decision": "d"}',
+        '{"v": 2, "team": "T", "channel": "C", "thread_ts": "1", "decision": "d", '
+        '"workload_id": "7"}',
+        '{"v": 2, "team": "T", "channel": "C", "thread_ts": "1", "decision": "d", '
+        '"workload_id": 0}',
+        '{"v": 2, "team": "T", "channel": "C", "thread_ts": "1", "decision": "d", '
+        '"workload_id": true}',
     ],
-    ids=["empty", "text", "list", "other-version", "no-channel", "cut-short"],
+    ids=[
+        "empty",
+        "text",
+        "list",
+        "other-version",
+        "no-channel",
+        "cut-short",
+        "no-workload",
+        "workload-as-text",
+        "workload-zero",
+        "workload-bool",
+    ],
 )
 def test_a_value_this_bot_did_not_write_is_refused(value):
     with pytest.raises(ValueError, match="not a verdict button"):
@@ -64,7 +87,7 @@ def test_the_fingerprint_is_stable_and_moves_with_any_figure(prices, assumptions
 
 def test_the_three_buttons_are_valid_block_kit_and_match_golden(prices, assumptions, update_golden):
     decision = decision_for("acme-ticket-routing", prices, assumptions)
-    ref = VerdictRef("T0001", "C0SALES", "1700000000.000001", fingerprint(decision))
+    ref = VerdictRef("T0001", "C0SALES", "1700000000.000001", fingerprint(decision), 1)
     blocks = validate_blocks([*verdict.blocks(decision), actions_block(ref)])
     actions = blocks[-1]
     assert actions["block_id"] == ACTIONS_BLOCK_ID
@@ -91,6 +114,7 @@ def test_a_reply_that_shows_a_verdict_gets_the_buttons_last(kind, prices, assump
     ref = VerdictRef.parse(shown[-1]["elements"][0]["value"])
     assert (ref.team, ref.channel, ref.thread_ts) == ("T1", "C1", "1.0")
     assert ref.decision == fingerprint(decision)
+    assert ref.workload_id == 1  # the outcome's workload: a later one can't take its clicks
 
 
 @pytest.mark.parametrize(

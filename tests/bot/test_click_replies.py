@@ -70,10 +70,11 @@ def test_an_out_of_date_click_says_so_first(prices, assumptions):
     assert blocks[0]["type"] == "context"
 
 
-def loaded(decision, *messages):
+def loaded(decision, *messages, workload=1, status="decided"):
     return SimpleNamespace(
         decision=decision,
         messages=[SimpleNamespace(role=role, slack_ts=ts) for role, ts in messages],
+        thread=SimpleNamespace(workload=workload, status=status),
     )
 
 
@@ -86,6 +87,19 @@ def test_why_a_verdict_is_out_of_date(prices, assumptions):
     assert later.endswith(f"as it stands now: {verdict.headline(decision)}.")
     redecided = stale_note(thread, False, "1.10")
     assert "re-decided since it was posted" in redecided
+
+
+def test_a_verdict_of_a_set_aside_workload_says_so_before_anything_else(prices, assumptions):
+    decision = decision_for("payments-fraud-tagging", prices, assumptions)
+    aside = loaded(decision, ("user", "1.1"), ("bot", "1.2"), workload=2, status="closed")
+    first = (
+        "This verdict is for workload 2 of this thread, set aside when the next one began: this "
+        "is about workload 2, not the one the thread scopes now."
+    )
+    assert stale_note(aside, True, "1.2") == first
+    moved = stale_note(aside, False, "1.2")
+    assert moved.startswith(first + " The verdict you clicked is out of date: the thread was ")
+    assert moved.endswith(f"This is workload 2 as it stands now: {verdict.headline(decision)}.")
 
 
 def test_the_form_reply_says_who_changed_what_then_the_verdict(prices, assumptions, update_golden):

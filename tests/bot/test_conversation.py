@@ -609,13 +609,36 @@ def test_an_edited_message_is_read_again_as_a_correction_of_what_it_said(
     outcome = decided.conversation.revise(Turn("T1", "C1", "100.000001", "U1", edited, answer_ts))
     said = worded(outcome, decided.conversation.assumptions)
     assert said.revised == "edited"
-    assert said.terminal.startswith("You edited your message, so I read it again.")
-    assert "labeled examples 40,000 → 4,000" in said.terminal
+    assert said.terminal.startswith(
+        "You edited your message, so I read it again. Updated: labeled examples 40,000 → 4,000."
+    )  # what the edit still says as before isn't listed again
+    assert "Got it" not in said.terminal
     stored = store.threads.find("T1", "C1", "100.000001")
     assert stored.facts["labeled_examples"] == 4_000
     assert [m.text for m in store.threads.messages(stored.id) if m.slack_ts == answer_ts] == [
         edited
     ]
+
+
+def test_an_edit_of_a_set_aside_workloads_message_changes_that_workload(
+    decided, store, monkeypatch
+):
+    decided.say("new workload: cache 5000")
+    edited = ANSWER.replace("~40k labeled", "~4k labeled")
+    monkeypatch.setitem(SCRIPT, "~4k labeled", [("labeled_examples", "4000", "~4k labeled")])
+    outcome = decided.conversation.revise(
+        Turn("T1", "C1", "100.000001", "U1", edited, "100.000002")  # ANSWER, of workload 1
+    )
+    first, current = workloads(store, "T1", "C1", "100.000001")
+    assert outcome.thread_id == first.id and first.facts["labeled_examples"] == 4_000
+    assert first.status == "closed"  # still set aside: the thread's messages go to workload 2
+    assert current.facts == {"cached_prefix_tokens": 5000}
+    assert store.threads.find("T1", "C1", "100.000001").id == current.id
+    said = worded(outcome, decided.conversation.assumptions).terminal
+    assert said.startswith(
+        "(Workload 1 of this thread, set aside when the next one began: this changes workload 1 "
+        "only; the thread's current workload is as it was.) You edited your message"
+    )
 
 
 def test_a_fact_the_edited_text_no_longer_states_is_withdrawn(decided, store, monkeypatch):

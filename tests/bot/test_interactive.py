@@ -11,9 +11,10 @@ from bot.conversation import Conversation
 from bot.interactive import SUGGESTED_PROMPTS, ChartUploads, SlackInteractions, WorkPool
 from tests.bot.test_render import TODAY, example
 from tests.fakes.harness import filled
-from tests.fakes.threads import start_thread
+from tests.fakes.threads import start_thread, workloads
 
 ACME = example("acme-ticket-routing")
+PAYMENTS = example("payments-fraud-tagging")
 
 
 class Poster:
@@ -106,7 +107,17 @@ def thread(store, conversation):
     start_thread(store, "T1", "C1", "1.0", "U1")
     outcome = conversation.amend("T1", "C1", "1.0", ACME, said="the test")
     conversation.record_reply(outcome, "1.5", "verdict")
-    return VerdictRef("T1", "C1", "1.0", fingerprint(outcome.decision)).value
+    return VerdictRef("T1", "C1", "1.0", fingerprint(outcome.decision), outcome.thread_id).value
+
+
+@pytest.fixture
+def moved_on(store, conversation, thread):
+    """The Acme thread after "new workload": payments fraud tagging is its workload 2. The
+    button value of workload 1's verdict."""
+    first = store.threads.find("T1", "C1", "1.0")
+    store.threads.start_workload(first.id, "3.0", "U1")
+    conversation.amend("T1", "C1", "1.0", PAYMENTS, said="the test")
+    return thread
 
 
 def test_adjust_numbers_opens_the_form_for_the_click(clicks, poster, thread):
@@ -229,6 +240,43 @@ def test_a_form_whose_facts_moved_meanwhile_applies_only_its_own_changes(
     assert facts["labeled_examples"] == 90_000 and facts["target_quality"] == 0.95
     [(_, _, _, blocks)] = poster.calls("reply")
     assert "only the values you changed were applied" in blocks[0]["text"]["text"]
+
+
+SET_ASIDE = "This verdict is for workload 1 of this thread, set aside when the next one began"
+
+
+def test_after_new_workload_the_first_verdicts_buttons_answer_for_the_first(
+    clicks, poster, moved_on
+):
+    clicks.post_summary(moved_on, "U7", "1.5")
+    clicks.post_flip(moved_on, "U7", "1.5")
+    assert clicks.wait_idle(10)
+    [(_, _, _, text, blocks)] = poster.calls("ephemeral")
+    assert text.startswith("A fine-tune would save about $7,670 a month")  # Acme's, as clicked
+    assert blocks[0]["elements"][0]["text"].startswith(f"⚠️ {SET_ASIDE}")
+    assert "out of date" not in blocks[0]["elements"][0]["text"]  # workload 1 hasn't moved
+    [(_, thread_ts, _, flip_blocks)] = poster.calls("reply")
+    assert thread_ts == "1.0" and SET_ASIDE in flip_blocks[0]["elements"][0]["text"]
+
+
+def test_after_new_workload_the_first_verdicts_form_changes_the_first_only(
+    clicks, poster, moved_on, store
+):
+    view = open_form(clicks, poster, moved_on)
+    assert SET_ASIDE in view["blocks"][0]["elements"][0]["text"]
+    form = {**view, "state": {"values": filled(view, monthly_calls="200000000")}}
+    assert clicks.submit_form(form, "U7") == {}
+    assert clicks.wait_idle(10)
+    [(_, _, _, blocks)] = poster.calls("reply")
+    assert blocks[0]["text"]["text"].startswith(
+        "_(Workload 1 of this thread, set aside when the next one began: the thread's current "
+        "workload is as it was.)_ Updated by <@U7> in the form: *monthly calls 15,000,000 → "
+        "200,000,000*."
+    )
+    first, current = workloads(store, "T1", "C1", "1.0")
+    assert first.facts["monthly_calls"] == 200_000_000 and first.status == "closed"
+    assert current.facts == PAYMENTS and store.threads.find("T1", "C1", "1.0").id == current.id
+    assert VerdictRef.parse(blocks[-1]["elements"][0]["value"]).workload_id == first.id
 
 
 def test_the_home_tab_is_published_with_a_link_per_thread(clicks, poster, thread):
