@@ -576,7 +576,10 @@ def test_a_new_fact_that_changes_nothing_gets_one_line_not_the_verdict_again(dec
     reply = decided.say("fyi it's for Acme support")
     assert reply.kind == "unchanged"
     assert [c.field for c in reply.changes] == ["use_case"]
-    assert "Updated: " in reply.terminal and "the verdict stands" in reply.terminal
+    assert "Updated: " in reply.terminal
+    # a fact did change: the reply must not say nothing did
+    assert "That doesn't move the decision, so the verdict stands: " in reply.terminal
+    assert "Nothing in that message changes the facts" not in reply.terminal
     assert len(reply.blocks) <= 2  # what was learned, and one line
 
 
