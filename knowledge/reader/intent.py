@@ -109,7 +109,7 @@ _COMMANDS: tuple[tuple[Command, str], ...] = (
         any_of(
             r"(?:(?:start|open|do|scope|begin) )?(?:a |an )?(?:new|another|different|second|"
             r"next|separate) (?:workload|use ?case)(?: (?:for (?:them|this client|the same "
-            r"client)|please))?(?:\s*[:\-–—].*)?",
+            r"client)|please))?(?:\s*[:\-–—.,\n][\s\S]*)?",
         ),
     ),
     (
@@ -140,10 +140,11 @@ _COMMANDS: tuple[tuple[Command, str], ...] = (
         ),
     ),
 )
-# "new workload: Globex wants…", "another use case for them - invoices": what follows is the new
+# "new workload: Globex wants…", "another use case for them - invoices", "new workload" and
+# the description on the next line, or after a full stop or a comma: what follows is the new
 # workload's first description.
 _WORKLOAD_THEN = re.compile(
-    r"\b(?:workload|use ?case)\b[^:\n–—-]{0,40}?\s*(?:[:\n–—]|\s-)\s*(?P<rest>\S.*)",
+    r"\b(?:workload|use ?case)\b[^:\n–—.,-]{0,40}?\s*(?:[:\n–—.,]|\s-)\s*(?P<rest>\S.*)",
     re.IGNORECASE | re.DOTALL,
 )
 
@@ -158,6 +159,14 @@ _COMMAND_RULES = tuple(
     (command, re.compile(_LEAD_IN + pattern + _TAIL, re.IGNORECASE))
     for command, pattern in _COMMANDS
 )
+
+
+def _workload_first_line(text: str) -> Command | None:
+    """ "new workload" alone on the first line, the workload described on the lines below."""
+    first, _, rest = text.strip().partition("\n")
+    if not rest.strip() or _command(_plain(first)) is not Command.new_workload:
+        return None
+    return Command.new_workload
 
 
 def _command(words: str) -> Command | None:
@@ -356,7 +365,7 @@ def read_intent(text: str, *, addressed: bool = True) -> MessageIntent:
     words = _plain(text)
     if not words:
         return CHATTER
-    if addressed and (command := _command(words)) is not None:
+    if addressed and (command := _command(words) or _workload_first_line(text)) is not None:
         return MessageIntent(Intent.command, command=command)
     asks = _ASKS.search(words) is not None
     hypothetical = _hypothetical(words)

@@ -170,13 +170,23 @@ def test_a_message_sent_before_new_workload_was_answered_goes_with_the_new_one(
     assert store.threads.find("T1", "C1", "100.000001").facts == {"cached_prefix_tokens": 5000}
 
 
-def test_a_new_workload_described_after_the_command_starts_with_those_facts(conversation, store):
+@pytest.mark.parametrize(
+    "text",
+    [
+        "new workload: Globex, 2M invoices a month, cache 5000",
+        "new workload\nGlobex, 2M invoices a month, cache 5000",  # none of it goes to workload 1
+    ],
+)
+def test_a_new_workload_described_after_the_command_starts_with_those_facts(
+    conversation, store, text
+):
     thread = Thread(conversation)
     thread.say(FIRST)
-    reply = thread.say("new workload: Globex, 2M invoices a month, cache 5000")
+    reply = thread.say(text)
     assert reply.workload == 2 and reply.kind == "question"
     assert reply.terminal.startswith("(Workload 2 of this thread: the one before is set aside")
     assert store.threads.find("T1", "C1", "100.000001").facts == {"cached_prefix_tokens": 5000}
+    assert "cached_prefix_tokens" not in workloads(store, "T1", "C1", "100.000001")[0].facts
 
 
 def test_thanks_after_a_verdict_gets_no_reply_and_no_claude_call(conversation, extractor):

@@ -17,7 +17,7 @@ from bot.intent_eval import (
 )
 from knowledge.facts import Facts
 from knowledge.intents import Command, Intent, MessageIntent, Topic
-from knowledge.reader.intent import read_intent, read_what_if
+from knowledge.reader.intent import read_intent, read_what_if, workload_described
 
 FACTS = MessageIntent(Intent.facts)
 CHATTER = MessageIntent(Intent.chatter)
@@ -57,6 +57,13 @@ def command(which: Command) -> MessageIntent:
             "new workload — Globex wants invoice extraction, 2M calls a month",
             command(Command.new_workload),
         ),
+        (
+            "new workload\nGlobex wants invoice extraction, 2M a month",
+            command(Command.new_workload),
+        ),
+        ("new workload. Globex wants invoice extraction", command(Command.new_workload)),
+        ("ok another use case for them, Globex invoices", command(Command.new_workload)),
+        ("a new workload is coming next quarter", FACTS),  # news, not the command
         ("summary for the client", command(Command.client_summary)),
         ("help", command(Command.help)),
         # chatter: thanks, talk between people, someone else spoken to
@@ -254,3 +261,25 @@ def test_the_intent_sets_cover_every_intent_command_and_topic():
     assert {c.expected.command for c in cases} - {None} == set(Command)
     assert {c.expected.topic for c in cases} - {None} == set(Topic)
     assert len({c.name for c in cases}) == len(cases)
+
+
+@pytest.mark.parametrize(
+    ("text", "described"),
+    [
+        ("new workload", ""),
+        ("new workload pls", ""),
+        ("new workload: Globex, 2M/mo", "Globex, 2M/mo"),
+        ("another use case for them - invoices", "invoices"),
+        ("new workload — Globex invoices", "Globex invoices"),
+        (
+            "new workload\nGlobex wants invoice extraction, 2M a month",
+            "Globex wants invoice extraction, 2M a month",
+        ),
+        ("ok new use case for them\n\nGlobex invoices 2M/mo", "Globex invoices 2M/mo"),
+        ("new workload for them. Globex, 2.5M a month", "Globex, 2.5M a month"),
+        ("new workload, Globex wants invoice extraction", "Globex wants invoice extraction"),
+    ],
+)
+def test_what_a_new_workload_request_says_of_the_workload(text, described):
+    assert read_intent(text).command is Command.new_workload
+    assert workload_described(text) == described
