@@ -17,9 +17,13 @@ from knowledge import Decision, Facts, Verdict
 from knowledge.intents import Topic
 
 
+def _asks(decision: Decision) -> str:
+    """The questions that would settle the missing facts, one after another."""
+    return " ".join(q.ask for q in questions_for(decision.missing))
+
+
 def _missing(decision: Decision) -> str:
-    asks = "; ".join(q.ask for q in questions_for(decision.missing))
-    return f"I can't answer that yet: there's no verdict until I know more. {asks}"
+    return f"I can't answer that yet: there's no verdict until I know more. {_asks(decision)}"
 
 
 def answer(decision: Decision | None, topic: Topic) -> str:
@@ -84,7 +88,10 @@ def what_if(decision: Decision | None, changes: list[Change], problems: list[str
     if decision is None:
         return f"If {supposed}: those facts wouldn't fit together ({'; '.join(problems)})."
     if decision.verdict is Verdict.need_info:
-        return f"If {supposed}: I'd still need more facts to decide. {_missing(decision)}"
+        return (
+            f"If {supposed}: the verdict would turn on facts I don't have yet. {_asks(decision)}\n"
+            "_The thread's facts are unchanged._"
+        )
     return (
         f"If {supposed}: *{headline(decision)}*.\n"
         "_The thread's facts are unchanged. Say *use that* to keep it._"

@@ -553,6 +553,18 @@ def test_a_what_if_is_a_labelled_hypothesis_and_use_that_keeps_it(decided, store
     assert stored.fact_quotes["monthly_calls"] == "the what-if “what if volume doubles?”"
 
 
+def test_a_what_if_without_a_verdict_asks_the_questions_one_after_another(conversation):
+    thread = Thread(conversation)
+    thread.say(FIRST)
+    reply = thread.say("what if 30M a month?")
+    assert reply.kind == "what_if"
+    assert reply.terminal.startswith(
+        "If monthly calls 15,000,000 → 30,000,000: the verdict would turn on facts I don't have "
+        "yet. Has anyone measured a prompted frontier model on this? How many labeled examples"
+    )
+    assert "?;" not in reply.terminal and "The thread's facts are unchanged." in reply.terminal
+
+
 def test_show_facts_lists_each_fact_with_the_words_it_came_from(decided):
     reply = decided.say("show facts")
     assert reply.kind == "facts_list"
