@@ -124,15 +124,18 @@ def read_message(
         measured = (False, clause_at(message, 0, 1))
     if measured is not None:
         found.put("baseline_measured", measured[0], measured[1])
-    if "labeled_examples" not in found.updates:
+    # Read before the keywords: "we don't know how many labeled examples" is no "no labels".
+    unknowns = read_unknowns(message, {u.field for u in found.updates.values()})
+    not_known = {u.field for u in unknowns}
+    if "labeled_examples" not in found.updates and "labeled_examples" not in not_known:
         quote = no_labels(message)
         if quote is not None:
             found.put("labeled_examples", 0, quote)
     for field, value, quote in yes_no_flags(message, domain_named="domain" in found.updates):
         found.put(field, value, quote)
-    stated_fields = {u.field for u in found.updates.values()}
-    for unknown in read_unknowns(message, stated_fields):
-        found.put(unknown.field, unknown.value, unknown.quote)
+    for unknown in unknowns:
+        if unknown.field not in found.updates:  # a value the keywords read wins
+            found.put(unknown.field, unknown.value, unknown.quote)
     return Reading(list(found.updates.values()))
 
 

@@ -406,6 +406,9 @@ def test_every_new_fact_update_passes_provenance():
         ("no idea whether anyone has tested it", {"baseline_measured": "unknown"}),
         ("they haven't measured", {"baseline_measured": "false"}),
         ("not sure if it has to run on the phone", {"on_device": "unknown"}),
+        # not knowing how many labels there are is no "no labels"
+        ("we dont know how many labeled examples they have", {"labeled_examples": "unknown"}),
+        ("they don't have labeled data", {"labeled_examples": "0"}),
     ],
 )
 def test_sizes_rates_documents_and_unknowns(message, expected):
