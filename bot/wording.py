@@ -105,7 +105,18 @@ def show_fact(field: str, value: Any) -> str:
 def questions_for(missing: list[str]) -> list[Question]:
     """The questions that settle the missing facts, each asked once, in a natural order."""
     wanted = set(missing)
-    asked = [q for q in QUESTIONS if wanted.intersection(q.fields)]
+    asked: list[Question] = []
+    for question in QUESTIONS:
+        left = [f for f in question.fields if f in wanted]
+        alone = [own for f in left if (own := about(f).ask_alone) is not None]
+        if not left:
+            continue
+        if question.fields[0] in wanted or len(alone) < len(left):
+            asked.append(question)
+        else:  # the fact it leads with is known: ask only for the rest, each on its own
+            asked += [
+                Question((f,), own.ask, own.examples) for f, own in zip(left, alone, strict=True)
+            ]
     covered = {f for q in asked for f in q.fields}
     # A field with no question of its own still gets asked, plainly.
     asked.extend(

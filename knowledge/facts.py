@@ -77,6 +77,9 @@ class About:
     unit: str = ""  # what follows a number of it ("calls/month", "ms")
     ask: Ask | None = None
     asked_with: str | None = None  # the fact whose question also settles this one
+    # Its own question, for when the fact it is asked with is known already ("they need
+    # under 150 ms" leaves on_device): the order is that fact's.
+    ask_alone: Ask | None = None
     yes: str | None = None  # a flag's words when true, if "<label>" would read badly
     no: str | None = None  # ... and when false, if "not <label>" would
     cue: str | None = None  # words a quote must contain to back a flag (a regex)
@@ -199,6 +202,7 @@ class Facts(BaseModel):
             Kind.quality,
             "baseline quality",
             asked_with="baseline_measured",
+            ask_alone=Ask(8, "What did the prompted model score?", '"91% on their eval set"'),
             form="Quality the prompted model scored (%)",
         ),
     ] = Field(None, description="That measured quality, 0-1.")
@@ -208,6 +212,7 @@ class Facts(BaseModel):
             Kind.quality,
             "target quality",
             asked_with="baseline_measured",
+            ask_alone=Ask(8, "What quality do they need?", '"93%", or "at least as good as now"'),
             form="Quality target (%)",
         ),
     ] = Field(None, description="'Good enough' quality, 0-1.")
@@ -248,6 +253,11 @@ class Facts(BaseModel):
             "frontier models drift on its terms",
             form="Frontier models get its terms wrong",
             asked_with="domain",
+            ask_alone=Ask(
+                3,
+                "Do frontier models get the domain's terms wrong?",
+                '"Sonnet keeps mangling ICD-10 codes", or "no problem with terms"',
+            ),
             cue=(
                 "term|vocab|jargon|code|wrong|mangl|drift|confus|halluc|mistak|miss|struggl|"
                 r"handle|fine|okay|\bok\b|correct|name|abbrev|get[s]? it"
@@ -276,6 +286,11 @@ class Facts(BaseModel):
             "on device",
             form="It must run on the device",
             asked_with="first_token_ms",
+            ask_alone=Ask(
+                4,
+                "Must it run on the device itself, or can it call a hosted model?",
+                '"on the phone, no network", or "a cloud API is fine"',
+            ),
             cue=(
                 "device|phone|mobile|edge|offline|on.?prem|laptop|browser|embedded|local|cloud|"
                 "server|batch|api|hosted|network|internet|handheld|scanner|tablet|kiosk|"
@@ -309,6 +324,7 @@ class Facts(BaseModel):
             Kind.share,
             "format failure rate",
             asked_with="strict_format",
+            ask_alone=Ask(6, "How often does the output break the format today?", '"3% fail now"'),
             form="Outputs that break the format today (%)",
         ),
     ] = Field(None, description="Share of frontier outputs that broke the format, 0-1.")

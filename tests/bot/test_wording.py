@@ -50,3 +50,32 @@ def test_no_question_suggests_a_retired_model(assumptions):
     assert not any("4.5" in w for w in words)
     (frontier,) = [w for w in optional_asks(Facts(), assumptions) if "which model" in w]
     assert '"Haiku 5.5"' in frontier and '"Sonnet 5.5"' in frontier
+
+
+@pytest.mark.parametrize(
+    ("missing", "asks"),
+    [
+        # nothing of it known: the one question for all of it
+        (
+            ["first_token_ms", "on_device"],
+            ["How fast must the first token come back, and must it run on device?"],
+        ),
+        (
+            ["baseline_measured", "target_quality"],
+            ["Has anyone measured a prompted frontier model on this?"],
+        ),
+        # the fact it leads with known ("under 150 ms"): only the rest, not the answered part again
+        (["on_device"], ["Must it run on the device itself, or can it call a hosted model?"]),
+        (["target_quality"], ["What quality do they need?"]),
+        (
+            ["baseline_quality", "target_quality"],
+            ["What did the prompted model score?", "What quality do they need?"],
+        ),
+        (["frontier_drift"], ["Do frontier models get the domain's terms wrong?"]),
+        (["format_failure_rate"], ["How often does the output break the format today?"]),
+    ],
+)
+def test_a_question_half_answered_asks_only_for_the_rest(missing, asks):
+    asked = questions_for(missing)
+    assert [q.ask for q in asked] == asks
+    assert all(q.examples for q in asked)
