@@ -1062,6 +1062,9 @@ class Words:
         named = self.f.frontier_model
         if quality is not None and named and self.yours(model).startswith("replaces"):
             scored = f"{short(named)} scored {share(quality)}"
+        elif quality is not None and named is None and self.yours(model):
+            # the score is of whatever they prompted, which nobody named: not this model's own
+            scored = f"their prompted model scored {share(quality)}"
         tag = f" ({', '.join(tags)})" if tags else ""
         return f"{title(model)}{tag}: {cost} · {scored}"
 
