@@ -817,7 +817,7 @@ class Conversation:
             rereading=rereading,
             cleared=(withdrawn | checked.unknown.keys()) - restated,
         )
-        return self._outcome(
+        outcome = self._outcome(
             settled,
             checked.rejected + settled.refused,
             flagged=checked.flagged,
@@ -827,6 +827,9 @@ class Conversation:
             cost_usd=cost,
             started=started,
         )
+        known_before = loaded.known.known()
+        unknown = [f for f in checked.unknown if f not in restated and f not in known_before]
+        return dataclasses.replace(outcome, unknown=unknown) if unknown else outcome
 
     def _asked(
         self, loaded: Loaded, turn: Turn, extraction: Extraction, checked: Backed

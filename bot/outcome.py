@@ -67,6 +67,9 @@ class Outcome:
     routed: str | None = (
         None  # a DM message that "continued" the open scoping, or began a "new" one
     )
+    # Facts nobody knew before that the turn's words say nobody knows yet ("we don't know the
+    # volume"): no change to list, but the reply says it heard.
+    unknown: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # why the facts don't fit together
     set_aside: list[str] = field(default_factory=list)  # facts the decision left out for them
     # The turn began the Slack thread's workload number `workload` ("new workload"); the one

@@ -33,6 +33,8 @@ from bot.outcome import Outcome, OutcomeKind
 from bot.verdict import field_label
 from bot.wording import (
     Question,
+    best_guess_text,
+    not_known_text,
     optional_asks,
     questions_for,
     show_fact,
@@ -192,6 +194,7 @@ def environment() -> jinja2.Environment:
         fit=fit,
         show_fact=show_fact,
         shows_quote=shows_quote,
+        best_guess=best_guess_text,
         inf=math.inf,
     )
     return env
@@ -252,6 +255,7 @@ class TurnContext:
     workload: int | None = None  # the turn began the Slack thread's workload of this number
     earlier_workload: int | None = None  # the turn changed this set-aside workload
     unknown_now: frozenset[str] = frozenset()  # facts this turn was told nobody knows
+    noted_unknown: str = ""  # "Noted: nobody knows ..." of those nobody knew before either
 
     def __post_init__(self) -> None:
         if self.previous_verdict is Verdict.need_info:  # a first verdict is not a change
@@ -279,7 +283,9 @@ class TurnContext:
             routed=outcome.routed,
             workload=outcome.workload,
             earlier_workload=outcome.earlier_workload,
-            unknown_now=frozenset(c.field for c in outcome.changes if c.new is None),
+            unknown_now=frozenset(c.field for c in outcome.changes if c.new is None)
+            | frozenset(outcome.unknown),
+            noted_unknown=not_known_text(outcome.unknown),
         )
 
     @property

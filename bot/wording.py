@@ -127,6 +127,40 @@ def questions_for(missing: list[str]) -> list[Question]:
     return asked
 
 
+# Facts a number answers: a rough range of it will do.
+_MEASURED = frozenset(fields_of(Kind.count, Kind.rate, Kind.examples, Kind.quality, Kind.share))
+_MEASURED |= frozenset(fields_of(Kind.milliseconds, Kind.dollars))
+
+
+def not_known_text(fields: list[str]) -> str:
+    """The reply's word that it heard nobody knows these facts yet."""
+    if not fields:
+        return ""
+    *first, last = [_not_known_name(f) for f in fields]
+    listed = f"{', '.join(first)} or {last}" if first else last
+    return f"Noted: nobody knows {listed} yet."
+
+
+def _not_known_name(field: str) -> str:
+    fact = about(field)
+    if fact.kind is Kind.flag and fact.form:  # "whether it must run on the device"
+        return "whether " + fact.form[0].lower() + fact.form[1:]
+    if fact.kind is Kind.examples:
+        return f"how many {fact.label} they have"
+    if fact.kind is Kind.rate:
+        return "the monthly volume"
+    if fact.kind is Kind.count:
+        return f"the {fact.label} a call"
+    return f"the {fact.label}"
+
+
+def best_guess_text(fields: list[str]) -> str:
+    """What will do for a question about facts nobody knows yet."""
+    if _MEASURED.intersection(fields):
+        return "A rough range or the client's best guess is enough."
+    return "The client's best guess is enough."
+
+
 def optional_asks(facts: Facts, assumptions: Assumptions) -> list[str]:
     """Facts the math would otherwise assume, worth a line marked optional."""
     lines = []

@@ -182,7 +182,7 @@ class Facts(BaseModel):
         About(
             Kind.flag,
             "baseline measured",
-            form="A prompted model was measured on it",
+            form="A prompted model was measured on this workload",
             ask=Ask(
                 8,
                 "Has anyone measured a prompted frontier model on this?",

@@ -127,6 +127,20 @@ def test_saying_nobody_knows_a_fact_takes_it_back_and_asks_for_it_again(conversa
     assert "monthly_calls" not in stored.facts and "monthly_calls" not in stored.fact_quotes
 
 
+def test_saying_nobody_knows_a_fact_never_known_is_heard_not_ignored(conversation):
+    thread = Thread(conversation)
+    thread.say("Acme wants ticket routing")
+    reply = thread.say("we don't know the volume yet")
+    assert reply.changes == [] and reply.kind == "question"
+    assert reply.terminal.startswith("Noted: nobody knows the monthly volume yet.")
+    assert (
+        "How many calls a month in production? A rough range or the client's best guess is "
+        "enough." in reply.terminal
+    )
+    # said once: the next reply doesn't say it again
+    assert "Noted" not in thread.say("cache 5000").terminal
+
+
 def test_an_unknown_the_users_words_do_not_say_clears_nothing(conversation, store):
     thread = Thread(conversation)
     thread.say(FIRST)

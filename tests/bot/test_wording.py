@@ -2,7 +2,16 @@
 
 import pytest
 
-from bot.wording import FIELD_LABELS, QUESTIONS, model_name, optional_asks, questions_for, show_fact
+from bot.wording import (
+    FIELD_LABELS,
+    QUESTIONS,
+    best_guess_text,
+    model_name,
+    not_known_text,
+    optional_asks,
+    questions_for,
+    show_fact,
+)
 from knowledge import Facts
 from knowledge.facts import FACT_FIELDS
 
@@ -79,3 +88,29 @@ def test_a_question_half_answered_asks_only_for_the_rest(missing, asks):
     asked = questions_for(missing)
     assert [q.ask for q in asked] == asks
     assert all(q.examples for q in asked)
+
+
+@pytest.mark.parametrize(
+    ("fields", "said"),
+    [
+        ([], ""),
+        (["monthly_calls"], "Noted: nobody knows the monthly volume yet."),
+        (
+            ["labeled_examples", "baseline_measured"],
+            "Noted: nobody knows how many labeled examples they have or whether a prompted model "
+            "was measured on this workload yet.",
+        ),
+        (
+            ["input_tokens", "on_device", "first_token_ms"],
+            "Noted: nobody knows the input tokens a call, whether it must run on the device or "
+            "the first-token budget yet.",
+        ),
+    ],
+)
+def test_facts_nobody_knows_yet_are_acknowledged_in_words(fields, said):
+    assert not_known_text(fields) == said
+
+
+def test_a_best_guess_is_a_range_only_for_a_number():
+    assert best_guess_text(["labeled_examples"]).startswith("A rough range")
+    assert best_guess_text(["baseline_measured"]) == "The client's best guess is enough."
