@@ -181,7 +181,10 @@ _LEADING_WORDS = any_word(
     "like|more|closer|about|around|roughly|approx|actually|the|number|figure|that|make",
     "sorry|oops|whoops|typo|er|erm|um|uh|lol|ugh|ah|oh|so|really",
 )
-_CORRECTING = rf"(?:{CORRECTION.pattern}|\b(?:oops|whoops|meant|i mean|typo|should be|make that)\b)"
+_CORRECTING = (
+    rf"(?:{CORRECTION.pattern}|\b(?:oops|whoops|meant|i mean|typo|should be|make that|"
+    r"wait,? no|no,? wait|no no)\b)"
+)
 _ANY_CORRECTING = re.compile(_CORRECTING, re.IGNORECASE)
 _REPLACES = re.compile(
     rf"{_CORRECTING}\W*(?:{_LEADING_WORDS}\W+)*?[~≈]?\s*\Z",

@@ -455,6 +455,13 @@ def test_an_unsure_short_answer_is_no_answer(message, asked, expected):
         (["each request is ~6,000 characters"], "sorry i meant 8,000", {"input_tokens": "2000"}),
         (["p95 first token under 80ms"], "oops meant 200ms", {"first_token_ms": "200"}),
         (["haiku 4.5 got 91% vs a 95% bar"], "sorry, 93%", {"target_quality": "0.93"}),
+        # taking back a correction: "wait no" and "no wait" are correction words too
+        (
+            ["8M invoices/month", "actually it's 80M a month"],
+            "wait no, 8M, sorry",
+            {"monthly_calls": "8000000"},
+        ),
+        (["they do 20M a month"], "no wait, 2M", {"monthly_calls": "2000000"}),
         # no correction word, or nothing of that kind before: nothing
         (["they do 20M a month"], "2M", {}),
         ([], "oops meant 2M", {}),
