@@ -85,6 +85,12 @@ def what_if(decision: Decision | None, changes: list[Change], problems: list[str
         f" → {show_value(c.field, c.new)}"
         for c in changes
     )
+    if not changes:  # "what if they could batch it?" when the facts say they can already
+        if decision is None or decision.verdict is Verdict.need_info:
+            return f"That's already in the facts. {answer(decision, Topic.why)}"
+        return (
+            f"That's already in the facts, so the verdict is as it stands: *{headline(decision)}*."
+        )
     if decision is None:
         return f"If {supposed}: those facts wouldn't fit together ({'; '.join(problems)})."
     if decision.verdict is Verdict.need_info:

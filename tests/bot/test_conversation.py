@@ -567,6 +567,16 @@ def test_a_what_if_is_a_labelled_hypothesis_and_use_that_keeps_it(decided, store
     assert stored.fact_quotes["monthly_calls"] == "the what-if “what if volume doubles?”"
 
 
+def test_a_what_if_of_what_the_facts_already_say_says_so(decided, store):
+    reply = decided.say("what if 15M a month?")  # the thread's volume already
+    assert reply.kind == "what_if" and reply.changes == []
+    assert reply.terminal.startswith(
+        "That's already in the facts, so the verdict is as it stands: Measure Claude Haiku 5.5 "
+        "first"
+    )
+    assert "If :" not in reply.terminal
+
+
 def test_a_what_if_without_a_verdict_asks_the_questions_one_after_another(conversation):
     thread = Thread(conversation)
     thread.say(FIRST)
