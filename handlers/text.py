@@ -21,9 +21,12 @@ def slack_text(text: str) -> str:
 
 
 def strip_mention(text: str, bot_user_id: str | None) -> str:
+    """The text without the bot's mention, spaces collapsed; its line breaks kept ("new
+    workload" on one line, the workload on the next; a list of facts)."""
     if bot_user_id:
         text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text)
-    return " ".join(text.split())
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
 
 
 def mentions(text: str, bot_user_id: str | None) -> bool:
