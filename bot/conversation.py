@@ -422,7 +422,10 @@ class Conversation:
     def record_reply(self, outcome: Outcome, slack_ts: str, text: str) -> None:
         """Keep a reply Slack accepted (`text`: what it said), and the verdict the user has
         now seen."""
-        shown = outcome.decision.verdict.value if outcome.decision is not None else None
+        decision = outcome.decision
+        # A what-if's verdict is a hypothesis: the thread's own verdict is the one still shown.
+        hypothetical = outcome.kind is OutcomeKind.what_if
+        shown = decision.verdict.value if decision is not None and not hypothetical else None
         self.store.threads.record_bot_reply(outcome.thread_id, slack_ts, text, shown)
 
     def busy(self, turn: Turn) -> Outcome:

@@ -85,6 +85,18 @@ def test_start_over_clears_the_facts_and_the_next_message_scopes_afresh(decided,
     assert "To decide I still need:" in text_of(bot.slack.replies_in(thread_ts)[-1])
 
 
+def test_thanks_after_a_what_if_gets_no_reply(decided, claude):
+    bot, thread_ts, calls = decided
+    bot.say("what if 300k a month?", thread_ts)  # no case for a fine-tune: Prompt
+    assert "If monthly calls 15,000,000 → 300,000: *Prompt" in text_of(
+        bot.slack.replies_in(thread_ts)[-1]
+    )
+    replies = len(bot.slack.replies_in(thread_ts))
+    bot.say("thanks!", thread_ts)  # nothing to say: the thread's own verdict was seen already
+    assert len(bot.slack.replies_in(thread_ts)) == replies
+    assert len(claude.requests) == calls
+
+
 @pytest.mark.parametrize("text", ["thanks!", "<@U3> can you confirm with the client?", "ty 🙏"])
 def test_talk_that_is_not_for_the_bot_gets_no_post_and_no_claude_call(decided, claude, text):
     bot, thread_ts, calls = decided
@@ -304,10 +316,18 @@ def test_a_clash_asks_one_question_and_the_thread_goes_on(start_bot, claude):
     assert "doesn't fit" not in text_of(bot.slack.replies_in(thread_ts)[-1])
 
 
-def test_a_new_workload_in_the_thread_is_kept_apart_from_the_first(decided, claude):
+@pytest.mark.parametrize(
+    "text",
+    [
+        "new workload: Globex pulls totals out of 2M invoices a month",
+        # Slack keeps the line break; so must the bot, or all of it reads as workload 1's
+        "new workload\nGlobex pulls totals out of 2M invoices a month",
+    ],
+)
+def test_a_new_workload_in_the_thread_is_kept_apart_from_the_first(decided, claude, text):
     bot, thread_ts, _ = decided
     claude.says("2M invoices", ("monthly_calls", "2000000", "2M invoices a month"))
-    bot.say("new workload: Globex pulls totals out of 2M invoices a month", thread_ts)
+    bot.say(text, thread_ts)
     reply = text_of(bot.slack.replies_in(thread_ts)[-1])
     assert "(Workload 2 of this thread: the one before is set aside as it was.)" in reply
     first, second = workloads(bot.store, TEAM_ID, CHANNEL, thread_ts)
