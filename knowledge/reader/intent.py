@@ -61,7 +61,8 @@ _LEAD_IN = (
     r"i'?d like to |(?:we )?need to |i need )?"
 )
 # What may follow a command: "pls", "thx", "?", "for me", "here".
-_TAIL = r"(?:\W+(?:pls|please|plz|thx|thanks|ty|for me|here|now|again|then|quick(?:ly)?))*\W*$"
+_TAIL_WORDS = r"(?:pls|please|plz|thx|thanks|ty|for me|here|now|again|then|quick(?:ly)?)"
+_TAIL = rf"(?:\W+{_TAIL_WORDS})*\W*$"
 # "write me", "give us", "can you draft": the asking, before a summary for the client.
 _SUMMARY_VERB = (
     r"(?:(?:give|get|send|make|draft|write|prep|put together|do|need|want)(?: me| us)? )?"
@@ -109,7 +110,7 @@ _COMMANDS: tuple[tuple[Command, str], ...] = (
         any_of(
             r"(?:(?:start|open|do|scope|begin) )?(?:a |an )?(?:new|another|different|second|"
             r"next|separate) (?:workload|use ?case)(?: (?:for (?:them|this client|the same "
-            r"client)|please))?(?:\s*[:\-–—.,\n][\s\S]*)?",
+            r"client)|please))?(?:\s*[:\-–—\n][\s\S]*|\s*[.,](?![\s\S]*\?\W*$)[\s\S]*)?",
         ),
     ),
     (
@@ -149,10 +150,15 @@ _WORKLOAD_THEN = re.compile(
 )
 
 
+_POLITE_ONLY = re.compile(rf"\W*(?:{_TAIL_WORDS}\b\W*)*", re.IGNORECASE)
+
+
 def workload_described(text: str) -> str:
-    """What a message asking for a new workload says of it ("" when it says nothing)."""
+    """What a message asking for a new workload says of it ("" when it says nothing, or only
+    "please")."""
     m = _WORKLOAD_THEN.search(text)
-    return m.group("rest").strip() if m else ""
+    rest = m.group("rest").strip() if m else ""
+    return "" if _POLITE_ONLY.fullmatch(rest) else rest
 
 
 _COMMAND_RULES = tuple(

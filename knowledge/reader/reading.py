@@ -124,12 +124,14 @@ def read_message(
         measured = (False, clause_at(message, 0, 1))
     if measured is not None:
         found.put("baseline_measured", measured[0], measured[1])
-    # Read before the keywords: "we don't know how many labeled examples" is no "no labels".
+    # Read before the keywords: "we don't know how many labeled examples" is no "no labels"
+    # (its words are the unknown's own clause); "no labeled data, not sure how many they could
+    # label" still is.
     unknowns = read_unknowns(message, {u.field for u in found.updates.values()})
-    not_known = {u.field for u in unknowns}
-    if "labeled_examples" not in found.updates and "labeled_examples" not in not_known:
+    hedged = [u.quote for u in unknowns if u.field == "labeled_examples"]
+    if "labeled_examples" not in found.updates:
         quote = no_labels(message)
-        if quote is not None:
+        if quote is not None and not any(quote in clause for clause in hedged):
             found.put("labeled_examples", 0, quote)
     for field, value, quote in yes_no_flags(message, domain_named="domain" in found.updates):
         found.put(field, value, quote)

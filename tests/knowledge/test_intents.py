@@ -64,6 +64,9 @@ def command(which: Command) -> MessageIntent:
         ("new workload. Globex wants invoice extraction", command(Command.new_workload)),
         ("ok another use case for them, Globex invoices", command(Command.new_workload)),
         ("a new workload is coming next quarter", FACTS),  # news, not the command
+        # a question about a new workload doesn't start one
+        ("new workload, or should I keep using this thread?", question(Topic.why)),
+        ("another use case, same client?", question(Topic.why)),
         ("summary for the client", command(Command.client_summary)),
         ("help", command(Command.help)),
         # chatter: thanks, talk between people, someone else spoken to
@@ -268,6 +271,8 @@ def test_the_intent_sets_cover_every_intent_command_and_topic():
     [
         ("new workload", ""),
         ("new workload pls", ""),
+        ("next use case, please", ""),
+        ("new workload, thanks", ""),
         ("new workload: Globex, 2M/mo", "Globex, 2M/mo"),
         ("another use case for them - invoices", "invoices"),
         ("new workload — Globex invoices", "Globex invoices"),

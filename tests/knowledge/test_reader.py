@@ -409,6 +409,10 @@ def test_every_new_fact_update_passes_provenance():
         # not knowing how many labels there are is no "no labels"
         ("we dont know how many labeled examples they have", {"labeled_examples": "unknown"}),
         ("they don't have labeled data", {"labeled_examples": "0"}),
+        (
+            "We have no labeled data, and not sure how many we could label.",
+            {"labeled_examples": "0"},
+        ),
     ],
 )
 def test_sizes_rates_documents_and_unknowns(message, expected):
