@@ -33,6 +33,13 @@ def mrkdwn_escape(text: object) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def tidy_lines(text: str) -> str:
+    """A person's text as the bot reads it: spaces collapsed and blank lines dropped, each line
+    break kept ("new workload" on one line and the workload on the next; a list of facts)."""
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
 def truncate(text: object, limit: int) -> str:
     text = str(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"

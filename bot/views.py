@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.blocks import mrkdwn_escape, truncate, validate_view
+from bot.blocks import mrkdwn_escape, tidy_lines, truncate, validate_view
 from bot.buttons import VerdictRef
 from bot.verdict import Words, money, plain_fields, title
 from bot.wording import show_value
@@ -604,7 +604,7 @@ class NewScoping:
 def read_new_scoping(view: dict[str, Any], response_urls: list[dict[str, Any]]) -> NewScoping:
     values = (view.get("state") or {}).get("values") or {}
     channel = _state_value(values, NEW_SCOPING_CHANNEL).get("selected_conversation")
-    text = " ".join(str(_state_value(values, NEW_SCOPING_TEXT).get("value") or "").split())
+    text = tidy_lines(str(_state_value(values, NEW_SCOPING_TEXT).get("value") or ""))
     errors = {}
     if not channel:
         errors[NEW_SCOPING_CHANNEL] = "Pick the channel the thread should go in."

@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 
 from bot import render
+from bot.blocks import tidy_lines
 from bot.slack import ScopingCommand
 from handlers.deps import deps_of
 from handlers.text import HELP_WORDS, slack_text
@@ -16,7 +17,7 @@ COMMAND = "/ftscope"
 
 def on_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
     deps = deps_of(context)
-    text = " ".join(slack_text(command.get("text") or "").split())
+    text = tidy_lines(slack_text(command.get("text") or ""))
     word = text.casefold()
     if word in HELP_WORDS:
         ack(response_type="ephemeral", text=render.help_text())

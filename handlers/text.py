@@ -6,6 +6,8 @@ import re
 import unicodedata
 from typing import Any
 
+from bot.blocks import tidy_lines
+
 # The bot's help, wherever it is asked for: `/ftscope help`, "@ftscope help", a DM saying "help".
 HELP_WORDS = frozenset({"", "help", "?", "-h", "--help"})
 
@@ -21,12 +23,10 @@ def slack_text(text: str) -> str:
 
 
 def strip_mention(text: str, bot_user_id: str | None) -> str:
-    """The text without the bot's mention, spaces collapsed; its line breaks kept ("new
-    workload" on one line, the workload on the next; a list of facts)."""
+    """The text without the bot's mention, tidied (`tidy_lines`: its line breaks kept)."""
     if bot_user_id:
         text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text)
-    lines = (" ".join(line.split()) for line in text.splitlines())
-    return "\n".join(line for line in lines if line)
+    return tidy_lines(text)
 
 
 def mentions(text: str, bot_user_id: str | None) -> bool:
