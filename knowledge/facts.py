@@ -68,6 +68,14 @@ class Ask:
 
 
 @dataclass(frozen=True)
+class AskAlone:
+    """A fact's own question, for when the fact it is asked with is known already."""
+
+    ask: str
+    examples: str
+
+
+@dataclass(frozen=True)
 class About:
     """A fact's vocabulary, once: kept as metadata on its field (`about(name)`), so it never
     reaches Claude's JSON schema."""
@@ -78,8 +86,8 @@ class About:
     ask: Ask | None = None
     asked_with: str | None = None  # the fact whose question also settles this one
     # Its own question, for when the fact it is asked with is known already ("they need
-    # under 150 ms" leaves on_device): the order is that fact's.
-    ask_alone: Ask | None = None
+    # under 150 ms" leaves on_device); asked where that fact's question would be.
+    ask_alone: AskAlone | None = None
     yes: str | None = None  # a flag's words when true, if "<label>" would read badly
     no: str | None = None  # ... and when false, if "not <label>" would
     cue: str | None = None  # words a quote must contain to back a flag (a regex)
@@ -202,7 +210,7 @@ class Facts(BaseModel):
             Kind.quality,
             "baseline quality",
             asked_with="baseline_measured",
-            ask_alone=Ask(8, "What did the prompted model score?", '"91% on their eval set"'),
+            ask_alone=AskAlone("What did the prompted model score?", '"91% on their eval set"'),
             form="Quality the prompted model scored (%)",
         ),
     ] = Field(None, description="That measured quality, 0-1.")
@@ -212,7 +220,7 @@ class Facts(BaseModel):
             Kind.quality,
             "target quality",
             asked_with="baseline_measured",
-            ask_alone=Ask(8, "What quality do they need?", '"93%", or "at least as good as now"'),
+            ask_alone=AskAlone("What quality do they need?", '"93%", or "at least as good as now"'),
             form="Quality target (%)",
         ),
     ] = Field(None, description="'Good enough' quality, 0-1.")
@@ -253,8 +261,7 @@ class Facts(BaseModel):
             "frontier models drift on its terms",
             form="Frontier models get its terms wrong",
             asked_with="domain",
-            ask_alone=Ask(
-                3,
+            ask_alone=AskAlone(
                 "Do frontier models get the domain's terms wrong?",
                 '"Sonnet keeps mangling ICD-10 codes", or "no problem with terms"',
             ),
@@ -286,8 +293,7 @@ class Facts(BaseModel):
             "on device",
             form="It must run on the device",
             asked_with="first_token_ms",
-            ask_alone=Ask(
-                4,
+            ask_alone=AskAlone(
                 "Must it run on the device itself, or can it call a hosted model?",
                 '"on the phone, no network", or "a cloud API is fine"',
             ),
@@ -324,7 +330,9 @@ class Facts(BaseModel):
             Kind.share,
             "format failure rate",
             asked_with="strict_format",
-            ask_alone=Ask(6, "How often does the output break the format today?", '"3% fail now"'),
+            ask_alone=AskAlone(
+                "How often does the output break the format today?", '"3% fail now"'
+            ),
             form="Outputs that break the format today (%)",
         ),
     ] = Field(None, description="Share of frontier outputs that broke the format, 0-1.")
