@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from bot.blocks import mrkdwn_escape, truncate, validate_blocks
-from bot.conversation import Loaded, ts_order
+from bot.conversation import Loaded, set_aside_number, ts_order
 from bot.outcome import Outcome, OutcomeKind
-from bot.storage import MessageRole, ThreadStatus
+from bot.storage import MessageRole
 from bot.summary import client_summary
 from bot.verdict import blocks as verdict_blocks
 from bot.verdict import field_label, flip, headline, plain_fields, title, verdict_title
 from bot.views import FormChange
+from bot.wording import set_aside_text
 from knowledge.decision import Decision, Verdict
 
 Reply = tuple[str, list[dict[str, Any]]]
@@ -35,12 +36,9 @@ def stale_note(loaded: Loaded, current: bool, clicked_ts: str | None) -> str:
     replaced it, or the thread was re-decided since: the weekly digest under new prices, or a
     form)."""
     notes = []
-    aside = loaded.thread.workload if loaded.thread.status == ThreadStatus.closed else None
+    aside = set_aside_number(loaded.thread)
     if aside is not None:
-        notes.append(
-            f"This verdict is for workload {aside} of this thread, set aside when the next one "
-            f"began: this is about workload {aside}, not the one the thread scopes now."
-        )
+        notes.append(set_aside_text(aside))
     if not current:
         now = headline(loaded.decision) if loaded.decision is not None else "no verdict yet"
         later = clicked_ts is not None and any(
@@ -118,10 +116,7 @@ def form_reply(outcome: Outcome, changes: list[FormChange], user: str, moved: bo
     ):
         first += f" *Verdict changed: {previous.label} → {verdict_title(decision)}.*"
     if outcome.earlier_workload is not None:
-        first = (
-            f"_(Workload {outcome.earlier_workload} of this thread, set aside when the next one "
-            f"began: the thread's current workload is as it was.)_ {first}"
-        )
+        first = f"_({set_aside_text(outcome.earlier_workload)})_ {first}"
     lines = [first]
     for rejected in outcome.rejected:
         value = title(rejected.value) if rejected.field == "frontier_model" else rejected.value

@@ -416,7 +416,7 @@ class Conversation:
             return dataclasses.replace(
                 outcome,
                 revised="deleted" if deleted else "edited",
-                earlier_workload=_set_aside_number(loaded.thread),
+                earlier_workload=set_aside_number(loaded.thread),
             )
 
     def record_reply(self, outcome: Outcome, slack_ts: str, text: str) -> None:
@@ -488,7 +488,7 @@ class Conversation:
         now_ts = f"{max(time.time(), newest) + 0.000001:.6f}"
         settled = self.settle(loaded, now_ts, accepted, None, cleared=cleared)
         outcome = self._outcome(settled, settled.refused)
-        return dataclasses.replace(outcome, earlier_workload=_set_aside_number(loaded.thread))
+        return dataclasses.replace(outcome, earlier_workload=set_aside_number(loaded.thread))
 
     def extract(
         self, loaded: Loaded, turn: Turn, *, budget_s: float
@@ -1067,8 +1067,9 @@ def _status(thread: ScopingThread, decision: Decision | None) -> ThreadStatus:
     return ThreadStatus.decided if reached else ThreadStatus.open
 
 
-def _set_aside_number(thread: ScopingThread) -> int | None:
-    """The workload's number if the Slack thread has moved on from it ("new workload")."""
+def set_aside_number(thread: ScopingThread) -> int | None:
+    """The workload's number if the Slack thread has moved on from it ("new workload"), else
+    None."""
     return thread.workload if thread.status == ThreadStatus.closed else None
 
 

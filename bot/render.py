@@ -37,6 +37,7 @@ from bot.wording import (
     not_known_text,
     optional_asks,
     questions_for,
+    set_aside_text,
     show_fact,
     show_value,
     shows_quote,
@@ -195,6 +196,7 @@ def environment() -> jinja2.Environment:
         show_fact=show_fact,
         shows_quote=shows_quote,
         best_guess=best_guess_text,
+        set_aside=set_aside_text,
         inf=math.inf,
     )
     return env

@@ -241,6 +241,8 @@ class SlackTurns:
         if self.charts is not None and outcome.kind is OutcomeKind.verdict and decision:
             # beside the verdict: in its thread, or at the top of a DM as the verdict is
             self.charts.submit(turn.channel, None if turn.in_dm else turn.thread_ts, decision)
+        if outcome.earlier_workload is not None:
+            return  # an edit of a workload set aside: the pane is titled for the current one
         use_case = " ".join((outcome.after.use_case or "").split())
         with self._titles_lock:
             titled = self._titles.get(turn.thread_key)

@@ -127,6 +127,14 @@ def questions_for(missing: list[str]) -> list[Question]:
     return asked
 
 
+def set_aside_text(workload: int) -> str:
+    """What a reply about a workload the Slack thread has moved on from says first."""
+    return (
+        f"Workload {workload} of this thread, set aside when the next one began: this is about "
+        f"workload {workload} only; the thread's current workload is as it was."
+    )
+
+
 # Facts a number answers: a rough range of it will do.
 _MEASURED = frozenset(fields_of(Kind.count, Kind.rate, Kind.examples, Kind.quality, Kind.share))
 _MEASURED |= frozenset(fields_of(Kind.milliseconds, Kind.dollars))
@@ -144,7 +152,8 @@ def not_known_text(fields: list[str]) -> str:
 def _not_known_name(field: str) -> str:
     fact = about(field)
     if fact.kind is Kind.flag and fact.form:  # "whether it must run on the device"
-        return "whether " + fact.form[0].lower() + fact.form[1:]
+        said = re.sub(r"\s*\([^)]*\)", "", fact.form)  # "(batch, half price)" is the form's aside
+        return "whether " + said[0].lower() + said[1:]
     if fact.kind is Kind.examples:
         return f"how many {fact.label} they have"
     if fact.kind is Kind.rate:

@@ -93,8 +93,8 @@ def test_a_verdict_of_a_set_aside_workload_says_so_before_anything_else(prices, 
     decision = decision_for("payments-fraud-tagging", prices, assumptions)
     aside = loaded(decision, ("user", "1.1"), ("bot", "1.2"), workload=2, status="closed")
     first = (
-        "This verdict is for workload 2 of this thread, set aside when the next one began: this "
-        "is about workload 2, not the one the thread scopes now."
+        "Workload 2 of this thread, set aside when the next one began: this is about workload 2 "
+        "only; the thread's current workload is as it was."
     )
     assert stale_note(aside, True, "1.2") == first
     moved = stale_note(aside, False, "1.2")

@@ -685,7 +685,7 @@ def test_an_edit_of_a_set_aside_workloads_message_changes_that_workload(
     assert store.threads.find("T1", "C1", "100.000001").id == current.id
     said = worded(outcome, decided.conversation.assumptions).terminal
     assert said.startswith(
-        "(Workload 1 of this thread, set aside when the next one began: this changes workload 1 "
+        "(Workload 1 of this thread, set aside when the next one began: this is about workload 1 "
         "only; the thread's current workload is as it was.) You edited your message"
     )
 

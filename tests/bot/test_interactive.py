@@ -159,6 +159,15 @@ def test_a_button_of_a_thread_that_is_gone_says_so(clicks, poster):
     assert user == "U1" and "no longer have" in text
 
 
+def test_a_button_naming_another_threads_workload_acts_on_neither(clicks, poster, thread, store):
+    other = store.threads.find("T1", "C1", "1.0").id  # a workload of thread 1.0, not of 9.9
+    value = VerdictRef("T1", "C1", "9.9", "x", other).value
+    clicks.post_summary(value, "U1", "1.5")
+    assert clicks.wait_idle(10)
+    [(_, _, user, text)] = poster.calls("tell_user")
+    assert user == "U1" and "no longer have" in text and poster.calls("ephemeral") == []
+
+
 def test_a_value_this_bot_did_not_write_is_ignored(clicks, poster):
     clicks.open_adjust("trigger.1", "garbage", "U1", None)
     clicks.post_summary("{}", "U1", None)
@@ -242,7 +251,7 @@ def test_a_form_whose_facts_moved_meanwhile_applies_only_its_own_changes(
     assert "only the values you changed were applied" in blocks[0]["text"]["text"]
 
 
-SET_ASIDE = "This verdict is for workload 1 of this thread, set aside when the next one began"
+SET_ASIDE = "Workload 1 of this thread, set aside when the next one began: this is about workload 1"
 
 
 def test_after_new_workload_the_first_verdicts_buttons_answer_for_the_first(
@@ -269,9 +278,8 @@ def test_after_new_workload_the_first_verdicts_form_changes_the_first_only(
     assert clicks.wait_idle(10)
     [(_, _, _, blocks)] = poster.calls("reply")
     assert blocks[0]["text"]["text"].startswith(
-        "_(Workload 1 of this thread, set aside when the next one began: the thread's current "
-        "workload is as it was.)_ Updated by <@U7> in the form: *monthly calls 15,000,000 → "
-        "200,000,000*."
+        f"_({SET_ASIDE} only; the thread's current workload is as it was.)_ Updated by <@U7> in "
+        "the form: *monthly calls 15,000,000 → 200,000,000*."
     )
     first, current = workloads(store, "T1", "C1", "1.0")
     assert first.facts["monthly_calls"] == 200_000_000 and first.status == "closed"

@@ -2,6 +2,7 @@
 chart after it, nothing posted in a workspace that uninstalled the app, and turns from the
 assistant pane (a status instead of the 👀 reaction, the thread titled after the workload)."""
 
+import dataclasses
 import threading
 
 import pytest
@@ -138,6 +139,16 @@ def test_an_assistant_turn_shows_a_status_and_titles_the_thread(verdict_outcome,
     turns.submit_assistant_turn(turn(), lambda **kw: None, set_title)
     assert turns.wait_idle(5)
     assert titles == ["Bank: tag fraud"]  # the same workload: titled once
+    turns.shutdown()
+
+
+def test_an_edit_of_a_set_aside_workload_leaves_the_panes_title(verdict_outcome, assumptions):
+    edited = dataclasses.replace(verdict_outcome, revised="edited", earlier_workload=1)
+    turns, _, _ = turns_for(edited, assumptions)
+    titles = []
+    turns.submit_assistant_turn(turn(), lambda **kw: None, lambda **kw: titles.append(kw))
+    assert turns.wait_idle(5)
+    assert titles == []  # the pane is titled for the workload it scopes now
     turns.shutdown()
 
 

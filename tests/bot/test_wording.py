@@ -95,6 +95,7 @@ def test_a_question_half_answered_asks_only_for_the_rest(missing, asks):
     [
         ([], ""),
         (["monthly_calls"], "Noted: nobody knows the monthly volume yet."),
+        (["batch_ok"], "Noted: nobody knows whether results can wait a day yet."),
         (
             ["labeled_examples", "baseline_measured"],
             "Noted: nobody knows how many labeled examples they have or whether a prompted model "
