@@ -67,6 +67,7 @@ from tests.fakes.claude_api import FakeClaude
 from tests.fakes.slack_api import TEAM_ID, FakeSlack
 
 CHANNEL = "C0SALES"
+SEND_TIMEOUT_S = 30.0  # the urllib timeout of a send is shorter: every sender is done by then
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEFAULT_WORKERS = int(Settings.model_fields["workers"].default)
 ACK_P99_TARGET_MS = 150
@@ -240,9 +241,11 @@ class Result:
     usage: UsageTotals
 
 
-def burst(url: str, response_url: str, n: int, name: str) -> list[Ack]:
+def burst(
+    url: str, response_url: str, n: int, name: str, sending: threading.Event | None = None
+) -> list[Ack]:
     """`n` signed `/ftscope` commands sent at once (a barrier), each from its own thread, for
-    workloads "<name> 0" to "<name> n-1"; their acks."""
+    workloads "<name> 0" to "<name> n-1"; their acks. `sending` is set as they are sent."""
     barrier = threading.Barrier(n + 1, timeout=10)
     acks: list[Ack] = []
     lock = threading.Lock()
@@ -263,8 +266,11 @@ def burst(url: str, response_url: str, n: int, name: str) -> list[Ack]:
     for t in threads:
         t.start()
     barrier.wait()  # everyone sends from here: the clock starts with the first send
+    if sending is not None:
+        sending.set()
+    deadline = time.monotonic() + SEND_TIMEOUT_S
     for t in threads:
-        t.join(timeout=15)
+        t.join(timeout=max(0.0, deadline - time.monotonic()))
     with lock:
         return list(acks)
 
@@ -291,13 +297,16 @@ def run(database_url: str, n: int, workers: int, latency: float, *, cold: bool) 
         since = datetime.now(UTC)
 
         acks: list[Ack] = []
+        sending = threading.Event()
         sender = threading.Thread(
-            target=lambda: acks.extend(burst(url, response_url, n, "Acme")), daemon=True
+            target=lambda: acks.extend(burst(url, response_url, n, "Acme", sending)), daemon=True
         )
         sender.start()
+        if not sending.wait(timeout=30):
+            raise RuntimeError("the senders did not start within 30 s")
         limit = math.ceil(n / workers) * latency + 30
-        timeline = wait_for_replies(slack, "Acme ", n, timeout=limit)
-        sender.join(timeout=30)
+        timeline = wait_for_replies(slack, "Acme ", n, timeout=limit)  # from the first send
+        sender.join(timeout=SEND_TIMEOUT_S + 5)
         time.sleep(0.5)  # the last turns record their usage after posting
         usage = store.usage.between(since, datetime.now(UTC) + timedelta(minutes=1))
         refusals = sum(1 for c in slack.calls if not c.ok)
