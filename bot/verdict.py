@@ -22,7 +22,7 @@ from functools import cached_property
 from typing import Any
 
 from bot.blocks import MAX_HEADER_TEXT, mrkdwn_escape, truncate, validate_blocks
-from bot.wording import FIELD_LABELS, Question, questions_for
+from bot.wording import FIELD_LABELS, Question, listed, questions_for
 from knowledge.billing import Mode, Priced
 from knowledge.decision import GATE_NAMES, Case, Decision, Gate, GateName, Verdict
 from knowledge.facts import FACT_NAME, Facts, Request
@@ -161,12 +161,6 @@ _MODEL_ID = re.compile(r"\bclaude-[a-z]+(?:-\d+)+\b")
 def human(sentence: str) -> str:
     """A sentence of the engine's, with model ids as people say them."""
     return _MODEL_ID.sub(lambda m: model_title(m.group(0)), sentence)
-
-
-def _join(items: list[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def _plural(count: int, word: str) -> str:
@@ -352,7 +346,7 @@ class Words:
             case Verdict.fine_tune:
                 return self._fine_tune_headline()
             case Verdict.measure_baseline if d.measure_models and b is not None:
-                names = _join([title(m) for m in d.measure_models])
+                names = listed([title(m) for m in d.measure_models])
                 first = self.first_measure
                 against = f"against {short(b.frontier_model)}{self.mode}"
                 if first is None:
@@ -931,7 +925,7 @@ class Words:
             note = d.gate_notes.get(name)
             if name is GateName.q1_baseline and d.measure_models:
                 measured = _baseline_note(self)
-                note = f"{measured}; measure {_join([title(m) for m in d.measure_models])} first"
+                note = f"{measured}; measure {listed([title(m) for m in d.measure_models])} first"
             elif name is GateName.q1_baseline and state is Gate.passed:
                 note = _baseline_note(self)
             if not note:
@@ -1094,7 +1088,7 @@ class Words:
                     f"build the eval suite first, and plan serving on {option}."
                 )
             case Verdict.measure_baseline if d.measure_models:
-                names = _join([title(m) for m in d.measure_models])
+                names = listed([title(m) for m in d.measure_models])
                 against = short(self.measured_model) if self.measured_model else "your model"
                 return (
                     f"run {names} with a good prompt on the same eval set as {against} and send "
@@ -1166,7 +1160,7 @@ def verdict_title(decision: Decision) -> str:
     """The verdict in a few words, for "Verdict changed: … → …": "Measure Claude Haiku 5.5
     first" rather than the generic title where the decision names the models."""
     if decision.verdict is Verdict.measure_baseline and decision.measure_models:
-        return f"Measure {_join([title(m) for m in decision.measure_models])} first"
+        return f"Measure {listed([title(m) for m in decision.measure_models])} first"
     return decision.verdict.label
 
 

@@ -140,13 +140,18 @@ _MEASURED = frozenset(fields_of(Kind.count, Kind.rate, Kind.examples, Kind.quali
 _MEASURED |= frozenset(fields_of(Kind.milliseconds, Kind.dollars))
 
 
+def listed(items: list[str], last: str = "and") -> str:
+    """Items as a sentence lists them: "a", "a and b", "a, b and c" (`last`: "or" too)."""
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {last} {items[-1]}"
+
+
 def not_known_text(fields: list[str]) -> str:
     """The reply's word that it heard nobody knows these facts yet."""
     if not fields:
         return ""
-    *first, last = [_not_known_name(f) for f in fields]
-    listed = f"{', '.join(first)} or {last}" if first else last
-    return f"Noted: nobody knows {listed} yet."
+    return f"Noted: nobody knows {listed([_not_known_name(f) for f in fields], 'or')} yet."
 
 
 def _not_known_name(field: str) -> str:
