@@ -830,8 +830,8 @@ class Conversation:
             cost_usd=cost,
             started=started,
         )
-        known_before = loaded.known.known()
-        unknown = [f for f in checked.unknown if f not in restated and f not in known_before]
+        before = outcome.before.known()  # as saved over: another process may have moved it
+        unknown = [f for f in checked.unknown if f not in restated and f not in before]
         return dataclasses.replace(outcome, unknown=unknown) if unknown else outcome
 
     def _asked(
